@@ -1,0 +1,169 @@
+"""Settings parsed once from the environment (and `.env`), validated at start-up.
+
+Nothing else in the gateway reads `os.environ`: the app factory receives a `Settings` and hangs it on `app.ctx`,
+so tests build their own without touching the process environment.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+
+
+class SettingsError(ValueError):
+    """Raised with a message an operator can act on without reading code."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+def _url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, "").strip() or default
+    if not value.startswith(("http://", "https://")):
+        raise SettingsError(f"{name} must start with http:// or https://, got {value!r}")
+    return value.rstrip("/")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs operators write and pick the async driver the gateway needs."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        return "postgresql+asyncpg://" + url[len("postgresql://") :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise SettingsError(
+        f"YCC_DATABASE_URL must be a postgresql:// or sqlite:/// URL, got {url.split('://')[0]}://…"
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    line_channel_secret: str = ""
+    line_channel_access_token: str = ""
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'var' / 'ycc.sqlite3'}"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = "http://127.0.0.1:8080"
+    rasa_url: str = "http://127.0.0.1:5005"
+    action_server_url: str = "http://127.0.0.1:5055"
+    rasa_timeout: float = 6.0
+    lines: int = 1
+    alert_webhook_url: str = ""
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    redis_url: str = ""
+    data_dir: Path = DATA_DIR
+    session_idle_seconds: int = 1800
+    worker_poll_seconds: float = 0.5
+    outbox_max_attempts: int = 8
+
+    @property
+    def simulator(self) -> bool:
+        """No LINE credentials: the built-in fake LINE platform stands in for LINE."""
+        return not (self.line_channel_secret and self.line_channel_access_token)
+
+    @property
+    def effective_channel_secret(self) -> str:
+        return self.line_channel_secret or SIMULATOR_CHANNEL_SECRET
+
+    @property
+    def effective_access_token(self) -> str:
+        return self.line_channel_access_token or SIMULATOR_ACCESS_TOKEN
+
+    @property
+    def effective_line_api_base_url(self) -> str:
+        if self.simulator:
+            return f"http://{self.host}:{self.port}/simulator/line"
+        return self.line_api_base_url
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Settings:
+        """Read the environment once; `.env` fills what the real environment leaves unset."""
+        merged: dict[str, str] = {}
+        dotenv = dotenv if dotenv is not None else ROOT / ".env"
+        if dotenv.exists():
+            from dotenv import dotenv_values
+
+            merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        merged.update(os.environ if env is None else env)
+        return cls.from_mapping(merged)
+
+    @classmethod
+    def from_mapping(cls, env: Mapping[str, str]) -> Settings:
+        secret = env.get("LINE_CHANNEL_SECRET", "").strip()
+        token = env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip()
+        if bool(secret) != bool(token):
+            raise SettingsError(
+                "Set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN (LINE mode) "
+                "or neither (simulator mode); only one is set."
+            )
+        host = env.get("YCC_HOST", "").strip() or "127.0.0.1"
+        port = _int(env, "YCC_PORT", 8080, minimum=1)
+        default_db = f"sqlite:///{ROOT / 'var' / 'ycc.sqlite3'}"
+        kwargs: dict[str, object] = dict(
+            line_channel_secret=secret,
+            line_channel_access_token=token,
+            line_api_base_url=_url(env, "LINE_API_BASE_URL", "https://api.line.me"),
+            line_data_api_base_url=_url(env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
+            database_url=normalise_database_url(env.get("YCC_DATABASE_URL", "").strip() or default_db),
+            host=host,
+            port=port,
+            public_url=_url(env, "YCC_PUBLIC_URL", f"http://{host}:{port}"),
+            rasa_url=_url(env, "YCC_RASA_URL", "http://127.0.0.1:5005"),
+            action_server_url=_url(env, "YCC_ACTION_SERVER_URL", "http://127.0.0.1:5055"),
+            rasa_timeout=_float(env, "YCC_RASA_TIMEOUT", 6.0),
+            lines=_int(env, "YCC_LINES", 1, minimum=1),
+            alert_webhook_url=(
+                _url(env, "YCC_ALERT_WEBHOOK_URL", "http://unset") if env.get("YCC_ALERT_WEBHOOK_URL") else ""
+            ),
+            redis_url=env.get("YCC_REDIS_URL", "").strip(),
+            session_idle_seconds=_int(env, "YCC_SESSION_IDLE_SECONDS", 1800, minimum=60),
+            worker_poll_seconds=_float(env, "YCC_WORKER_POLL_SECONDS", 0.5),
+            outbox_max_attempts=_int(env, "YCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
+        )
+        if env.get("YCC_INTERNAL_TOKEN", "").strip():
+            kwargs["internal_token"] = env["YCC_INTERNAL_TOKEN"].strip()
+        if env.get("YCC_SECRET_KEY", "").strip():
+            kwargs["secret_key"] = env["YCC_SECRET_KEY"].strip()
+        if env.get("YCC_DATA_DIR", "").strip():
+            kwargs["data_dir"] = Path(env["YCC_DATA_DIR"].strip())
+        return cls(**kwargs)  # type: ignore[arg-type]
+
+
+# Known values so the simulator's signed webhooks verify; never valid on real LINE.
+SIMULATOR_CHANNEL_SECRET = "simulator-channel-secret"
+SIMULATOR_ACCESS_TOKEN = "simulator-access-token"
