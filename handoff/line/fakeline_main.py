@@ -9,6 +9,7 @@ Tests that want LINE as a separate process (and the browser test) start it this 
 from __future__ import annotations
 
 import argparse
+import logging
 import socket
 import sys
 
@@ -25,8 +26,11 @@ def _free_port(host: str) -> int:
 
 
 def build_app(fake: FakeLine, name: str = "fakeline_standalone") -> Sanic:
-    """An app with the LINE API at `/` and the simulator page at `/simulator/`."""
-    app = Sanic(name)
+    """An app with the LINE API at `/` and the simulator page at `/simulator/`.
+
+    Sanic's own logging is off so stdout carries only the `ready <port>` line that callers wait for.
+    """
+    app = Sanic(name, configure_logging=False)
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.blueprint(create_fakeline_blueprint(fake, url_prefix=""))
@@ -46,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--monthly-limit", type=int, default=None)
     args = parser.parse_args(argv)
 
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     port = args.port or _free_port(args.host)
     fake = FakeLine(args.secret, args.token, args.webhook_url, args.reply_token_ttl, monthly_limit=args.monthly_limit)
     app = build_app(fake)
