@@ -167,6 +167,8 @@ class FakeLine:
             event["type"] = "message"
             event["message"] = message
             record = {"from": "user", "kind": kind, "id": message["id"], "text": rules.summary(message)}
+            if kind == "sticker":
+                record["sticker"] = {"packageId": message["packageId"], "stickerId": message["stickerId"]}
         elif kind == "postback":
             postback: dict[str, Any] = {"data": str(spec.get("data", ""))}
             if spec.get("params"):

@@ -493,7 +493,7 @@ async def test_line_bot_sdk_replies_and_pushes_through_the_fake(sdk_line) -> Non
 
 @pytest.mark.parametrize("status", [409, 429, 500])
 async def test_line_bot_sdk_sees_injected_errors(sdk_line, status) -> None:
-    fake, sdk, control = sdk_line
+    _, sdk, control = sdk_line
     await control.post("/_fake/faults", json={"endpoint": "push", "responses": [{"status": status}]})
     with pytest.raises(ApiException) as failure:
         await sdk.push_message(PushMessageRequest(to=new_user_id(), messages=[TextMessage(text="x")]))
