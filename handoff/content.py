@@ -57,8 +57,7 @@ class Hotline:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "number": self.number, "hours": self.hours, "note": self.note,
-                "is_24h": self.is_24h}
+        return {"name": self.name, "number": self.number, "hours": self.hours, "note": self.note, "is_24h": self.is_24h}
 
 
 @dataclass(frozen=True)
@@ -71,15 +70,20 @@ class Service:
     note: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "phone": self.phone, "url": self.url,
-                "hours": self.hours, "note": self.note}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "phone": self.phone,
+            "url": self.url,
+            "hours": self.hours,
+            "note": self.note,
+        }
 
 
 class Content:
     """Validated replies, hotlines and services; build once with `Content.load(data_dir)` and share."""
 
-    def __init__(self, replies: dict[str, str], hotlines: list[Hotline],
-                 services: dict[str, list[Service]]) -> None:
+    def __init__(self, replies: dict[str, str], hotlines: list[Hotline], services: dict[str, list[Service]]) -> None:
         self._replies = dict(replies)
         self._hotlines = tuple(hotlines)
         self._services = {m: tuple(items) for m, items in services.items()}
@@ -111,8 +115,9 @@ class Content:
             raise KeyError(f"no reply {key!r} in replies.yml") from None
         fields = _placeholders(template, key)
         auto = {"hotlines": self.hotlines_text, "emergency": self.emergency_text}
-        filled = {name: values[name] if name in values else auto[name]() for name in fields
-                  if name in values or name in auto}
+        filled = {
+            name: values[name] if name in values else auto[name]() for name in fields if name in values or name in auto
+        }
         missing = sorted(fields - set(filled))
         if missing:
             raise ValueError(f"reply {key!r} needs a value for {', '.join(missing)}")
@@ -120,8 +125,7 @@ class Content:
 
     def hotlines(self, only_24h: bool = False, *, emergency: bool = True) -> list[Hotline]:
         """Hotlines in file order; `emergency=False` leaves out 110/119 (shown separately in a crisis)."""
-        return [h for h in self._hotlines
-                if (h.is_24h or not only_24h) and (emergency or h.kind != "emergency")]
+        return [h for h in self._hotlines if (h.is_24h or not only_24h) and (emergency or h.kind != "emergency")]
 
     def hotlines_text(self, only_24h: bool = True, *, emergency: bool = False) -> str:
         """Bulleted lines for a LINE message, e.g. 「・よりそいホットライン 0120-279-338（24時間・毎日・無料）」."""
@@ -152,9 +156,15 @@ class Content:
         blocks = []
         for s in self.services(municipality):
             lines = [f"・{s.name}"]
-            contact = " ／ ".join(part for part in (
-                f"電話 {s.phone}" if s.phone else "", f"受付 {s.hours}" if s.hours else "", s.url or "",
-            ) if part)
+            contact = " ／ ".join(
+                part
+                for part in (
+                    f"電話 {s.phone}" if s.phone else "",
+                    f"受付 {s.hours}" if s.hours else "",
+                    s.url or "",
+                )
+                if part
+            )
             if contact:
                 lines.append(f"　{contact}")
             if s.note:
@@ -229,7 +239,7 @@ def _phone(entry: dict[str, Any], name: str, where: str, required: bool) -> str 
     if value is None and not required:
         return None
     if not isinstance(value, str):
-        raise ContentError(f"{where}: `{name}` must be quoted text like \"076-223-9553\" (got {value!r})")
+        raise ContentError(f'{where}: `{name}` must be quoted text like "076-223-9553" (got {value!r})')
     if not _PHONE.fullmatch(value.strip()):
         raise ContentError(f"{where}: `{name}` {value!r} is not a phone number (digits and hyphens)")
     return value.strip()
@@ -252,16 +262,18 @@ def _load_hotlines(path: Path) -> list[Hotline]:
                 raise ContentError(f"{where}: `{flag}` must be true or false")
         if "is_24h" not in entry:
             raise ContentError(f"{where}: `is_24h` is required (true or false)")
-        hotlines.append(Hotline(
-            id=_text(entry, "id", where) or "",
-            kind=entry["kind"],
-            name=_text(entry, "name", where) or "",
-            number=_phone(entry, "number", where, required=True) or "",
-            hours=_text(entry, "hours", where) or "",
-            is_24h=entry["is_24h"],
-            free=entry.get("free", False),
-            note=_text(entry, "note", where, required=False) or "",
-        ))
+        hotlines.append(
+            Hotline(
+                id=_text(entry, "id", where) or "",
+                kind=entry["kind"],
+                name=_text(entry, "name", where) or "",
+                number=_phone(entry, "number", where, required=True) or "",
+                hours=_text(entry, "hours", where) or "",
+                is_24h=entry["is_24h"],
+                free=entry.get("free", False),
+                note=_text(entry, "note", where, required=False) or "",
+            )
+        )
     ids = [h.id for h in hotlines]
     if len(set(ids)) != len(ids):
         raise ContentError(f"{path}: hotline ids must be unique")
@@ -287,9 +299,14 @@ def _service(entry: object, where: str, **fill: str) -> Service:
     url = text("url")
     if url and not url.startswith("https://"):
         raise ContentError(f"{where}: url must start with https://")
-    return Service(kind=text("kind", True) or "", name=text("name", True) or "",
-                   phone=_phone(entry, "phone", where, required=False), url=url,
-                   hours=text("hours"), note=text("note"))
+    return Service(
+        kind=text("kind", True) or "",
+        name=text("name", True) or "",
+        phone=_phone(entry, "phone", where, required=False),
+        url=url,
+        hours=text("hours"),
+        note=text("note"),
+    )
 
 
 def _load_services(path: Path) -> dict[str, list[Service]]:
@@ -313,8 +330,10 @@ def _load_services(path: Path) -> dict[str, list[Service]]:
         items = [_service(e, f"{where}.items[{i}]") for i, e in enumerate(entry.get("items") or [])]
         if entry.get("templates", True):
             office = "市役所" if name.endswith("市") else "町役場"
-            items += [_service(t, f"{path}: templates[{i}]", municipality=name, office=office)
-                      for i, t in enumerate(templates)]
+            items += [
+                _service(t, f"{path}: templates[{i}]", municipality=name, office=office)
+                for i, t in enumerate(templates)
+            ]
         centre = entry.get("child_guidance")
         if centre is not None:
             if centre not in centres:

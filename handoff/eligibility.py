@@ -14,8 +14,25 @@ from enum import StrEnum
 
 # Ishikawa's 19 municipalities (11 市 + 8 町), in the prefecture's usual order, and the one answer for elsewhere.
 ISHIKAWA_MUNICIPALITIES: tuple[str, ...] = (
-    "金沢市", "七尾市", "小松市", "輪島市", "珠洲市", "加賀市", "羽咋市", "かほく市", "白山市", "能美市", "野々市市",
-    "川北町", "津幡町", "内灘町", "志賀町", "宝達志水町", "中能登町", "穴水町", "能登町",
+    "金沢市",
+    "七尾市",
+    "小松市",
+    "輪島市",
+    "珠洲市",
+    "加賀市",
+    "羽咋市",
+    "かほく市",
+    "白山市",
+    "能美市",
+    "野々市市",
+    "川北町",
+    "津幡町",
+    "内灘町",
+    "志賀町",
+    "宝達志水町",
+    "中能登町",
+    "穴水町",
+    "能登町",
 )
 OUTSIDE = "県外"
 MUNICIPALITIES: tuple[str, ...] = (*ISHIKAWA_MUNICIPALITIES, OUTSIDE)

@@ -101,8 +101,10 @@ class HoursPolicy:
             ye = raw["year_end"]
             if not isinstance(ye, dict):
                 raise HoursConfigError(f"{source}: year_end needs from: MM-DD and to: MM-DD")
-            year_end = (_month_day(ye.get("from"), f"{source}: year_end.from"),
-                        _month_day(ye.get("to"), f"{source}: year_end.to"))
+            year_end = (
+                _month_day(ye.get("from"), f"{source}: year_end.from"),
+                _month_day(ye.get("to"), f"{source}: year_end.to"),
+            )
         service = raw.get("service") or {}
         if not isinstance(service, dict):
             raise HoursConfigError(f"{source}: service needs start: and end: dates")
@@ -118,8 +120,10 @@ class HoursPolicy:
         for i, item in enumerate(raw.get("open_dates") or []):
             where = f"{source}: open_dates[{i}]"
             if isinstance(item, dict):
-                w = Window(_time(item.get("open", raw.get("open", "11:00")), f"{where}.open"),
-                           _time(item.get("close", raw.get("close", "20:00")), f"{where}.close"))
+                w = Window(
+                    _time(item.get("open", raw.get("open", "11:00")), f"{where}.open"),
+                    _time(item.get("close", raw.get("close", "20:00")), f"{where}.close"),
+                )
                 if w.open >= w.close:
                     raise HoursConfigError(f"{where}: open must be before close")
                 opened[_date(item.get("date"), f"{where}.date")] = w
@@ -229,13 +233,9 @@ def parse_timestamp(at_iso: str) -> datetime:
     try:
         at = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(
-            f"not an ISO 8601 timestamp: {at_iso!r}; expected e.g. 2026-11-24T10:00:00+09:00"
-        ) from None
+        raise ValueError(f"not an ISO 8601 timestamp: {at_iso!r}; expected e.g. 2026-11-24T10:00:00+09:00") from None
     if at.tzinfo is None:
-        raise ValueError(
-            f"timestamp {at_iso!r} has no UTC offset; add one, e.g. 2026-11-24T10:00:00+09:00 or ...Z"
-        )
+        raise ValueError(f"timestamp {at_iso!r} has no UTC offset; add one, e.g. 2026-11-24T10:00:00+09:00 or ...Z")
     return at
 
 
@@ -253,7 +253,7 @@ def _time(value: object, where: str) -> time:
     try:
         return time.fromisoformat(str(value))
     except ValueError:
-        raise HoursConfigError(f"{where}: expected a time like \"11:00\", got {value!r}") from None
+        raise HoursConfigError(f'{where}: expected a time like "11:00", got {value!r}') from None
 
 
 def _date(value: object, where: str) -> date:
@@ -272,5 +272,5 @@ def _month_day(value: object, where: str) -> tuple[int, int]:
         month, day = (int(part) for part in str(value).split("-"))
         date(2024, month, day)  # leap year, so 02-29 is accepted
     except ValueError:
-        raise HoursConfigError(f"{where}: expected a month-day like \"12-29\", got {value!r}") from None
+        raise HoursConfigError(f'{where}: expected a month-day like "12-29", got {value!r}') from None
     return month, day

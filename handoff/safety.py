@@ -66,14 +66,17 @@ def normalise(text: str) -> str:
 class SafetyScreen:
     """A compiled lexicon. Build it once (`SafetyScreen.load`) and reuse it for every message."""
 
-    def __init__(self, terms: dict[str, list[str]], patterns: dict[str, list[str]] | None = None,
-                 exclusions: Iterable[str] = (), exclusion_patterns: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        terms: dict[str, list[str]],
+        patterns: dict[str, list[str]] | None = None,
+        exclusions: Iterable[str] = (),
+        exclusion_patterns: Iterable[str] = (),
+    ) -> None:
         patterns = patterns or {}
         unknown = (set(terms) | set(patterns)) - set(CATEGORIES)
         if unknown:
-            raise SafetyConfigError(
-                f"unknown categories {sorted(unknown)}; use only {', '.join(CATEGORIES)}"
-            )
+            raise SafetyConfigError(f"unknown categories {sorted(unknown)}; use only {', '.join(CATEGORIES)}")
         self._order = {name: i for i, name in enumerate(c for c in CATEGORIES if terms.get(c) or patterns.get(c))}
         groups = []
         for category in self._order:
@@ -109,8 +112,12 @@ class SafetyScreen:
         if not isinstance(excl, dict):
             raise SafetyConfigError(f"{path}: exclusions needs `phrases:` and/or `patterns:`")
         try:
-            return cls(terms, patterns, _strings(excl.get("phrases"), f"{path}: exclusions.phrases"),
-                       _strings(excl.get("patterns"), f"{path}: exclusions.patterns"))
+            return cls(
+                terms,
+                patterns,
+                _strings(excl.get("phrases"), f"{path}: exclusions.phrases"),
+                _strings(excl.get("patterns"), f"{path}: exclusions.patterns"),
+            )
         except SafetyConfigError as exc:
             raise SafetyConfigError(f"{path}: {exc}") from None
 

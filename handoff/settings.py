@@ -63,9 +63,7 @@ def normalise_database_url(url: str) -> str:
         return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
     if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
         return url
-    raise SettingsError(
-        f"YCC_DATABASE_URL must be a postgresql:// or sqlite:/// URL, got {url.split('://')[0]}://…"
-    )
+    raise SettingsError(f"YCC_DATABASE_URL must be a postgresql:// or sqlite:/// URL, got {url.split('://')[0]}://…")
 
 
 @dataclass(frozen=True)

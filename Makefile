@@ -1,0 +1,52 @@
+# Young carer consultation platform — the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python ≥ 3.11 for the gateway: PY311 overrides the search.
+PY311 ?= $(shell for p in python3.13 python3.12 python3.11 $(HOME)/.pyenv/versions/3.1[1-3].*/bin/python3.1[1-3] python3; do \
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; \
+	done)
+VENV := .venv
+GW := $(VENV)/bin
+
+include mk/bot.mk
+
+.PHONY: help run test test-gateway test-e2e lint migrate bench install clean
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements/gateway.lock pyproject.toml
+	@test -n "$(PY311)" || { echo "Python 3.11 or newer is needed for the gateway (set PY311=/path/to/python3.11)"; exit 1; }
+	@test -x $(GW)/python || $(PY311) -m venv $(VENV)
+	$(GW)/pip install -q --upgrade pip
+	$(GW)/pip install -q -r requirements/gateway.lock
+	$(GW)/pip install -q --no-deps -e .
+	@touch $@
+
+install: $(VENV)/.installed $(BOT_VENV)/.installed ## create both virtual environments from the lock files
+
+migrate: $(VENV)/.installed ## bring the database schema up to date
+	$(GW)/ycc migrate
+
+run: install $(MODEL) ## install what is missing, train if bot data changed, migrate, start everything
+	$(GW)/ycc migrate
+	$(GW)/python -m handoff.run_all
+
+lint: $(VENV)/.installed ## ruff over the gateway and console
+	$(GW)/ruff check handoff console tests/handoff tests/console tests/e2e tests/support bench
+
+test-gateway: $(VENV)/.installed ## gateway and console tests (SQLite and PostgreSQL, real browser)
+	$(GW)/python -m pytest -q tests/handoff tests/console
+
+test-e2e: install $(MODEL) ## the running stack: gateway + trained Rasa + action server
+	$(GW)/python -m pytest -q tests/e2e
+
+test: lint test-gateway test-bot test-e2e ## everything CI runs
+	@echo "all test suites passed"
+
+bench: $(VENV)/.installed ## print pipeline figures (webhook ack latency, throughput, overhead vs bare Rasa)
+	$(GW)/python -m bench.bench_pipeline
+
+clean: ## remove the virtual environments, models and local data
+	rm -rf $(VENV) $(BOT_VENV) models var results

@@ -1,0 +1,79 @@
+"""Contacts: the LINE user behind a conversation, with consent and the consented profile (R20)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.eligibility import assess
+from handoff.store.models import ConsentEvent, Contact
+
+PROFILE_FIELDS: dict[str, set[str] | None] = {
+    "age_band": {"under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over"},
+    "gender": {"female", "male", "other", "no_answer"},
+    "municipality": None,  # checked against data/services.yml by the caller
+    "care_recipients": {"mother", "father", "sibling", "grandparent", "other"},
+    "care_kinds": {
+        "housework",
+        "personal_care",
+        "emotional",
+        "interpreting",
+        "money",
+        "siblings_care",
+        "medical",
+        "other",
+    },
+    "situation": {"elementary", "junior_high", "high_school", "university", "working", "job_seeking", "other"},
+    "role": {"self", "guardian"},
+}
+LIST_FIELDS = {"care_recipients", "care_kinds"}
+
+
+class ProfileError(ValueError):
+    pass
+
+
+async def contact_for(session: AsyncSession, line_user_id: str, at: datetime) -> Contact:
+    contact = await session.scalar(select(Contact).where(Contact.line_user_id == line_user_id))
+    if contact is None:
+        contact = Contact(key="c-" + secrets.token_hex(8), line_user_id=line_user_id, created_at=at, profile={})
+        session.add(contact)
+        await session.flush()
+    return contact
+
+
+async def contact_by_key(session: AsyncSession, key: str) -> Contact | None:
+    return await session.scalar(select(Contact).where(Contact.key == key))
+
+
+async def set_consent(session: AsyncSession, contact: Contact, granted: bool, at: datetime, source: str) -> None:
+    """Store the decision with its time; withdrawing also forgets the profile collected under it."""
+    contact.consent = granted
+    contact.consent_at = at
+    if not granted:
+        contact.profile = {}
+        contact.eligibility = "unknown"
+    session.add(ConsentEvent(contact_id=contact.id, granted=granted, at=at, source=source))
+    await session.flush()
+
+
+def set_profile_field(contact: Contact, field: str, value: Any, municipalities: list[str]) -> None:
+    """Validate one answer (None = skipped) and recompute eligibility from the whole profile."""
+    if field not in PROFILE_FIELDS:
+        raise ProfileError(f"unknown profile field {field!r}")
+    allowed = PROFILE_FIELDS[field] if field != "municipality" else set(municipalities)
+    if value is not None:
+        values = value if isinstance(value, list) else [value]
+        if field not in LIST_FIELDS and isinstance(value, list):
+            raise ProfileError(f"{field} takes one value")
+        bad = [v for v in values if not isinstance(v, str) or (allowed is not None and v not in allowed)]
+        if bad:
+            raise ProfileError(f"{field}: not an allowed value: {bad!r}")
+    profile = dict(contact.profile or {})
+    profile[field] = value
+    contact.profile = profile
+    contact.eligibility = assess(profile).level

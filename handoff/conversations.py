@@ -1,0 +1,139 @@
+"""Conversation states and the one transition table that governs them.
+
+Every status change goes through `transition`, which rejects anything not in the table and records who moved
+the conversation, when and why; Chatwoot's scattered status updates are the cautionary tale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.store.models import Contact, Conversation, StatusChange
+
+BOT: Final = "bot"
+QUEUED: Final = "queued"
+OPEN: Final = "open"
+RESOLVED: Final = "resolved"
+BLOCKED: Final = "blocked"
+STATUSES: Final = (BOT, QUEUED, OPEN, RESOLVED, BLOCKED)
+
+# (from, to): the only moves there are. Anything else is a bug or a race and is refused.
+TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(
+    {
+        (BOT, QUEUED),  # user asked for a human, profile done, crisis, or Rasa unavailable
+        (BOT, BLOCKED),  # unfollow
+        (QUEUED, OPEN),  # a counsellor claims or is assigned
+        (QUEUED, RESOLVED),  # a supervisor closes it with a record (e.g. nothing to answer)
+        (QUEUED, BLOCKED),
+        (OPEN, QUEUED),  # released back to the queue
+        (OPEN, RESOLVED),  # record written
+        (OPEN, BLOCKED),
+        (RESOLVED, BOT),  # the user writes again
+        (RESOLVED, QUEUED),  # the user writes again in crisis
+        (RESOLVED, BLOCKED),
+        (BLOCKED, BOT),  # friend added again
+    }
+)
+
+CRISIS_PRIORITY: Final = 100
+FLAGGED_PRIORITY: Final = 10
+
+
+class InvalidTransition(ValueError):
+    def __init__(self, conversation_id: int, current: str, wanted: str) -> None:
+        super().__init__(f"conversation {conversation_id}: {current} → {wanted} is not allowed")
+        self.current = current
+        self.wanted = wanted
+
+
+@dataclass(frozen=True)
+class Change:
+    from_status: str
+    to_status: str
+
+
+async def transition(
+    session: AsyncSession,
+    conversation: Conversation,
+    to: str,
+    *,
+    actor: str,
+    reason: str,
+    at: datetime,
+) -> Change:
+    """Move `conversation` to `to` or raise InvalidTransition; the caller's unit of work commits it."""
+    current = conversation.status
+    if (current, to) not in TRANSITIONS:
+        raise InvalidTransition(conversation.id, current, to)
+    conversation.status = to
+    conversation.updated_at = at
+    if to == QUEUED:
+        conversation.waiting_since = conversation.waiting_since or at
+        conversation.queue_reason = reason
+        conversation.assignee_id = None
+    elif to == OPEN:
+        pass  # waiting_since stays: it measures how long the user waited before a human answered
+    else:
+        conversation.waiting_since = None
+        conversation.queue_reason = None
+        if to in (RESOLVED, BLOCKED, BOT):
+            conversation.assignee_id = None
+        if to in (RESOLVED, BOT):
+            conversation.crisis = False
+            conversation.priority = 0
+    session.add(
+        StatusChange(
+            conversation_id=conversation.id, from_status=current, to_status=to, actor=actor, reason=reason, at=at
+        )
+    )
+    await session.flush()
+    return Change(current, to)
+
+
+def raise_to_crisis(conversation: Conversation) -> None:
+    """Crisis outranks everything in the queue, in any state."""
+    conversation.crisis = True
+    conversation.priority = CRISIS_PRIORITY
+
+
+async def conversation_for(session: AsyncSession, contact: Contact, at: datetime) -> Conversation:
+    """The contact's one conversation, created on first contact."""
+    conversation = await session.scalar(select(Conversation).where(Conversation.contact_id == contact.id))
+    if conversation is None:
+        conversation = Conversation(contact_id=contact.id, status=BOT, created_at=at, updated_at=at)
+        conversation.contact = contact
+        session.add(conversation)
+        await session.flush()
+    return conversation
+
+
+async def queue_position(session: AsyncSession, conversation: Conversation) -> int:
+    """1-based place in the queue: crisis first, then by waiting time (the console shows the same order)."""
+    if conversation.status != QUEUED or conversation.waiting_since is None:
+        return 0
+    ahead = await session.scalar(
+        select(func.count())
+        .select_from(Conversation)
+        .where(
+            Conversation.status == QUEUED,
+            Conversation.id != conversation.id,
+            (Conversation.priority > conversation.priority)
+            | (
+                (Conversation.priority == conversation.priority)
+                & (Conversation.waiting_since < conversation.waiting_since)
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def lines_in_use(session: AsyncSession) -> int:
+    """Conversations a counsellor is answering now; compared with YCC_LINES to decide 'all busy' (R5)."""
+    return int(
+        await session.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == OPEN)) or 0
+    )

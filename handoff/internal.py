@@ -1,0 +1,226 @@
+"""The internal API the action server calls (docs/internal-api.md): the bot asks, the gateway decides.
+
+Guarded by YCC_INTERNAL_TOKEN and meant for 127.0.0.1 only; every answer is JSON, every error has a code.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+from sqlalchemy import select
+
+from handoff import conversations as conv
+from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
+from handoff.eligibility import assess
+from handoff.escalation import escalate
+from handoff.handoff import closed_text, request_handoff
+from handoff.hours import format_next_open
+from handoff.store.db import notify
+from handoff.store.models import Contact, Conversation, Record
+from handoff.timeutil import parse_iso, to_tokyo
+
+bp = Blueprint("internal", url_prefix="/internal")
+
+
+class BadRequest(Exception):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
+
+
+def _error(code: str, message: str, status: int = 400) -> HTTPResponse:
+    return json({"error": code, "message": message}, status=status)
+
+
+@bp.on_request
+async def authorise(request: Request) -> HTTPResponse | None:
+    expected = f"Bearer {request.app.ctx.settings.internal_token}"
+    if not hmac.compare_digest(request.headers.get("authorization", ""), expected):
+        return _error("unauthorised", "internal API token missing or wrong", 401)
+    return None
+
+
+@bp.exception(BadRequest)
+async def bad_request(request: Request, exc: BadRequest) -> HTTPResponse:
+    return _error(exc.code, str(exc), exc.status)
+
+
+def _at(value: Any) -> datetime:
+    if not isinstance(value, str) or not value:
+        raise BadRequest("invalid_at", "`at` must be an ISO 8601 timestamp with an offset")
+    try:
+        return parse_iso(value)
+    except ValueError as exc:
+        raise BadRequest("invalid_at", str(exc)) from None
+
+
+def _body(request: Request) -> dict[str, Any]:
+    try:
+        body = request.json
+    except Exception:
+        raise BadRequest("invalid_json", "the body is not JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("invalid_body", "the body must be a JSON object")
+    return body
+
+
+async def _contact(session: Any, key: str) -> Contact:
+    contact = await contact_by_key(session, key)
+    if contact is None:
+        raise BadRequest("unknown_contact", f"no contact {key}", 404)
+    return contact
+
+
+def _eligibility(request: Request, contact: Contact) -> dict[str, Any]:
+    result = assess(contact.profile or {})
+    content = request.app.ctx.content
+    text = None
+    if result.level == "refer":
+        outside = (contact.profile or {}).get("municipality") == "県外"
+        key = "eligibility_refer_outside" if outside else "eligibility_refer_age"
+        text = content.reply(key, services=content.services_text((contact.profile or {}).get("municipality") or "県外"))
+    return {"level": result.level, "reason": result.reason, "text": text}
+
+
+@bp.get("/hours")
+async def hours(request: Request) -> HTTPResponse:
+    at = _at(request.args.get("at"))
+    decision = request.app.ctx.hours.decide(at)
+    return json(
+        {
+            **decision.to_json(),
+            "next_open_text": format_next_open(to_tokyo(decision.next_open)) if decision.next_open else None,
+            "service_active": not decision.reason.startswith("service_"),
+            "text": closed_text(request.app.ctx.content, request.app.ctx.hours, at),
+        },
+        ensure_ascii=False,
+    )
+
+
+@bp.get("/contacts/<key>")
+async def contact(request: Request, key: str) -> HTTPResponse:
+    async with request.app.ctx.db.session() as session:
+        found = await _contact(session, key)
+        returning = await session.scalar(
+            select(Record.id)
+            .join(Conversation, Conversation.id == Record.conversation_id)
+            .where(Conversation.contact_id == found.id)
+            .limit(1)
+        )
+        return json(
+            {
+                "key": found.key,
+                "consent": found.consent,
+                "profile": found.profile or {},
+                "eligibility": _eligibility(request, found),
+                "returning": returning is not None,
+            },
+            ensure_ascii=False,
+        )
+
+
+@bp.post("/contacts/<key>/consent")
+async def consent(request: Request, key: str) -> HTTPResponse:
+    body = _body(request)
+    granted = body.get("granted")
+    if not isinstance(granted, bool):
+        raise BadRequest("invalid_granted", "`granted` must be true or false")
+    at = _at(body.get("at"))
+    async with request.app.ctx.db.session() as session:
+        found = await _contact(session, key)
+        await set_consent(session, found, granted, at, source="bot")
+        return json({"consent": found.consent})
+
+
+@bp.post("/contacts/<key>/profile")
+async def profile(request: Request, key: str) -> HTTPResponse:
+    body = _body(request)
+    at = _at(body.get("at"))
+    async with request.app.ctx.db.session() as session:
+        found = await _contact(session, key)
+        if found.consent is not True:
+            raise BadRequest("consent_required", "the profile is collected only with consent (R20)", 409)
+        try:
+            set_profile_field(
+                found, str(body.get("field")), body.get("value"), request.app.ctx.content.municipalities()
+            )
+        except ProfileError as exc:
+            raise BadRequest("invalid_profile", str(exc)) from None
+        found.last_seen_at = at
+        conversation = await conv.conversation_for(session, found, at)
+        notify(session, {"type": "profile", "conversation_id": conversation.id})
+        return json({"profile": found.profile, "eligibility": _eligibility(request, found)}, ensure_ascii=False)
+
+
+@bp.post("/contacts/<key>/handoff")
+async def handoff_request(request: Request, key: str) -> HTTPResponse:
+    body = _body(request)
+    at = _at(body.get("at"))
+    reason = str(body.get("reason") or "user_request")[:32]
+    ctx = request.app.ctx
+    async with ctx.db.session() as session:
+        found = await _contact(session, key)
+        conversation = await conv.conversation_for(session, found, at)
+        try:
+            result = await request_handoff(
+                session,
+                conversation,
+                content=ctx.content,
+                hours=ctx.hours,
+                lines=ctx.settings.lines,
+                reason=reason,
+                at=at,
+            )
+        except conv.InvalidTransition as exc:
+            raise BadRequest("invalid_state", str(exc), 409) from None
+        return json(result.to_json(), ensure_ascii=False)
+
+
+@bp.post("/contacts/<key>/crisis")
+async def crisis(request: Request, key: str) -> HTTPResponse:
+    body = _body(request)
+    at = _at(body.get("at"))
+    ctx = request.app.ctx
+    async with ctx.db.session() as session:
+        found = await _contact(session, key)
+        conversation = await conv.conversation_for(session, found, at)
+        escalation = await escalate(
+            session,
+            conversation=conversation,
+            contact=found,
+            content=ctx.content,
+            hours=ctx.hours,
+            source=str(body.get("source") or "nlu")[:16],
+            category=None,
+            at=at,
+        )
+    ctx.outbox_runner.wake()
+    return json({"escalation_id": escalation.id})
+
+
+@bp.get("/services")
+async def services(request: Request) -> HTTPResponse:
+    content = request.app.ctx.content
+    municipality = request.args.get("municipality") or "県外"
+    if municipality not in content.municipalities():
+        raise BadRequest("unknown_municipality", f"{municipality} is not one of the known municipalities", 404)
+    items = [asdict(s) for s in content.services(municipality)]
+    return json(
+        {"municipality": municipality, "items": items, "text": content.services_text(municipality)},
+        ensure_ascii=False,
+    )
+
+
+@bp.get("/hotlines")
+async def hotlines(request: Request) -> HTTPResponse:
+    content = request.app.ctx.content
+    return json(
+        {"items": [asdict(h) for h in content.hotlines(only_24h=False)], "text": content.hotlines_text(only_24h=False)},
+        ensure_ascii=False,
+    )

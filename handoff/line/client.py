@@ -1,0 +1,100 @@
+"""Thin wrapper over line-bot-sdk 3's async Messaging API that turns every outcome into a value.
+
+The outbox decides what a 409, 429 or 5xx means; here we only report status, LINE's `x-line-request-id` and
+LINE's error message (which tells a monthly-quota 429 from a rate-limit 429).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    MarkMessagesAsReadByTokenRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+    ShowLoadingAnimationRequest,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LineResult:
+    status: int  # 0 when LINE could not be reached at all
+    request_id: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    try:
+        return headers.get(name) or headers.get(name.title())
+    except AttributeError:
+        return None
+
+
+def _error_message(body: Any) -> str | None:
+    if not body:
+        return None
+    try:
+        data = json.loads(body)
+        return str(data.get("message"))[:255]
+    except (ValueError, AttributeError, TypeError):
+        return str(body)[:255]
+
+
+class LineClient:
+    def __init__(self, base_url: str, access_token: str, timeout: float = 10.0) -> None:
+        self._config = Configuration(host=base_url, access_token=access_token)
+        self._api_client = AsyncApiClient(self._config)
+        self._api = AsyncMessagingApi(self._api_client)
+        self._timeout = timeout
+
+    async def close(self) -> None:
+        await self._api_client.close()
+
+    async def _call(self, coro: Any) -> LineResult:
+        try:
+            response = await asyncio.wait_for(coro, self._timeout)
+            return LineResult(response.status_code, _header(response.headers, "x-line-request-id"))
+        except ApiException as exc:
+            return LineResult(int(exc.status or 0), _header(exc.headers, "x-line-request-id"), _error_message(exc.body))
+        except (TimeoutError, OSError) as exc:
+            return LineResult(0, None, type(exc).__name__)
+        except Exception as exc:  # aiohttp client errors and the SDK's own surprises
+            log.warning("line call failed: %s", type(exc).__name__)
+            return LineResult(0, None, type(exc).__name__)
+
+    async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> LineResult:
+        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+        return await self._call(self._api.reply_message_with_http_info(request))
+
+    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
+        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+        return await self._call(self._api.push_message_with_http_info(request, x_line_retry_key=retry_key))
+
+    async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:
+        request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
+        return await self._call(self._api.show_loading_animation_with_http_info(request))
+
+    async def leave(self, kind: str, chat_id: str) -> LineResult:
+        if kind == "group":
+            return await self._call(self._api.leave_group_with_http_info(chat_id))
+        return await self._call(self._api.leave_room_with_http_info(chat_id))
+
+    async def mark_as_read(self, token: str) -> LineResult:
+        request = MarkMessagesAsReadByTokenRequest(markAsReadToken=token)
+        return await self._call(self._api.mark_messages_as_read_by_token_with_http_info(request))

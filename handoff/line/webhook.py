@@ -1,0 +1,46 @@
+"""`POST /line/webhook`: check the signature on the raw body, store every event, answer 200. Nothing slow.
+
+LINE waits about two seconds and then redelivers; everything beyond storing (Rasa, replies, state) happens in the
+inbox worker after the 200.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from linebot.v3 import SignatureValidator
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+
+from handoff.inbox import store_events
+
+log = logging.getLogger(__name__)
+bp = Blueprint("line_webhook")
+
+
+def _error(status: int, code: str, message: str) -> HTTPResponse:
+    return json_response({"error": code, "message": message}, status=status)
+
+
+@bp.post("/line/webhook")
+async def webhook(request: Request) -> HTTPResponse:
+    validator: SignatureValidator = request.app.ctx.signature_validator
+    signature = request.headers.get("x-line-signature", "")
+    body = request.body or b""
+    if not signature or not validator.validate(body.decode("utf-8", errors="replace"), signature):
+        log.warning("webhook rejected: bad or missing signature")
+        return _error(400, "invalid_signature", "X-Line-Signature does not match the body")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "invalid_json", "the body is not JSON")
+    events = payload.get("events") if isinstance(payload, dict) else None
+    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+        return _error(400, "invalid_body", "the body has no list of events")
+    if events:  # an empty list is LINE's "Verify" button
+        new = await store_events(request.app.ctx.db, events)
+        request.app.ctx.inbox_runner.wake()
+        log.info("webhook stored %d new of %d event(s)", new, len(events))
+    return json_response({})

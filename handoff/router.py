@@ -1,0 +1,305 @@
+"""What happens to one LINE event: the safety screen first, then routing by conversation state.
+
+Step one (`route`) runs in one transaction: store the turn, screen it, change state, queue fixed replies. Step two
+(`ask_bot`) only runs for events the bot must answer. See `handoff.inbox` for why there are two steps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff import conversations as conv
+from handoff.contacts import contact_for
+from handoff.content import Content
+from handoff.escalation import escalate
+from handoff.handoff import closed_text
+from handoff.hours import HoursPolicy
+from handoff.line.client import LineClient
+from handoff.line.messages import from_rasa, text_message
+from handoff.outbox import enqueue, enqueue_leave
+from handoff.rasa import RasaClient, RasaUnavailable
+from handoff.safety import screen
+from handoff.store.db import Database, notify
+from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
+from handoff.store.types import utcnow
+from handoff.timeutil import from_line_timestamp, to_tokyo
+
+log = logging.getLogger(__name__)
+REFUSED_MEDIA = {"image", "video", "audio", "file"}
+HUMAN_STATES = {conv.QUEUED, conv.OPEN}
+
+
+@dataclass
+class Turn:
+    """What step one learned about an event, for the few branches that need it."""
+
+    row: InboxEvent
+    event: dict[str, Any]
+    at: datetime
+    contact: Contact
+    conversation: Conversation
+    incoming: Message | None = None
+
+    @property
+    def reply_token(self) -> str | None:
+        return self.event.get("replyToken")
+
+
+class Router:
+    def __init__(self, db: Database, content: Content, hours: HoursPolicy, rasa: RasaClient, line: LineClient) -> None:
+        self.db = db
+        self.content = content
+        self.hours = hours
+        self.rasa = rasa
+        self.line = line
+        self._loading: set[asyncio.Task[Any]] = set()
+
+    # ---- step one -------------------------------------------------------------------------------------------
+    async def route(self, row_id: int) -> None:
+        async with self.db.session() as session:
+            row = await session.get(InboxEvent, row_id)
+            if row is None or row.status != "pending":
+                return
+            event = row.body
+            at = from_line_timestamp(event.get("timestamp"))
+            source = event.get("source") or {}
+            if source.get("type") in ("group", "room"):
+                await self._leave_group(session, row, event, at)
+                return
+            user_id = source.get("userId")
+            kind = row.event_type
+            if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
+                row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
+                row.processed_at = utcnow()
+                return
+            contact = await contact_for(session, user_id, at)
+            conversation = await conv.conversation_for(session, contact, at)
+            contact.last_seen_at = at
+            turn = Turn(row, event, at, contact, conversation)
+            handler = getattr(self, f"_on_{kind}")
+            await handler(session, turn)
+            if row.status == "pending":
+                row.status = "done"
+            row.processed_at = utcnow()
+            notify(session, {"type": "message", "conversation_id": conversation.id})
+
+    async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:
+        """The account is for one-to-one talks only; nothing is kept beyond the inbox row."""
+        source = event["source"]
+        kind = source["type"]
+        chat_id = source.get("groupId") or source.get("roomId")
+        if event.get("type") == "join" and chat_id:
+            text = self.content.reply("group_leave")
+            await enqueue(
+                session,
+                recipient=chat_id,
+                messages=[text_message(text)],
+                conversation_id=None,
+                at=at,
+                reply_token=event.get("replyToken"),
+            )
+            await enqueue_leave(session, kind, chat_id, at)
+        row.status = "done" if event.get("type") == "join" else "ignored"
+        row.processed_at = utcnow()
+
+    async def _on_follow(self, session: AsyncSession, turn: Turn) -> None:
+        turn.contact.following = True
+        turn.contact.blocked_at = None
+        if turn.conversation.status == conv.BLOCKED:
+            await conv.transition(session, turn.conversation, conv.BOT, actor="user", reason="follow", at=turn.at)
+        self._store_in(session, turn, "follow", None)
+        if turn.conversation.status == conv.BOT:
+            turn.row.status, turn.row.rasa_event = "bot", "follow"
+
+    async def _on_unfollow(self, session: AsyncSession, turn: Turn) -> None:
+        """R17: nothing more can reach the user; record it and stop what is still waiting to be sent."""
+        turn.contact.following = False
+        turn.contact.blocked_at = turn.at
+        if turn.conversation.status != conv.BLOCKED:
+            await conv.transition(session, turn.conversation, conv.BLOCKED, actor="user", reason="unfollow", at=turn.at)
+        self._store_in(session, turn, "unfollow", None)
+        pending = (
+            await session.scalars(
+                update(Outbox)
+                .where(Outbox.recipient == turn.contact.line_user_id, Outbox.status == "pending")
+                .values(status="undeliverable", last_error="blocked by the user (R17)")
+                .returning(Outbox.id)
+            )
+        ).all()
+        if pending:
+            await session.execute(
+                update(Message).where(Message.outbox_id.in_(pending)).values(delivery="undeliverable")
+            )
+
+    async def _on_unsend(self, session: AsyncSession, turn: Turn) -> None:
+        """The user took a message back: keep that it happened, drop what it said."""
+        message_id = (turn.event.get("unsend") or {}).get("messageId")
+        await session.execute(
+            update(Message)
+            .where(Message.line_message_id == str(message_id), Message.direction == "in")
+            .values(text=None, unsent_at=turn.at)
+        )
+
+    async def _on_postback(self, session: AsyncSession, turn: Turn) -> None:
+        postback = turn.event.get("postback") or {}
+        shown = str(turn.event.get("postback", {}).get("displayText") or postback.get("data") or "")[:5000]
+        self._store_in(session, turn, "postback", shown)
+        await self._after_user_text(session, turn, shown, screen_text=False)
+
+    async def _on_message(self, session: AsyncSession, turn: Turn) -> None:
+        message = turn.event.get("message") or {}
+        mtype = str(message.get("type", "unknown"))
+        if mtype == "text":
+            text = str(message.get("text", ""))
+            self._store_in(session, turn, "text", text, message)
+            await self._after_user_text(session, turn, text, screen_text=True)
+        elif mtype in REFUSED_MEDIA:  # R12: never downloaded, never stored
+            self._store_in(session, turn, mtype, None, message)
+            await self._reply(session, turn, self.content.reply("media_refused"))
+        elif mtype == "location":  # R14: a place is personal information
+            self._store_in(session, turn, "location", None, message)
+            await self._reply(session, turn, self.content.reply("location_refused"))
+        elif mtype == "sticker":
+            self._store_in(session, turn, "sticker", None, message)
+            if turn.conversation.status not in HUMAN_STATES:
+                await self._reply(session, turn, self.content.reply("sticker"))
+        else:
+            self._store_in(session, turn, mtype[:16], None, message)
+
+    async def _after_user_text(self, session: AsyncSession, turn: Turn, text: str, *, screen_text: bool) -> None:
+        conversation = turn.conversation
+        result = screen(text) if screen_text else None
+        if result is not None and result.crisis:
+            await escalate(
+                session,
+                conversation=conversation,
+                contact=turn.contact,
+                content=self.content,
+                hours=self.hours,
+                source="lexicon",
+                category=result.category,
+                at=turn.at,
+                reply_token=turn.reply_token,
+            )
+            if turn.incoming is not None:
+                turn.incoming.crisis = True
+            return
+        if conversation.status in HUMAN_STATES:
+            conversation.unread += 1
+            return  # a counsellor has it (or will): Rasa hears nothing
+        decision = self.hours.decide(turn.at)
+        if decision.reason.startswith("service_"):
+            await self._reply(session, turn, closed_text(self.content, self.hours, turn.at) or "")
+            return
+        rasa_event = "message" if turn.row.event_type == "message" else "postback"
+        if conversation.status == conv.RESOLVED:
+            await conv.transition(session, conversation, conv.BOT, actor="user", reason="new_message", at=turn.at)
+            rasa_event = "return"
+        elif conversation.status == conv.BLOCKED:
+            await conv.transition(session, conversation, conv.BOT, actor="user", reason="new_message", at=turn.at)
+        turn.row.status, turn.row.rasa_event = "bot", rasa_event
+
+    def _store_in(
+        self, session: AsyncSession, turn: Turn, kind: str, text: str | None, message: dict[str, Any] | None = None
+    ) -> None:
+        message = message or {}
+        turn.incoming = Message(
+            conversation_id=turn.conversation.id,
+            direction="in",
+            sender="user",
+            kind=kind,
+            text=text,
+            line_message_id=str(message["id"]) if message.get("id") else None,
+            mark_as_read_token=message.get("markAsReadToken"),
+            event_at=turn.at,
+            created_at=utcnow(),
+        )
+        session.add(turn.incoming)
+        turn.conversation.last_message_at = turn.at
+        turn.conversation.updated_at = turn.at
+
+    async def _reply(self, session: AsyncSession, turn: Turn, text: str, sender: str = "system") -> None:
+        await enqueue(
+            session,
+            recipient=turn.contact.line_user_id,
+            messages=[text_message(text)],
+            conversation_id=turn.conversation.id,
+            at=turn.at,
+            sender=sender,
+            reply_token=turn.reply_token,
+        )
+
+    # ---- step two -------------------------------------------------------------------------------------------
+    async def ask_bot(self, row_id: int) -> None:
+        async with self.db.session() as session:
+            row = await session.get(InboxEvent, row_id)
+            if row is None or row.status != "bot":
+                return
+            event = row.body
+            contact = await contact_for(session, event["source"]["userId"], utcnow())
+            conversation = await conv.conversation_for(session, contact, utcnow())
+            at = from_line_timestamp(event.get("timestamp"))
+            text = self._bot_input(row)
+            metadata = {
+                "contact": contact.key,
+                "conversation_id": conversation.id,
+                "at": to_tokyo(at).isoformat(),
+                "event": row.rasa_event or "message",
+            }
+            key, user_id = contact.key, contact.line_user_id
+        self._show_loading(user_id)
+        try:
+            answers: list[dict[str, Any]] | None = await self.rasa.send(key, text, metadata)
+        except RasaUnavailable:
+            answers = None
+        async with self.db.session() as session:
+            row = await session.get(InboxEvent, row_id)
+            if row is None or row.status != "bot":
+                return
+            contact = await contact_for(session, user_id, at)
+            conversation = await conv.conversation_for(session, contact, at)
+            turn = Turn(row, event, at, contact, conversation)
+            if answers is None:
+                await self._bot_unavailable(session, turn)
+            elif answers:
+                await enqueue(
+                    session,
+                    recipient=user_id,
+                    messages=from_rasa(answers),
+                    conversation_id=conversation.id,
+                    at=at,
+                    sender="bot",
+                    reply_token=turn.reply_token,
+                )
+            row.status = "done"
+            row.processed_at = utcnow()
+            notify(session, {"type": "message", "conversation_id": conversation.id})
+
+    def _bot_input(self, row: InboxEvent) -> str:
+        event = row.body
+        if row.rasa_event == "follow":
+            return "/follow"
+        if row.event_type == "postback":
+            return str((event.get("postback") or {}).get("data", ""))[:5000]
+        return str((event.get("message") or {}).get("text", ""))[:5000]
+
+    async def _bot_unavailable(self, session: AsyncSession, turn: Turn) -> None:
+        """R16: the message is kept and a human will read it; the user is told so at once."""
+        await self._reply(session, turn, self.content.reply("received_ack"))
+        if turn.conversation.status == conv.BOT:
+            await conv.transition(
+                session, turn.conversation, conv.QUEUED, actor="system", reason="bot_unavailable", at=turn.at
+            )
+
+    def _show_loading(self, user_id: str) -> None:
+        """LINE's typing dots while Rasa thinks; best effort, never in the way of the answer."""
+        task = asyncio.create_task(self.line.show_loading(user_id, 20))
+        self._loading.add(task)
+        task.add_done_callback(self._loading.discard)

@@ -1,0 +1,147 @@
+"""`make run`: start the action server, Rasa and the gateway, show progress until all are ready, stop all on Ctrl-C.
+
+One supervisor instead of three terminals: an operator on a fresh machine types one command and gets a console
+URL, and Ctrl-C never leaves a Rasa process holding port 5005.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from handoff.settings import ROOT, Settings, SettingsError
+
+BOT_VENV = ROOT / ".venv-bot"
+MODEL = ROOT / "models" / "ycc.tar.gz"
+
+
+def _port(url: str, default: int) -> int:
+    return urlparse(url).port or default
+
+
+def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
+    log = open(log_dir / f"{name}.log", "ab")
+    print(f"  starting {name:<13} (log: var/log/{name}.log)", flush=True)
+    return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
+    for name, proc in reversed(list(procs.items())):
+        if proc.poll() is None:
+            print(f"  stopping {name}", flush=True)
+            os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main() -> int:
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not MODEL.exists():
+        print(f"no trained model at {MODEL}; run `make train` first", file=sys.stderr)
+        return 2
+    log_dir = ROOT / "var" / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ)
+    env.setdefault("YCC_INTERNAL_TOKEN", settings.internal_token or secrets.token_urlsafe(32))
+    env["YCC_GATEWAY_URL"] = f"http://{settings.host}:{settings.port}"
+    env["PYTHONPATH"] = str(ROOT)
+    bot = str(BOT_VENV / "bin" / "rasa")
+    rasa_port = _port(settings.rasa_url, 5005)
+    actions_port = _port(settings.action_server_url, 5055)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    checks = {
+        "action server": f"{settings.action_server_url}/health",
+        "rasa": f"{settings.rasa_url}/status",
+        "gateway": f"http://{settings.host}:{settings.port}/healthz",
+    }
+    stopping = False
+
+    def on_signal(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print("Starting the young carer consultation stack…", flush=True)
+    procs["action server"] = _spawn(
+        "actions", [bot, "run", "actions", "--port", str(actions_port), "--actions", "actions"], env, log_dir
+    )
+    procs["rasa"] = _spawn(
+        "rasa",
+        [
+            bot,
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(rasa_port),
+            "-m",
+            str(MODEL),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+        ],
+        env,
+        log_dir,
+    )
+    procs["gateway"] = _spawn("gateway", [str(ROOT / ".venv" / "bin" / "ycc"), "serve"], env, log_dir)
+    started = time.monotonic()
+    waiting = dict(checks)
+    try:
+        while waiting and not stopping:
+            for name, url in list(waiting.items()):
+                if procs[name].poll() is not None:
+                    print(f"\n{name} exited (code {procs[name].returncode}); see var/log/. Stopping.", flush=True)
+                    return 1
+                if _ready(url):
+                    print(f"\r  ✓ {name} ready after {time.monotonic() - started:.0f}s" + " " * 20, flush=True)
+                    del waiting[name]
+            if waiting:
+                print(f"\r  waiting for {', '.join(waiting)} … {time.monotonic() - started:.0f}s", end="", flush=True)
+                time.sleep(1)
+        if not stopping:
+            base = f"http://{settings.host}:{settings.port}"
+            print("\nAll three processes are up.")
+            print(f"  Console:   {base}/console/   (log in with a user from `.venv/bin/ycc user add`, see README)")
+            if settings.simulator:
+                print(f"  Simulator: {base}/simulator/  (no LINE credentials: chat here as a LINE user)")
+            print("Press Ctrl-C to stop.", flush=True)
+        while not stopping:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    print(f"{name} exited (code {proc.returncode}); see var/log/. Stopping the others.", flush=True)
+                    stopping = True
+            time.sleep(0.5)
+    finally:
+        _stop(procs)
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

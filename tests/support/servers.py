@@ -1,0 +1,162 @@
+"""Real servers for tests: the gateway (`ycc serve`) and the fake LINE platform, each its own process.
+
+Separate processes because the tests kill them (-9 included) and restart them, as operations would.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "test-channel-secret"
+TOKEN = "test-access-token"
+INTERNAL_TOKEN = "test-internal-token"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+            raise RuntimeError(f"process exited with {proc.returncode}:\n{out[-3000:]}")
+        try:
+            if httpx.get(url, timeout=1.0).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@dataclass
+class Proc:
+    args: list[str]
+    env: dict[str, str]
+    url: str
+    health_path: str
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    def start(self) -> Proc:
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        wait_http(self.url + self.health_path, proc=self.proc)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+
+@dataclass
+class Stack:
+    """A gateway in LINE mode wired to a standalone fake LINE platform."""
+
+    gateway: Proc
+    fake: Proc
+    database_url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return self.gateway.url
+
+    def send(self, user_id: str, event: dict[str, Any]) -> dict[str, Any]:
+        response = httpx.post(f"{self.fake.url}/_fake/users/{user_id}/events", json=event, timeout=15)
+        response.raise_for_status()
+        return response.json()
+
+    def delivered(self, user_id: str) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.fake.url}/_fake/users/{user_id}/messages", timeout=5).json()["messages"]
+
+    def wait_delivered(self, user_id: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            messages = self.delivered(user_id)
+            if len(messages) >= count:
+                return messages
+            time.sleep(0.05)
+        raise AssertionError(f"{user_id}: expected {count} message(s), got {self.delivered(user_id)}")
+
+    def faults(self, endpoint: str, responses: list[dict[str, Any]]) -> None:
+        httpx.post(f"{self.fake.url}/_fake/faults", json={"endpoint": endpoint, "responses": responses}).raise_for_status()
+
+    def requests(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.fake.url}/_fake/requests", timeout=5).json()["requests"]
+
+    def internal(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+        return httpx.request(method, f"{self.url}/internal{path}", headers=headers, timeout=10, **kwargs)
+
+    def stop(self) -> None:
+        self.gateway.stop()
+        self.fake.stop()
+
+
+def gateway_env(database_url: str, port: int, **overrides: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("YCC_", "LINE_"))}
+    env.update(
+        YCC_DATABASE_URL=database_url,
+        YCC_HOST="127.0.0.1",
+        YCC_PORT=str(port),
+        YCC_RASA_URL=f"http://127.0.0.1:{free_port()}",
+        YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",
+        YCC_INTERNAL_TOKEN=INTERNAL_TOKEN,
+        YCC_SECRET_KEY="test-secret-key",
+        YCC_WORKER_POLL_SECONDS="0.2",
+        YCC_RASA_TIMEOUT="2",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def start_stack(tmp_path: Path, database_url: str, **overrides: str) -> Stack:
+    port, fake_port = free_port(), free_port()
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    fake = Proc(
+        [sys.executable, "-m", "handoff.line.fakeline_main", "--port", str(fake_port), "--secret", SECRET,
+         "--token", TOKEN, "--webhook-url", f"http://127.0.0.1:{port}/line/webhook"],
+        dict(os.environ), fake_url, "/_fake/users", log_path=tmp_path / "fakeline.log",
+    ).start()
+    env = gateway_env(
+        database_url, port, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake_url,
+        **overrides,
+    )
+    gateway = Proc(
+        [str(Path(sys.executable).parent / "ycc"), "serve"], env, f"http://127.0.0.1:{port}", "/healthz",
+        log_path=tmp_path / "gateway.log",
+    )
+    try:
+        gateway.start()
+    except Exception:
+        fake.stop()
+        raise AssertionError("gateway did not start:\n" + gateway.log()[-4000:]) from None
+    return Stack(gateway, fake, database_url)
