@@ -7,16 +7,17 @@
   const API = document.querySelector('meta[name="fakeline-api"]').content.replace(/\/$/, "");
   const POLL_MS = 700;
   const STORE_KEY = "fakeline-simulator-users";
-  // Stickers of LINE's free default package; shown as emoji because the page has no image assets.
+  // Stickers of LINE's free default package. The page has no image assets (and emoji fonts are not everywhere),
+  // so each sticker is drawn as a coloured word badge.
   const STICKERS = [
-    { packageId: "446", stickerId: "1988", emoji: "😊", keywords: ["smile", "happy"] },
-    { packageId: "446", stickerId: "1989", emoji: "🙇", keywords: ["thanks", "bow"] },
-    { packageId: "446", stickerId: "1990", emoji: "😢", keywords: ["sad", "cry"] },
-    { packageId: "446", stickerId: "1991", emoji: "👍", keywords: ["ok", "good"] },
-    { packageId: "446", stickerId: "1992", emoji: "😴", keywords: ["tired", "sleepy"] },
-    { packageId: "446", stickerId: "1993", emoji: "😡", keywords: ["angry"] },
-    { packageId: "446", stickerId: "1994", emoji: "🤔", keywords: ["thinking"] },
-    { packageId: "446", stickerId: "1995", emoji: "👋", keywords: ["hello", "bye"] },
+    { packageId: "446", stickerId: "1988", label: "ありがとう", color: "#f59e0b", keywords: ["thanks"] },
+    { packageId: "446", stickerId: "1989", label: "よろしく", color: "#10b981", keywords: ["hello"] },
+    { packageId: "446", stickerId: "1990", label: "OK!", color: "#3b82f6", keywords: ["ok"] },
+    { packageId: "446", stickerId: "1991", label: "つらい…", color: "#6366f1", keywords: ["sad"] },
+    { packageId: "446", stickerId: "1992", label: "おつかれ", color: "#ec4899", keywords: ["tired"] },
+    { packageId: "446", stickerId: "1993", label: "ごめんね", color: "#8b5cf6", keywords: ["sorry"] },
+    { packageId: "446", stickerId: "1994", label: "うーん", color: "#64748b", keywords: ["thinking"] },
+    { packageId: "446", stickerId: "1995", label: "またね", color: "#14b8a6", keywords: ["bye"] },
   ];
   const SUGGESTED_NAMES = ["あおい", "はると", "ゆい", "そうた", "めい", "りく"];
 
@@ -55,7 +56,7 @@
 
   function hhmm(iso) {
     const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit" });
+    return isNaN(d) ? "" : d.toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" });
   }
 
   // ------------------------------------------------------------------ users
@@ -180,7 +181,8 @@
       content = el("div", "bubble unsent", "送信を取り消しました");
     } else if (item.kind === "sticker" && item.sticker) {
       const known = STICKERS.find((s) => s.stickerId === item.sticker.stickerId);
-      content = el("div", "sticker", known ? known.emoji : "🙂");
+      content = el("div", "sticker", known ? known.label : "スタンプ");
+      if (known) content.style.background = known.color;
       content.setAttribute("aria-label", "スタンプ");
     } else if (item.kind === "image" && item.from === "user") {
       content = el("div", "picture", "画像");
@@ -280,9 +282,10 @@
       $("sticker-panel").hidden = !$("sticker-panel").hidden;
     });
     for (const sticker of STICKERS) {
-      const button = el("button", "", sticker.emoji);
+      const button = el("button", "sticker-choice", sticker.label);
       button.type = "button";
-      button.setAttribute("aria-label", "スタンプ " + sticker.keywords[0]);
+      button.style.background = sticker.color;
+      button.setAttribute("aria-label", "スタンプ「" + sticker.label + "」");
       button.addEventListener("click", () => {
         $("sticker-panel").hidden = true;
         sendEvent({
