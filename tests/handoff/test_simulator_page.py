@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -61,9 +60,10 @@ def bot_app(events: list[Any], fake_url: list[str]) -> Sanic:
         for event in parsed:
             events.append(event)
             if event.type == "message" and getattr(event.message, "text", None):
+                answers = (("はい", '/consent{"granted": true}'), ("いいえ", '/consent{"granted": false}'))
                 chips = [
-                    {"type": "action", "action": {"type": "postback", "label": label, "data": data, "displayText": label}}
-                    for label, data in (("はい", '/consent{"granted": true}'), ("いいえ", '/consent{"granted": false}'))
+                    {"type": "action", "action": {"type": "postback", "label": a, "data": d, "displayText": a}}
+                    for a, d in answers
                 ]
                 message = {"type": "text", "text": GREETING, "quickReply": {"items": chips}}
                 asyncio.get_running_loop().create_task(push(event.source.user_id, message))
@@ -84,9 +84,12 @@ async def test_person_chats_through_the_simulator_page() -> None:
     await server.after_start()
     command = [sys.executable, "-m", "handoff.line.fakeline_main", "--port", "0", "--secret", SECRET, "--token", TOKEN]
     command += ["--webhook-url", f"http://127.0.0.1:{bot_port}/line/webhook"]
-    fake = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    fake = await asyncio.create_subprocess_exec(
+        *command, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+    )
     try:
-        ready = await asyncio.to_thread(fake.stdout.readline)  # type: ignore[union-attr]
+        assert fake.stdout is not None
+        ready = (await asyncio.wait_for(fake.stdout.readline(), timeout=30)).decode()
         assert ready.startswith("ready "), ready
         fake_url.append(f"http://127.0.0.1:{int(ready.split()[1])}")
         async with async_playwright() as pw:
@@ -152,7 +155,7 @@ async def test_person_chats_through_the_simulator_page() -> None:
         assert json.dumps(sent[0]["quickReply"], ensure_ascii=False).count("postback") == 2
     finally:
         fake.terminate()
-        fake.wait(timeout=10)
+        await asyncio.wait_for(fake.wait(), timeout=10)
         await server.before_stop()
         server.close()
         await server.wait_closed()

@@ -56,7 +56,9 @@
 
   function hhmm(iso) {
     const d = new Date(iso);
-    return isNaN(d) ? "" : d.toLocaleTimeString("ja-JP", { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" });
+    // Times in Japan time: the service runs in Ishikawa, whatever the trainer's laptop is set to.
+    const options = { hour: "2-digit", minute: "2-digit", timeZone: "Asia/Tokyo" };
+    return isNaN(d) ? "" : d.toLocaleTimeString("ja-JP", options);
   }
 
   // ------------------------------------------------------------------ users
