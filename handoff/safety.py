@@ -33,7 +33,9 @@ _FOLD = {k: _SMALL.get(v, v) for k, v in _KANA.items()} | _SMALL
 _STRIP = re.compile(r"[\W_ー]+")
 # Regex patterns from the data file get the same kana folding, minus anything that would break the regex.
 _PATTERN_FOLD = _FOLD | {ord("ー"): None, ord("〜"): None}
+_KANA_RUN = re.compile("[ァ-ヶぁぃぅぇぉゃゅょゎ]+")
 _LATIN_TERM = re.compile(r"[a-z0-9]+")
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyz")
 # Never produced by normalise(), so a masked span can never be part of a match.
 _MASK = "|"
 
@@ -60,11 +62,23 @@ def normalise(text: str) -> str:
     NFKC folds width (ｼﾆﾀｲ → シニタイ, ＯＤ → OD); katakana become hiragana; latin is lower-cased; spaces,
     punctuation, emoji and elongation marks (ー 〜 ~) are removed.
     """
-    return _STRIP.sub("", unicodedata.normalize("NFKC", text).lower().translate(_FOLD))
+    folded = unicodedata.normalize("NFKC", text).lower()
+    # str.translate with a dict costs a lookup per character; folding only the kana runs is ~10x faster.
+    folded = _KANA_RUN.sub(_fold_run, folded)
+    return _STRIP.sub("", folded)
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(_FOLD)
 
 
 class SafetyScreen:
-    """A compiled lexicon. Build it once (`SafetyScreen.load`) and reuse it for every message."""
+    """A compiled lexicon. Build it once (`SafetyScreen.load`) and reuse it for every message.
+
+    Speed: all plain terms form one prefix-tree regex whose first characters the regex engine can skip to, so
+    a typical message costs a few microseconds. Latin terms and the few regex patterns are searched separately,
+    because mixing them into the tree would disable that skip.
+    """
 
     def __init__(
         self,
@@ -77,18 +91,28 @@ class SafetyScreen:
         unknown = (set(terms) | set(patterns)) - set(CATEGORIES)
         if unknown:
             raise SafetyConfigError(f"unknown categories {sorted(unknown)}; use only {', '.join(CATEGORIES)}")
-        self._order = {name: i for i, name in enumerate(c for c in CATEGORIES if terms.get(c) or patterns.get(c))}
-        groups = []
-        for category in self._order:
-            alternatives = _term_alternatives(terms.get(category, []), category)
-            alternatives += [_compile_pattern(p, f"{category} pattern") for p in patterns.get(category, [])]
-            groups.append(f"(?P<{category}>{'|'.join(alternatives)})")
-        if not groups:
+        self._rank = {name: i for i, name in enumerate(CATEGORIES)}
+        self._plain: dict[str, str] = {}  # folded term -> category (first, i.e. most serious, wins)
+        self._latin: dict[str, str] = {}
+        for category in CATEGORIES:
+            plain, latin = _fold_terms(terms.get(category, []), category)
+            for term in plain:
+                self._plain.setdefault(term, category)
+            for term in latin:
+                self._latin.setdefault(term, category)
+        self._patterns = [
+            (category, _compile_pattern(p, f"{category} pattern"))
+            for category in CATEGORIES
+            for p in patterns.get(category, [])
+        ]
+        if not (self._plain or self._latin or self._patterns):
             raise SafetyConfigError("the lexicon has no terms")
-        self._terms = re.compile("|".join(groups))
-        masks = _term_alternatives(list(exclusions), "exclusions")
-        masks += [_compile_pattern(p, "exclusion pattern") for p in exclusion_patterns]
-        self._exclusions = re.compile("|".join(masks)) if masks else None
+        self._plain_rx = re.compile(_trie_regex(self._plain)) if self._plain else None
+        self._latin_rx = re.compile(_trie_regex(self._latin)) if self._latin else None
+        plain_masks, latin_masks = _fold_terms(list(exclusions), "exclusions")
+        masks = plain_masks | latin_masks
+        self._masks = [re.compile(_trie_regex(masks))] if masks else []
+        self._masks += [_compile_pattern(p, "exclusion pattern") for p in exclusion_patterns]
 
     @classmethod
     def load(cls, path: Path | str) -> SafetyScreen:
@@ -126,19 +150,35 @@ class SafetyScreen:
         folded = normalise(text)
         if not folded:
             return NO_CRISIS
-        if self._exclusions is not None:
-            folded = self._exclusions.sub(_MASK, folded)
-        best: re.Match[str] | None = None
-        best_rank = len(self._order)
-        for match in self._terms.finditer(folded):
-            rank = self._order[match.lastgroup or ""]
-            if rank < best_rank:
-                best, best_rank = match, rank
-                if rank == 0:
-                    break
+        for mask in self._masks:
+            folded = mask.sub(_MASK, folded)
+        best: tuple[int, str, str] | None = None  # (rank, category, matched text)
+        if self._plain_rx is not None:
+            for match in self._plain_rx.finditer(folded):
+                category = self._plain[match.group()]
+                best = _better(best, self._rank[category], category, match.group())
+                if best[0] == 0:
+                    return SafetyResult(True, best[1], best[2])
+        if self._latin_rx is not None:
+            for match in self._latin_rx.finditer(folded):
+                start, end = match.span()
+                if (start and folded[start - 1] in _ASCII_LETTERS) or folded[end : end + 1] in _ASCII_LETTERS:
+                    continue  # "od" inside "good" or "method"
+                category = self._latin[match.group()]
+                best = _better(best, self._rank[category], category, match.group())
+        for category, pattern in self._patterns:
+            if best is not None and best[0] <= self._rank[category]:
+                continue
+            found = pattern.search(folded)
+            if found:
+                best = (self._rank[category], category, found.group())
         if best is None:
             return NO_CRISIS
-        return SafetyResult(True, best.lastgroup, best.group())
+        return SafetyResult(True, best[1], best[2])
+
+
+def _better(best: tuple[int, str, str] | None, rank: int, category: str, term: str) -> tuple[int, str, str]:
+    return (rank, category, term) if best is None or rank < best[0] else best
 
 
 @lru_cache(maxsize=4)
@@ -152,8 +192,8 @@ def screen(text: str, lexicon: SafetyScreen | None = None) -> SafetyResult:
     return (lexicon or default_screen()).screen(text)
 
 
-def _term_alternatives(raw_terms: list[str], where: str) -> list[str]:
-    """Normalise terms like messages; latin-only terms must not touch other latin letters ("od" ≠ "good")."""
+def _fold_terms(raw_terms: list[str], where: str) -> tuple[set[str], set[str]]:
+    """Normalise terms like messages; split latin-only ones, which need word boundaries ("od" ≠ "good")."""
     plain: set[str] = set()
     latin: set[str] = set()
     for term in raw_terms:
@@ -161,9 +201,7 @@ def _term_alternatives(raw_terms: list[str], where: str) -> list[str]:
         if not folded:
             raise SafetyConfigError(f"{where}: {term!r} is empty after normalisation")
         (latin if _LATIN_TERM.fullmatch(folded) else plain).add(folded)
-    alternatives = [_trie_regex(plain)] if plain else []
-    alternatives += [rf"(?<![a-z]){re.escape(t)}(?![a-z])" for t in sorted(latin)]
-    return alternatives
+    return plain, latin
 
 
 def _trie_regex(words: Iterable[str]) -> str:
@@ -186,15 +224,12 @@ def _trie_regex(words: Iterable[str]) -> str:
     return build(trie)
 
 
-def _compile_pattern(pattern: str, where: str) -> str:
+def _compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
     folded = unicodedata.normalize("NFKC", pattern).translate(_PATTERN_FOLD)
     try:
-        compiled = re.compile(folded)
+        return re.compile(folded)
     except re.error as exc:
         raise SafetyConfigError(f"{where} {pattern!r} is not a valid regular expression: {exc}") from None
-    if compiled.groupindex:
-        raise SafetyConfigError(f"{where} {pattern!r}: named groups are not allowed, use (?:...)")
-    return f"(?:{folded})"
 
 
 def _strings(value: object, where: str) -> list[str]:

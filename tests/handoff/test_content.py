@@ -13,8 +13,15 @@ DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
 # The verified list in DESIGN.md ("Hotlines").
 DESIGN_NUMBERS = {
-    "110", "119", "0120-0-78310", "0120-279-338", "189", "0120-189-783", "0120-061-338",
-    "076-237-2700", "0570-783-780",
+    "110",
+    "119",
+    "0120-0-78310",
+    "0120-279-338",
+    "189",
+    "0120-189-783",
+    "0120-061-338",
+    "076-237-2700",
+    "0570-783-780",
 }
 DESIGN_24H = {"110", "119", "0120-0-78310", "0120-279-338", "189"}
 # The only service phone numbers we are sure of; anything else must point to the official page instead.
