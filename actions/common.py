@@ -1,0 +1,86 @@
+"""Helpers shared by the actions: who is talking, when, and how to reach the gateway.
+
+Why: the contract says actions take the contact key and the event time from the message metadata the gateway
+attaches (never the wall clock), and treat any gateway failure as "unavailable".
+"""
+
+from __future__ import annotations
+
+import abc
+from datetime import datetime, timedelta, timezone
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Action, Tracker
+
+from actions.gateway_client import Gateway, GatewayClient
+
+JST = timezone(timedelta(hours=9))
+
+
+def metadata(tracker: Tracker) -> Dict[str, Any]:
+    """The gateway's metadata of the latest user message ({} when absent, e.g. in rasa shell)."""
+    meta = (tracker.latest_message or {}).get("metadata") or {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def contact_key(tracker: Tracker) -> str:
+    """Contact key from metadata, else the sender id (the gateway uses the key as sender too)."""
+    return str(metadata(tracker).get("contact") or tracker.sender_id)
+
+
+def event_time(tracker: Tracker) -> Optional[str]:
+    """The LINE event's time (ISO 8601, Asia/Tokyo) from metadata, else the user event's own timestamp."""
+    at = metadata(tracker).get("at")
+    if at:
+        return str(at)
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user" and event.get("timestamp"):
+            return datetime.fromtimestamp(float(event["timestamp"]), JST).isoformat()
+    return None
+
+
+def entity_value(tracker: Tracker, name: str) -> Any:
+    """First value of entity `name` in the latest message, or None."""
+    return next(tracker.get_latest_entity_values(name), None)
+
+
+def intent_confidence(tracker: Tracker) -> Optional[float]:
+    """Confidence of the latest intent (None for payloads without one)."""
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    conf = intent.get("confidence")
+    return float(conf) if conf is not None else None
+
+
+def response_buttons(domain: Dict[str, Any], response: str) -> List[Dict[str, Any]]:
+    """Buttons of the first variation of a domain response (the Japanese stays in the domain)."""
+    variations = (domain.get("responses") or {}).get(response) or [{}]
+    return [dict(b) for b in variations[0].get("buttons") or []]
+
+
+def response_text(domain: Dict[str, Any], response: str) -> str:
+    """Text of the first variation of a domain response."""
+    variations = (domain.get("responses") or {}).get(response) or [{}]
+    return str(variations[0].get("text") or "")
+
+
+class UsesGateway:
+    """Mixin: a lazily built gateway client, or the one injected by tests."""
+
+    _gateway: Optional[Gateway] = None
+
+    def __init__(self, gateway: Optional[Gateway] = None) -> None:
+        self._gateway = gateway
+
+    @property
+    def gateway(self) -> Gateway:
+        if self._gateway is None:
+            self._gateway = GatewayClient.from_env()
+        return self._gateway
+
+
+class GatewayAction(UsesGateway, Action, abc.ABC):
+    """Base for actions that call the gateway (abstract, so rasa-sdk does not register it)."""
+
+    @abc.abstractmethod
+    def name(self) -> str:
+        """The action's name in the domain."""

@@ -1,0 +1,183 @@
+"""HTTP client for the gateway's internal API (docs/internal-api.md, section 2).
+
+Why a separate module: the action server runs in the Python 3.10 Rasa venv and must not import the gateway
+(``handoff/``). Every call is short-timeout and raises :class:`GatewayError` on any failure, so the actions can
+answer the user kindly with ``utter_gateway_unavailable`` instead of hanging or crashing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List, Optional, Protocol, TypedDict, Union
+from urllib.parse import quote
+
+import aiohttp
+
+DEFAULT_URL = "http://127.0.0.1:8080"
+DEFAULT_TIMEOUT_S = 5.0
+
+ProfileValue = Union[str, List[str], None]
+
+
+class Hours(TypedDict, total=False):
+    open: bool
+    reason: str
+    next_open: Optional[str]
+    next_open_text: Optional[str]
+    service_active: bool
+    text: Optional[str]
+    schedule_text: Optional[str]  # optional extension: the regular schedule in words
+
+
+class Eligibility(TypedDict, total=False):
+    level: str  # eligible | flagged | refer | unknown
+    reason: Optional[str]
+    text: Optional[str]
+
+
+class Contact(TypedDict, total=False):
+    key: str
+    consent: Optional[bool]
+    profile: Dict[str, Any]
+    eligibility: Eligibility
+    returning: bool
+
+
+class ConsentResult(TypedDict):
+    consent: bool
+
+
+class ProfileResult(TypedDict, total=False):
+    profile: Dict[str, Any]
+    eligibility: Eligibility
+
+
+class Handoff(TypedDict, total=False):
+    status: str
+    open: bool
+    position: Optional[int]
+    all_busy: bool
+    text: Optional[str]
+
+
+class CrisisResult(TypedDict, total=False):
+    escalation_id: Any
+
+
+class Services(TypedDict, total=False):
+    municipality: Optional[str]
+    items: List[Dict[str, Any]]
+    text: Optional[str]
+
+
+class GatewayError(Exception):
+    """The gateway could not be reached or refused the call."""
+
+    def __init__(self, message: str, status: Optional[int] = None, code: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class Gateway(Protocol):
+    """What the actions need from the gateway; the real client and test fakes both satisfy it."""
+
+    async def get_hours(self, at: Optional[str]) -> Hours: ...
+
+    async def get_contact(self, key: str, at: Optional[str]) -> Contact: ...
+
+    async def post_consent(self, key: str, granted: bool, at: Optional[str]) -> ConsentResult: ...
+
+    async def post_profile(self, key: str, field: str, value: ProfileValue, at: Optional[str]) -> ProfileResult: ...
+
+    async def post_handoff(self, key: str, reason: str, at: Optional[str]) -> Handoff: ...
+
+    async def post_crisis(self, key: str, confidence: Optional[float], at: Optional[str]) -> CrisisResult: ...
+
+    async def get_services(self, municipality: Optional[str], at: Optional[str]) -> Services: ...
+
+
+class GatewayClient:
+    """aiohttp client for the internal API; one short-lived session per call (low traffic, no shared state)."""
+
+    def __init__(self, base_url: str, token: str = "", timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = aiohttp.ClientTimeout(total=timeout_s)
+
+    @classmethod
+    def from_env(cls) -> "GatewayClient":
+        """Reads YCC_GATEWAY_URL, YCC_INTERNAL_TOKEN and YCC_GATEWAY_TIMEOUT (seconds)."""
+        return cls(
+            os.environ.get("YCC_GATEWAY_URL", DEFAULT_URL),
+            os.environ.get("YCC_INTERNAL_TOKEN", ""),
+            float(os.environ.get("YCC_GATEWAY_TIMEOUT", DEFAULT_TIMEOUT_S)),
+        )
+
+    async def _request(
+        self, method: str, path: str, *, params: Optional[Dict[str, str]] = None, body: Optional[dict] = None
+    ) -> Dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        params = {k: v for k, v in (params or {}).items() if v is not None}
+        try:
+            async with aiohttp.ClientSession(timeout=self.timeout) as session:
+                async with session.request(
+                    method, self.base_url + path, params=params, json=body, headers=headers
+                ) as resp:
+                    try:
+                        data = await resp.json(content_type=None)
+                    except ValueError:
+                        data = None
+                    if resp.status >= 400:
+                        code = data.get("error") if isinstance(data, dict) else None
+                        raise GatewayError(f"{method} {path} -> {resp.status}", resp.status, code)
+                    if not isinstance(data, dict):
+                        raise GatewayError(f"{method} {path}: answer is not a JSON object", resp.status)
+                    return data
+        except GatewayError:
+            raise
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # asyncio.TimeoutError is TimeoutError on 3.11
+            raise GatewayError(f"{method} {path}: {type(exc).__name__}") from exc
+        except Exception as exc:  # noqa: BLE001 - any failure means "gateway unavailable" (contract)
+            raise GatewayError(f"{method} {path}: {type(exc).__name__}") from exc
+
+    @staticmethod
+    def _key(key: str) -> str:
+        return quote(key, safe="")
+
+    async def get_hours(self, at: Optional[str]) -> Hours:
+        return await self._request("GET", "/internal/hours", params={"at": at})  # type: ignore[return-value]
+
+    async def get_contact(self, key: str, at: Optional[str]) -> Contact:
+        return await self._request(  # type: ignore[return-value]
+            "GET", f"/internal/contacts/{self._key(key)}", params={"at": at}
+        )
+
+    async def post_consent(self, key: str, granted: bool, at: Optional[str]) -> ConsentResult:
+        return await self._request(  # type: ignore[return-value]
+            "POST", f"/internal/contacts/{self._key(key)}/consent", body={"granted": granted, "at": at}
+        )
+
+    async def post_profile(self, key: str, field: str, value: ProfileValue, at: Optional[str]) -> ProfileResult:
+        return await self._request(  # type: ignore[return-value]
+            "POST",
+            f"/internal/contacts/{self._key(key)}/profile",
+            body={"field": field, "value": value, "at": at},
+        )
+
+    async def post_handoff(self, key: str, reason: str, at: Optional[str]) -> Handoff:
+        return await self._request(  # type: ignore[return-value]
+            "POST", f"/internal/contacts/{self._key(key)}/handoff", body={"at": at, "reason": reason}
+        )
+
+    async def post_crisis(self, key: str, confidence: Optional[float], at: Optional[str]) -> CrisisResult:
+        return await self._request(  # type: ignore[return-value]
+            "POST",
+            f"/internal/contacts/{self._key(key)}/crisis",
+            body={"at": at, "source": "nlu", "confidence": confidence},
+        )
+
+    async def get_services(self, municipality: Optional[str], at: Optional[str]) -> Services:
+        return await self._request(  # type: ignore[return-value]
+            "GET", "/internal/services", params={"municipality": municipality, "at": at}
+        )

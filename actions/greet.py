@@ -1,0 +1,84 @@
+"""Friend-add, first message and coming back after a counsellor resolved the conversation.
+
+Why an action and not a plain response: whether to introduce the channel and ask for consent depends on what
+the gateway already knows about the contact (a returning user who consented is never asked again).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import GatewayAction, contact_key, event_time, response_text
+from actions.gateway_client import Contact, Gateway, GatewayError
+
+
+async def fetch_contact(gateway: Gateway, key: str, at: Optional[str]) -> Contact:
+    """The contact as the gateway knows it, or {} when the gateway is unavailable."""
+    try:
+        return await gateway.get_contact(key, at)
+    except GatewayError:
+        return {}
+
+
+async def schedule_text(gateway: Gateway, at: Optional[str], domain: Dict[str, Any]) -> str:
+    """Regular consultation hours in words: the gateway's if it offers them, else the domain default."""
+    try:
+        hours = await gateway.get_hours(at)
+        if hours.get("schedule_text"):
+            return str(hours["schedule_text"])
+    except GatewayError:
+        pass
+    return response_text(domain, "utter_schedule_default")
+
+
+def consent_slot(consent: Optional[bool]) -> List[EventType]:
+    """Mirror the gateway's consent into the conversation (None = never answered)."""
+    if consent is None:
+        return []
+    return [SlotSet("consent_state", "granted" if consent else "declined")]
+
+
+class ActionGreet(GatewayAction):
+    """Full introduction + consent question for new contacts; a short hello for known ones (R22)."""
+
+    def name(self) -> str:
+        return "action_greet"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        key, at = contact_key(tracker), event_time(tracker)
+        contact = await fetch_contact(self.gateway, key, at)
+        consent = contact.get("consent")
+        if consent is None and tracker.get_slot("consent_state") in (None, "asked"):
+            dispatcher.utter_message(response="utter_greet_intro")
+            dispatcher.utter_message(
+                response="utter_greet_about", schedule=await schedule_text(self.gateway, at, domain)
+            )
+            dispatcher.utter_message(response="utter_ask_consent")
+            return [SlotSet("consent_state", "asked")]
+        dispatcher.utter_message(response="utter_greet_again")
+        return consent_slot(consent)
+
+
+class ActionWelcomeBack(GatewayAction):
+    """First message after a counsellor resolved the conversation: greet back briefly, no re-consent."""
+
+    def name(self) -> str:
+        return "action_welcome_back"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        contact = await fetch_contact(self.gateway, contact_key(tracker), event_time(tracker))
+        consent = contact.get("consent")
+        dispatcher.utter_message(response="utter_welcome_back")
+        if consent is None and tracker.get_slot("consent_state") is None and contact:
+            # Known to the gateway but never asked (e.g. the follow event was missed): ask once, kindly.
+            dispatcher.utter_message(response="utter_ask_consent")
+            return [SlotSet("consent_state", "asked")]
+        return consent_slot(consent)

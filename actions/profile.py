@@ -1,0 +1,247 @@
+"""The short profile form (R20): one question at a time, every question skippable, answers kept by the gateway.
+
+Why each answer is POSTed at once: the profile lives in the gateway's database (not only in Rasa slots), and the
+gateway answers with the eligibility (R6, R7). When it says `refer` the remaining questions are dropped and the
+gateway's sincere referral text is shown instead — never a cold refusal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.common import GatewayAction, UsesGateway, contact_key, event_time, response_buttons, response_text
+from actions.gateway_client import GatewayError, ProfileValue
+
+SKIP = "skip"
+SKIPPED = "skipped"  # slot value of a skipped question (the gateway stores null)
+DONE = "done"
+
+MUNICIPALITIES = (
+    "金沢市 七尾市 小松市 輪島市 珠洲市 加賀市 羽咋市 かほく市 白山市 能美市 野々市市 "
+    "川北町 津幡町 内灘町 志賀町 宝達志水町 中能登町 穴水町 能登町 県外"
+).split()
+
+CHOICES: Dict[str, tuple] = {
+    "role": ("self", "guardian"),
+    "age_band": ("under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over"),
+    "gender": ("female", "male", "other", "no_answer"),
+    "municipality": tuple(MUNICIPALITIES),
+    "care_recipients": ("mother", "father", "sibling", "grandparent", "other"),
+    "care_kinds": (
+        "housework", "personal_care", "emotional", "interpreting", "money", "siblings_care", "medical", "other",
+    ),
+    "situation": ("elementary", "junior_high", "high_school", "university", "working", "job_seeking", "other"),
+}
+MULTI = ("care_recipients", "care_kinds")
+
+
+def age_to_band(age: int) -> str:
+    """Typed age (「17歳」) → the contract's age band."""
+    if age < 13:
+        return "under_13"
+    for upper, band in ((15, "13_15"), (18, "16_18"), (22, "19_22"), (29, "23_29"), (39, "30_39")):
+        if age <= upper:
+            return band
+    return "40_over"
+
+
+def first(value: Any) -> Any:
+    """Entity mappings can yield a list; when several lookups match (中能登町 ⊃ 能登町) take the longest."""
+    if isinstance(value, list):
+        strings = [v for v in value if isinstance(v, str)]
+        return max(strings, key=len) if strings else (value[0] if value else None)
+    return value
+
+
+def wrong_field(tracker: Tracker, field: str) -> bool:
+    """A stale button of another question (its `field` entity differs) must not fill this one."""
+    fields = list(tracker.get_latest_entity_values("field"))
+    return bool(fields) and field not in fields
+
+
+class ValidateProfileForm(UsesGateway, FormValidationAction):
+    """Validates each answer, stores it in the gateway and keeps the returned eligibility."""
+
+    def name(self) -> Text:
+        return "validate_profile_form"
+
+    async def required_slots(
+        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> List[Text]:
+        """After a `refer` eligibility, stop asking: keep only what is already answered."""
+        if tracker.get_slot("eligibility_level") == "refer":
+            return [s for s in domain_slots if tracker.get_slot(s) is not None]
+        return domain_slots
+
+    async def _store(
+        self, field: str, value: ProfileValue, tracker: Tracker, slot_value: Any, extra: Optional[dict] = None
+    ) -> Dict[Text, Any]:
+        """POST one answer; the form goes on even if the gateway is down (the answer is then only local)."""
+        slots: Dict[Text, Any] = {field: slot_value, **(extra or {})}
+        try:
+            result = await self.gateway.post_profile(contact_key(tracker), field, value, event_time(tracker))
+        except GatewayError:
+            return slots
+        eligibility = result.get("eligibility") or {}
+        if eligibility.get("level"):
+            slots["eligibility_level"] = eligibility.get("level")
+            slots["eligibility_text"] = eligibility.get("text")
+        return slots
+
+    async def _single(
+        self, field: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        value = first(value)
+        if wrong_field(tracker, field):
+            dispatcher.utter_message(response="utter_profile_invalid")
+            return {field: None}
+        if value == SKIP:
+            return await self._store(field, None, tracker, SKIPPED)
+        if value not in CHOICES[field]:
+            dispatcher.utter_message(response="utter_profile_invalid")
+            return {field: None}
+        return await self._store(field, value, tracker, value)
+
+    async def _multi(
+        self, field: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> Dict[Text, Any]:
+        """Multi-select: each tap toggles a choice and stores the list so far; 「選び終わった」 ends the question."""
+        value = first(value)
+        selected_slot = f"{field}_selected"
+        selected: List[str] = list(tracker.get_slot(selected_slot) or [])
+        if wrong_field(tracker, field):
+            dispatcher.utter_message(response="utter_profile_invalid")
+            return {field: None}
+        if value == SKIP or (value == DONE and not selected):
+            return await self._store(field, None, tracker, SKIPPED, {selected_slot: []})
+        if value == DONE:
+            return {field: selected}
+        if value not in CHOICES[field]:
+            dispatcher.utter_message(response="utter_profile_invalid")
+            return {field: None}
+        selected = [s for s in selected if s != value] if value in selected else selected + [value]
+        stored = await self._store(field, selected or None, tracker, None, {selected_slot: selected})
+        return stored
+
+    async def validate_role(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        slots = await self._single("role", value, dispatcher, tracker)
+        if slots.get("role") == "guardian":
+            dispatcher.utter_message(response="utter_guardian_note")
+        return slots
+
+    async def validate_age_band(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        value = first(value)
+        if isinstance(value, str):
+            digits = unicodedata.normalize("NFKC", value)
+            if re.fullmatch(r"\d{1,3}", digits):
+                value = age_to_band(int(digits))
+        return await self._single("age_band", value, dispatcher, tracker)
+
+    async def validate_gender(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return await self._single("gender", value, dispatcher, tracker)
+
+    async def validate_municipality(
+        self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        value = first(value)
+        if value in ("more", "back"):
+            return {"municipality": None, "municipality_page": "more" if value == "more" else None}
+        slots = await self._single("municipality", value, dispatcher, tracker)
+        slots.setdefault("municipality_page", None)
+        return slots
+
+    async def validate_care_recipients(
+        self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._multi("care_recipients", value, dispatcher, tracker)
+
+    async def validate_care_kinds(
+        self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._multi("care_kinds", value, dispatcher, tracker)
+
+    async def validate_situation(
+        self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
+    ) -> Dict[Text, Any]:
+        return await self._single("situation", value, dispatcher, tracker)
+
+
+class ActionAskMunicipality(GatewayAction):
+    """Twenty places do not fit LINE's 13 quick replies: two pages."""
+
+    def name(self) -> Text:
+        return "action_ask_municipality"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        more = tracker.get_slot("municipality_page") == "more"
+        dispatcher.utter_message(response="utter_ask_municipality_more" if more else "utter_ask_municipality")
+        return []
+
+
+class _AskMulti(GatewayAction):
+    """Re-asks a multi-select question with ✓ on the choices already tapped."""
+
+    field = ""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        selected = list(tracker.get_slot(f"{self.field}_selected") or [])
+        ask = f"utter_ask_{self.field}"
+        if not selected:
+            dispatcher.utter_message(response=ask)
+            return []
+        buttons, labels = [], []
+        for button in response_buttons(domain, ask):
+            value = _button_value(button.get("payload", ""))
+            if value in selected:
+                labels.append(button["title"])
+                button["title"] = ("✓" + button["title"])[:20]
+            buttons.append(button)
+        text = response_text(domain, "utter_profile_selected").replace("{selected}", "・".join(labels))
+        dispatcher.utter_message(text=text, buttons=buttons)
+        return []
+
+
+def _button_value(payload: str) -> Optional[str]:
+    match = re.search(r'"value":\s*"([^"]*)"', payload)
+    return match.group(1) if match else None
+
+
+class ActionAskCareRecipients(_AskMulti):
+    field = "care_recipients"
+
+    def name(self) -> Text:
+        return "action_ask_care_recipients"
+
+
+class ActionAskCareKinds(_AskMulti):
+    field = "care_kinds"
+
+    def name(self) -> Text:
+        return "action_ask_care_kinds"
+
+
+class ActionSubmitProfile(GatewayAction):
+    """End of the form: thanks + offer of a counsellor, or the gateway's referral text (R7)."""
+
+    def name(self) -> Text:
+        return "action_submit_profile"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        if tracker.get_slot("eligibility_level") == "refer":
+            text = tracker.get_slot("eligibility_text")
+            if text:
+                dispatcher.utter_message(text=text)
+            else:
+                dispatcher.utter_message(response="utter_refer_default")
+            dispatcher.utter_message(response="utter_how_can_help")
+            return []
+        dispatcher.utter_message(response="utter_profile_done")
+        dispatcher.utter_message(response="utter_offer_handoff_after_profile")
+        return []

@@ -1,0 +1,1 @@
+"""Custom Rasa components for the Japanese bot (loaded with the project root on PYTHONPATH)."""
