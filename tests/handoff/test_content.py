@@ -154,7 +154,7 @@ def _edit(path: Path, old: str, new: str) -> None:
 
 
 def test_typo_in_placeholder_is_rejected_on_load(data_copy):
-    _edit(data_copy / "replies.yml", "{position}番目にお待ち", "{positon}番目にお待ち")
+    _edit(data_copy / "replies.yml", "{position}番目です。順番が来たら、", "{positon}番目です。順番が来たら、")
     with pytest.raises(ContentError, match=r"queued.*\{position\}"):
         Content.load(data_copy)
 
