@@ -201,6 +201,29 @@ class FakeLine:
         self.events[event["webhookEventId"]] = event
         return event
 
+    def observe(self, events: list[dict[str, Any]]) -> None:
+        """Learn from hand-made events (`/_fake/webhook/raw`) what LINE would know for having sent them.
+
+        Their reply tokens become valid, the bot is a member of the groups/rooms they come from, and follow or
+        unfollow events change the user's state, so a gateway answering a fixture event behaves as it would live.
+        """
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            source = event.get("source") or {}
+            chat_id = source.get("groupId") or source.get("roomId") or source.get("userId")
+            if not isinstance(chat_id, str):
+                continue
+            chat = self.chat(chat_id)
+            chat.member = event.get("type") != "leave"
+            if event.get("type") in ("follow", "unfollow") and chat_id == source.get("userId"):
+                chat.following = chat.blocked = False
+                setattr(chat, "following" if event["type"] == "follow" else "blocked", True)
+            if isinstance(event.get("replyToken"), str):
+                self.reply_tokens[event["replyToken"]] = {"chat": chat_id, "issued": self.clock(), "used": False}
+            if isinstance(event.get("webhookEventId"), str):
+                self.events[event["webhookEventId"]] = event
+
     def payload(self, events: list[dict[str, Any]]) -> bytes:
         """The raw webhook body: compact UTF-8 JSON, the bytes the signature covers."""
         body = {"destination": self.bot_user_id, "events": events}

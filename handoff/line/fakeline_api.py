@@ -230,7 +230,9 @@ def _add_control_routes(bp: Blueprint, fake: FakeLine, name: str) -> None:
             raw = body["body"]
             data = raw.encode("utf-8") if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False).encode()
         else:
-            data = fake.payload(list(body.get("events", [])))
+            events = list(body.get("events", []))
+            fake.observe(events)
+            data = fake.payload(events)
         outcome = await fake.post_webhook(data, body.get("signature"))
         return json_response(outcome, ensure_ascii=False)
 

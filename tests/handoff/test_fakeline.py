@@ -45,7 +45,6 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "line_events"
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-Sanic.test_mode = True
 
 
 def free_port() -> int:
@@ -96,6 +95,12 @@ class Receiver:
             return text("", status=self.answers.pop(0) if self.answers else 200)
 
         return app
+
+
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Several Sanic apps are served in one process here; Sanic allows that only in test mode."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 @pytest.fixture
@@ -213,6 +218,19 @@ async def test_raw_webhook_sends_a_bad_signature_as_given(line) -> None:
     assert response.status_code == 200
     assert receiver.calls[0]["headers"]["x-line-signature"] == "bm9wZQ=="
     assert not SignatureValidator(SECRET).validate(receiver.calls[0]["body"], "bm9wZQ==")
+
+
+async def test_fixture_events_sent_raw_can_be_answered_like_live_ones(line) -> None:
+    _, receiver, client = line
+    join = json.loads((FIXTURES / "join.json").read_text(encoding="utf-8"))
+    text_event = json.loads((FIXTURES / "message_text.json").read_text(encoding="utf-8"))
+    assert (await client.post("/_fake/webhook/raw", json={"events": [join, text_event]})).status_code == 200
+    [call] = receiver.calls
+    assert len(WebhookParser(SECRET).parse(call["body"], call["headers"]["x-line-signature"])) == 2
+    body = {"replyToken": text_event["replyToken"], "messages": [text_message()]}
+    assert (await client.post("/v2/bot/message/reply", json=body)).status_code == 200
+    assert (await client.post("/v2/bot/message/reply", json=body)).status_code == 400
+    assert (await client.post(f"/v2/bot/group/{join['source']['groupId']}/leave")).status_code == 200
 
 
 async def test_unreachable_webhook_reports_status_zero(line) -> None:

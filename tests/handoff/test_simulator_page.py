@@ -27,12 +27,17 @@ CHROMIUM = Path("/usr/bin/chromium")
 SECRET = "simulator-test-secret"
 TOKEN = "simulator-test-token"
 GREETING = "こんにちは。いしかわヤングケアラーチャンネルです。相談をはじめますか?"
-Sanic.test_mode = True
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def sanic_test_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bot below is served inside the test process; Sanic allows extra apps there only in test mode."""
+    monkeypatch.setattr(Sanic, "test_mode", True)
 
 
 def free_port() -> int:
