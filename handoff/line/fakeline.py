@@ -35,6 +35,7 @@ from handoff.line.fakeline_rules import ApiResult
 
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
 INVALID_TO_MESSAGE = "The property, 'to', in the request body is invalid (line: -, column: -)"
+LOG_LIMIT = 5000  # simulator mode runs for days; keep the logs bounded
 ENDPOINTS = ("reply", "push", "loading", "leave", "markAsRead", "quota")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -114,9 +115,9 @@ class FakeLine:
         self.read_tokens: dict[str, tuple[str, str]] = {}
         self.faults: dict[str, deque[dict[str, Any]]] = {}
         self.delays: dict[str, float] = {}
-        self.requests: list[dict[str, Any]] = []
+        self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.events: dict[str, dict[str, Any]] = {}
-        self.deliveries: list[dict[str, Any]] = []
+        self.deliveries: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.consumption = 0
         self._next_message_id = 590_000_000_000_000_000 + secrets.randbelow(10**15)
 
@@ -191,6 +192,7 @@ class FakeLine:
         else:
             raise ValueError(f"unsupported event type {kind!r}")
         if event["type"] in rules.REPLYABLE_EVENTS:
+            self._forget_expired_tokens()
             token = secrets.token_hex(16)
             self.reply_tokens[token] = {"chat": chat_id, "issued": self.clock(), "used": False}
             event["replyToken"] = token
@@ -223,6 +225,13 @@ class FakeLine:
                 self.reply_tokens[event["replyToken"]] = {"chat": chat_id, "issued": self.clock(), "used": False}
             if isinstance(event.get("webhookEventId"), str):
                 self.events[event["webhookEventId"]] = event
+
+    def _forget_expired_tokens(self) -> None:
+        if len(self.reply_tokens) > 1000:
+            now = self.clock()
+            for token, info in list(self.reply_tokens.items()):
+                if now - info["issued"] > self.reply_token_ttl:
+                    del self.reply_tokens[token]
 
     def payload(self, events: list[dict[str, Any]]) -> bytes:
         """The raw webhook body: compact UTF-8 JSON, the bytes the signature covers."""

@@ -154,7 +154,7 @@ def _add_control_routes(bp: Blueprint, fake: FakeLine, name: str) -> None:
 
     @bp.get("/_fake/deliveries", name=f"{name}_deliveries")
     async def deliveries(request: Request) -> HTTPResponse:
-        return json_response({"deliveries": fake.deliveries}, ensure_ascii=False)
+        return json_response({"deliveries": list(fake.deliveries)}, ensure_ascii=False)
 
     @bp.post("/_fake/reset", name=f"{name}_reset")
     async def reset(request: Request) -> HTTPResponse:

@@ -187,6 +187,43 @@ async def test_user_text_reaches_the_webhook_signed_and_parseable(line) -> None:
     assert raw["events"][0]["deliveryContext"] == {"isRedelivery": False}
 
 
+@pytest.mark.parametrize(
+    ("spec", "content"),
+    [
+        ({"type": "sticker", "packageId": "446", "stickerId": "1988"}, "StickerMessageContent"),
+        ({"type": "image"}, "ImageMessageContent"),
+        ({"type": "video"}, "VideoMessageContent"),
+        ({"type": "audio"}, "AudioMessageContent"),
+        ({"type": "file", "fileName": "memo.pdf"}, "FileMessageContent"),
+        ({"type": "location"}, "LocationMessageContent"),
+    ],
+)
+async def test_every_user_message_kind_arrives_as_the_sdk_class(line, spec, content) -> None:
+    _, receiver, client = line
+    await user_says(client, new_user_id(), spec)
+    [event] = WebhookParser(SECRET).parse(receiver.calls[0]["body"], receiver.calls[0]["headers"]["x-line-signature"])
+    assert type(event.message).__name__ == content
+    assert event.message.mark_as_read_token and event.reply_token
+
+
+async def test_postback_and_unsend_events(line) -> None:
+    _, receiver, client = line
+    user = new_user_id()
+    said = await user_says(client, user, text_message("やっぱりいいです"))
+    tapped = await user_says(client, user, {"type": "postback", "data": "/deny", "displayText": "いいえ"})
+    assert tapped["event"]["postback"] == {"data": "/deny"} and tapped["event"]["replyToken"]
+    unsent = await user_says(client, user, {"type": "unsend", "messageId": said["event"]["message"]["id"]})
+    assert unsent["event"]["unsend"] == {"messageId": said["event"]["message"]["id"]}
+    assert "replyToken" not in unsent["event"]
+    timeline = (await client.get(f"/_fake/users/{user}/timeline")).json()["timeline"]
+    assert timeline[0]["unsent"] is True and timeline[1]["text"] == "いいえ"
+    assert [
+        type(e).__name__
+        for c in receiver.calls
+        for e in WebhookParser(SECRET).parse(c["body"], c["headers"]["x-line-signature"])
+    ] == ["MessageEvent", "PostbackEvent", "UnsendEvent"]
+
+
 async def test_events_without_reply_token_in_line_do_not_get_one(line) -> None:
     _, _, client = line
     user = new_user_id()
