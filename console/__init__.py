@@ -1,9 +1,29 @@
-"""The counsellor console: pages, the JSON API and live updates, mounted on the gateway app."""
+"""The counsellor console: pages, the JSON API and live updates, mounted on the gateway app.
+
+`register(app)` is the only entry point: the gateway's app factory calls it; everything the console keeps at run
+time (Jinja environment, templates, throttling state) hangs on `app.ctx` so several apps never share state.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sanic import Sanic
+
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
+    from console import admin, api, canned, cases, live, login, openapi, pages, records, training
+    from console.render import make_environment
+
+    app.ctx.console_jinja = make_environment()
+    app.ctx.console_templates = canned.load_groups()
+    app.ctx.console_ip_failures = {}
+    app.ctx.console_totp_last = {}
+    app.ctx.console_typing = {}
+    app.ctx.console_tasks = set()
+    for module in (login, pages, records, admin, training, live, api, cases, canned, openapi):
+        app.blueprint(module.bp)
+    app.static("/console/static", str(STATIC), name="console_static")

@@ -1,0 +1,246 @@
+"""What counsellors do to a conversation: claim, assign, release, reply, note, resolve (R5, R16, R17, R19, R20).
+
+Each function runs inside the caller's unit of work, checks that this principal may do this to this object
+(raising `Denied`; the route layer audits it), and changes status only through `handoff.conversations.transition`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from console.auth import Denied, NotFound, Principal, audit
+from handoff import conversations as conv
+from handoff.line.messages import MAX_TEXT, text_message
+from handoff.outbox import enqueue
+from handoff.store.db import notify
+from handoff.store.models import Conversation, Message, Record, User
+from handoff.store.types import utcnow
+
+TOPICS = {"care_burden": "介護・世話の負担", "school": "学校・勉強", "relationships": "人間関係",
+          "career": "進路・仕事", "health": "心と体の健康", "other": "その他"}
+CARE_RECIPIENTS = {"mother": "母", "father": "父", "sibling": "きょうだい", "grandparent": "祖父母",
+                   "other": "その他", "unknown": "不明・聞けていない"}
+STAFF_ROLES = ("counsellor", "supervisor")
+
+
+class Conflict(Exception):
+    """The request is valid but the conversation is not in a state that allows it (409)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class Invalid(Exception):
+    """Field errors for a form (400), keyed by field name, in Japanese for the counsellor."""
+
+    def __init__(self, fields: dict[str, str]) -> None:
+        super().__init__(", ".join(fields))
+        self.fields = fields
+
+
+def may_view(principal: Principal, conversation: Conversation) -> bool:
+    """Supervisors see everything; a counsellor sees the queue and their own conversations (no IDOR)."""
+    if principal.role == "supervisor":
+        return True
+    if principal.role == "counsellor":
+        return conversation.status == conv.QUEUED or (
+            principal.user_id is not None and conversation.assignee_id == principal.user_id)
+    return False
+
+
+async def load(session: AsyncSession, principal: Principal, conversation_id: int, *, lock: bool = False
+               ) -> Conversation:
+    """Fetch a conversation the principal may see, optionally taking the write lock first (claims race)."""
+    if lock:
+        # A write first: SQLite takes its write lock now and PostgreSQL its row lock, so two counsellors
+        # claiming the same conversation are serialised and the second sees the first one's result.
+        await session.execute(update(Conversation).where(Conversation.id == conversation_id)
+                              .values(updated_at=Conversation.updated_at))
+    conversation = await session.get(Conversation, conversation_id, populate_existing=True)
+    if conversation is None:
+        raise NotFound()
+    if not may_view(principal, conversation):
+        raise Denied("conversation", conversation_id, f"{principal.role} may not access this conversation")
+    return conversation
+
+
+def _require_holder(principal: Principal, conversation: Conversation) -> None:
+    if conversation.status != conv.OPEN:
+        raise Conflict("not_open", "この相談は対応中ではありません。")
+    if principal.user_id is None or conversation.assignee_id != principal.user_id:
+        raise Denied("conversation", conversation.id, "only the assigned counsellor may do this")
+
+
+async def open_count(session: AsyncSession, user_id: int) -> int:
+    return int(await session.scalar(select(func.count()).select_from(Conversation).where(
+        Conversation.status == conv.OPEN, Conversation.assignee_id == user_id)) or 0)
+
+
+async def assign(
+    session: AsyncSession, principal: Principal, conversation_id: int, user_id: int | None
+) -> Conversation:
+    """Claim (no user_id, or one's own), assign or reassign (supervisors only)."""
+    if user_id is None:
+        if principal.user_id is None:
+            raise Conflict("assignee_required", "担当者（user_id）を指定してください。")
+        user_id = principal.user_id
+    if user_id != principal.user_id and principal.role != "supervisor":
+        raise Denied("conversation", conversation_id, "only supervisors assign to someone else")
+    conversation = await load(session, principal, conversation_id, lock=True)
+    target = await session.get(User, user_id)
+    if target is None or target.disabled or target.role not in STAFF_ROLES:
+        raise Conflict("bad_assignee", "この担当者には割り当てられません。")
+    if conversation.status == conv.OPEN:
+        if conversation.assignee_id == target.id:
+            return conversation
+        if principal.role != "supervisor":
+            raise Conflict("taken", "この相談は他の相談員が対応中です。")
+    elif conversation.status != conv.QUEUED:
+        raise Conflict("not_queued", "この相談は待機中ではありません。")
+    if await open_count(session, target.id) >= target.max_chats:
+        raise Conflict("limit", f"同時に対応できる上限（{target.max_chats}件）に達しています。")
+    now = utcnow()
+    if conversation.status == conv.QUEUED:
+        reason = "claim" if target.id == principal.user_id else "assign"
+        await conv.transition(session, conversation, conv.OPEN, actor=principal.name, reason=reason, at=now)
+    else:
+        audit(session, principal.name, "reassign", "conversation", conversation.id,
+              detail=f"{conversation.assignee_id}->{target.id}")
+    conversation.assignee_id = target.id
+    conversation.assignee = target
+    notify(session, {"type": "assigned", "conversation_id": conversation.id, "assignee_id": target.id})
+    return conversation
+
+
+async def release(session: AsyncSession, principal: Principal, conversation_id: int) -> Conversation:
+    conversation = await load(session, principal, conversation_id, lock=True)
+    if conversation.status != conv.OPEN:
+        raise Conflict("not_open", "この相談は対応中ではありません。")
+    if principal.role != "supervisor" and conversation.assignee_id != principal.user_id:
+        raise Denied("conversation", conversation_id, "only the holder or a supervisor may release")
+    await conv.transition(session, conversation, conv.QUEUED, actor=principal.name, reason="release", at=utcnow())
+    notify(session, {"type": "queued", "conversation_id": conversation.id})
+    return conversation
+
+
+def _text(body: dict[str, Any], limit: int = MAX_TEXT) -> str:
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise Invalid({"text": "本文を入力してください。"})
+    if len(text) > limit:
+        raise Invalid({"text": f"{limit}文字以内にしてください。"})
+    return text.strip()
+
+
+async def send(session: AsyncSession, principal: Principal, conversation_id: int, body: dict[str, Any]
+               ) -> list[Message]:
+    """Queue a counsellor's reply for LINE (push with a retry key); the outbox marks delivery per message."""
+    text = _text(body)
+    conversation = await load(session, principal, conversation_id)
+    _require_holder(principal, conversation)
+    now = utcnow()
+    rows = await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(text)],
+                         conversation_id=conversation.id, at=now, sender="agent", agent_id=principal.user_id)
+    conversation.last_message_at = now
+    conversation.updated_at = now
+    notify(session, {"type": "message", "conversation_id": conversation.id})
+    await session.flush()
+    return list((await session.scalars(select(Message).where(Message.outbox_id.in_([r.id for r in rows]))
+                                      .order_by(Message.id))).all())
+
+
+async def add_note(session: AsyncSession, principal: Principal, conversation_id: int, body: dict[str, Any]
+                   ) -> Message:
+    """An internal note: stored with the conversation, never sent to the user."""
+    text = _text(body, 4000)
+    conversation = await load(session, principal, conversation_id)
+    if principal.role != "supervisor" and conversation.assignee_id != principal.user_id:
+        raise Denied("conversation", conversation_id, "notes are for the holder or a supervisor")
+    now = utcnow()
+    note = Message(conversation_id=conversation.id, direction="out", sender="agent", agent_id=principal.user_id,
+                   kind="note", text=text, event_at=now, created_at=now, internal=True)
+    session.add(note)
+    await session.flush()
+    notify(session, {"type": "note", "conversation_id": conversation.id})
+    return note
+
+
+async def unread_tokens(session: AsyncSession, principal: Principal, conversation_id: int) -> list[str]:
+    """Mark the user's messages read now that the holder has them on screen; return LINE read tokens."""
+    conversation = await load(session, principal, conversation_id)
+    _require_holder(principal, conversation)
+    rows = (await session.scalars(select(Message).where(
+        Message.conversation_id == conversation.id, Message.direction == "in", Message.read_at.is_(None))
+        .order_by(Message.id))).all()
+    now = utcnow()
+    for row in rows:
+        row.read_at = now
+    conversation.unread = 0
+    tokens = [r.mark_as_read_token for r in rows if r.mark_as_read_token]
+    return tokens[-1:]  # LINE marks everything up to the newest message as read
+
+
+def validate_record(body: dict[str, Any]) -> dict[str, Any]:
+    """The consultation record's required fields, enforced here whatever the browser did (R19, R20)."""
+    errors: dict[str, str] = {}
+    topics = body.get("topics")
+    if not isinstance(topics, list) or not topics or any(t not in TOPICS for t in topics):
+        errors["topics"] = "相談内容の分類を1つ以上選んでください。"
+    recipients = body.get("care_recipients")
+    if isinstance(recipients, str):
+        recipients = [recipients]
+    if not isinstance(recipients, list) or not recipients or any(r not in CARE_RECIPIENTS for r in recipients):
+        errors["care_recipients"] = "ケアの相手を選んでください（わからない場合は「不明」）。"
+    referral_made = body.get("referral_made")
+    referral = body.get("referral")
+    if not isinstance(referral_made, bool):
+        errors["referral_made"] = "つなぎ先の有無を選んでください。"
+    elif referral_made and (not isinstance(referral, str) or not referral.strip()):
+        errors["referral"] = "つないだ先を書いてください。"
+    if not isinstance(body.get("follow_up"), bool):
+        errors["follow_up"] = "フォローアップの要否を選んでください。"
+    summary = body.get("summary")
+    if not isinstance(summary, str) or not summary.strip():
+        errors["summary"] = "相談の概要を書いてください。"
+    elif len(summary) > 4000:
+        errors["summary"] = "概要は4000文字以内にしてください。"
+    if errors:
+        raise Invalid(errors)
+    return {"topics": list(dict.fromkeys(topics)), "care_recipients": list(dict.fromkeys(recipients)),
+            "referral": referral.strip() if referral_made else None, "follow_up": body["follow_up"],
+            "summary": summary.strip()}
+
+
+async def resolve(session: AsyncSession, principal: Principal, conversation_id: int, body: dict[str, Any],
+                  resolved_text: str) -> Record:
+    """Write the record, hand the user back to the bot and tell them so (content reply "resolved")."""
+    fields = validate_record(body)
+    conversation = await load(session, principal, conversation_id, lock=True)
+    if conversation.status == conv.QUEUED:
+        if principal.role != "supervisor":
+            raise Denied("conversation", conversation_id, "only supervisors close a queued conversation")
+    else:
+        _require_holder_or_supervisor(principal, conversation)
+    now = utcnow()
+    record = Record(conversation_id=conversation.id, author_id=principal.user_id, created_at=now, **fields)
+    session.add(record)
+    await conv.transition(session, conversation, conv.RESOLVED, actor=principal.name, reason="resolved", at=now)
+    conversation.unread = 0
+    if conversation.contact.following:
+        await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(resolved_text)],
+                      conversation_id=conversation.id, at=now, sender="system")
+    await session.flush()
+    notify(session, {"type": "resolved", "conversation_id": conversation.id})
+    return record
+
+
+def _require_holder_or_supervisor(principal: Principal, conversation: Conversation) -> None:
+    if conversation.status != conv.OPEN:
+        raise Conflict("not_open", "この相談は対応中ではありません。")
+    if principal.role != "supervisor" and conversation.assignee_id != principal.user_id:
+        raise Denied("conversation", conversation.id, "only the holder or a supervisor may resolve")

@@ -1,0 +1,209 @@
+"""Login in two steps (password, then TOTP or a recovery code), logout, and throttling (ASVS V2, V3).
+
+The password step only creates a short-lived pending session; the full session is a new id issued after the
+second factor (session rotation), so a fixed or stolen pre-login id is worth nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+from datetime import timedelta
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, redirect
+from sqlalchemy import select
+
+from console import security
+from console.auth import SESSION_COOKIE, audit, authenticate, client_ip, guarded
+from console.render import render
+from handoff.store.models import ConsoleSession, User
+from handoff.store.types import utcnow
+
+bp = Blueprint("console_login", url_prefix="/console")
+PRE_COOKIE = "ycc_pre"
+PENDING_COOKIE = "ycc_login"
+PENDING_LIFETIME = timedelta(minutes=5)
+MAX_FAILED = 5
+LOCK_FOR = timedelta(minutes=15)
+IP_WINDOW_SECONDS = 600
+IP_MAX_FAILURES = 30
+GENERIC_ERROR = "ユーザー名またはパスワードが正しくありません。"
+LOCKED_ERROR = "アカウントがロックされています。15分後にもう一度お試しください。"
+
+
+def _secure(request: Request) -> bool:
+    return request.app.ctx.settings.public_url.startswith("https://")
+
+
+def _set_cookie(request: Request, response: HTTPResponse, name: str, value: str, max_age: int | None) -> None:
+    response.add_cookie(name, value, path="/", httponly=True, samesite="Strict", secure=_secure(request),
+                        max_age=max_age)
+
+
+def _ip_blocked(request: Request) -> bool:
+    failures: deque[float] = request.app.ctx.console_ip_failures.setdefault(client_ip(request), deque())
+    cutoff = time.monotonic() - IP_WINDOW_SECONDS
+    while failures and failures[0] < cutoff:
+        failures.popleft()
+    return len(failures) >= IP_MAX_FAILURES
+
+
+def _ip_failed(request: Request) -> None:
+    request.app.ctx.console_ip_failures.setdefault(client_ip(request), deque()).append(time.monotonic())
+
+
+def _login_form(request: Request, error: str | None = None, status: int = 200) -> HTTPResponse:
+    """Pre-login CSRF: a random cookie and its HMAC in the form (double submit, keyed by YCC_SECRET_KEY)."""
+    nonce = request.cookies.get(PRE_COOKIE) or secrets.token_urlsafe(24)
+    token = security.sign(request.app.ctx.settings.secret_key, nonce)
+    response = render(request, "login.html", {"form_token": token, "error": error}, status=status)
+    _set_cookie(request, response, PRE_COOKIE, nonce, 3600)
+    return response
+
+
+def _pre_csrf_ok(request: Request) -> bool:
+    nonce = request.cookies.get(PRE_COOKIE)
+    expected = security.sign(request.app.ctx.settings.secret_key, nonce) if nonce else None
+    return security.same(request.form.get("csrf_token"), expected)
+
+
+@bp.get("/login", name="login_page")
+async def login_page(request: Request) -> HTTPResponse:
+    if await authenticate(request, touch=False):
+        return redirect("/console/")
+    return _login_form(request)
+
+
+def _locked(user: User | None) -> bool:
+    return bool(user and user.locked_until and user.locked_until > utcnow())
+
+
+def _count_failure(user: User | None) -> None:
+    if user is None:
+        return
+    user.failed_logins += 1
+    if user.failed_logins >= MAX_FAILED:
+        user.locked_until = utcnow() + LOCK_FOR
+        user.failed_logins = 0
+
+
+@bp.post("/login", name="login_submit")
+async def login_submit(request: Request) -> HTTPResponse:
+    if not _pre_csrf_ok(request):
+        return _login_form(request, "画面の有効期限が切れました。もう一度入力してください。", status=403)
+    if _ip_blocked(request):
+        return _login_form(request, "ログインの失敗が続いたため、しばらく時間をおいてください。", status=429)
+    name = (request.form.get("username") or "").strip()[:64]
+    password = request.form.get("password") or ""
+    async with request.app.ctx.db.session() as session:
+        user = await session.scalar(select(User).where(User.name == name)) if name else None
+        ok = security.verify_password(user.password_hash if user else None, password)
+        if user is None or user.disabled or _locked(user) or not ok:
+            if ok is False:
+                _count_failure(user)
+            _ip_failed(request)
+            audit(session, name or "-", "login_failed", "user", user.id if user else None, allowed=False,
+                  detail=f"password ip={client_ip(request)}" + (" locked" if _locked(user) else ""))
+            return _login_form(request, LOCKED_ERROR if _locked(user) else GENERIC_ERROR, status=401)
+        raw = secrets.token_urlsafe(32)
+        session.add(ConsoleSession(id=security.token_hash(raw), user_id=user.id, created_at=utcnow(),
+                                   last_seen_at=utcnow(), csrf_token=secrets.token_urlsafe(32),
+                                   second_factor_done=False))
+    response = redirect("/console/login/2fa")
+    _set_cookie(request, response, PENDING_COOKIE, raw, int(PENDING_LIFETIME.total_seconds()))
+    return response
+
+
+async def _pending(request: Request) -> tuple[ConsoleSession, User] | None:
+    raw = request.cookies.get(PENDING_COOKIE)
+    if not raw:
+        return None
+    async with request.app.ctx.db.session() as session:
+        row = await session.get(ConsoleSession, security.token_hash(raw))
+        if row is None or row.revoked or row.second_factor_done or utcnow() - row.created_at > PENDING_LIFETIME:
+            return None
+        user = await session.get(User, row.user_id)
+        if user is None or user.disabled:
+            return None
+        return row, user
+
+
+@bp.get("/login/2fa", name="totp_page")
+async def totp_page(request: Request) -> HTTPResponse:
+    pending = await _pending(request)
+    if pending is None:
+        return redirect("/console/login")
+    return render(request, "totp.html", {"form_token": pending[0].csrf_token})
+
+
+@bp.post("/login/2fa", name="totp_submit")
+async def totp_submit(request: Request) -> HTTPResponse:
+    pending = await _pending(request)
+    if pending is None:
+        return redirect("/console/login")
+    row, _ = pending
+    if not security.same(request.form.get("csrf_token"), row.csrf_token):
+        return render(request, "totp.html", {"form_token": row.csrf_token, "error": "もう一度入力してください。"},
+                      status=403)
+    if _ip_blocked(request):
+        return render(request, "totp.html", {"form_token": row.csrf_token,
+                                             "error": "失敗が続いたため、しばらく時間をおいてください。"}, status=429)
+    code = (request.form.get("code") or "").strip()
+    recovery = (request.form.get("recovery_code") or "").strip()
+    raw = secrets.token_urlsafe(32)
+    last_counters: dict[int, int] = request.app.ctx.console_totp_last
+    async with request.app.ctx.db.session() as session:
+        user = await session.get(User, row.user_id)
+        pending_row = await session.get(ConsoleSession, row.id)
+        assert user is not None and pending_row is not None
+        ok = False
+        how = "totp"
+        if code and user.totp_secret and not _locked(user):
+            counter = security.totp_counter(user.totp_secret, code, last_counters.get(user.id))
+            if counter is not None:
+                last_counters[user.id] = counter
+                ok = True
+        elif recovery and not _locked(user):
+            hashed = security.hash_code(recovery)
+            if hashed in (user.recovery_codes or []):
+                user.recovery_codes = [c for c in user.recovery_codes if c != hashed]  # one use only
+                ok, how = True, "recovery_code"
+        if not ok:
+            _count_failure(user)
+            _ip_failed(request)
+            audit(session, user.name, "login_failed", "user", user.id, allowed=False,
+                  detail=f"second factor ip={client_ip(request)}")
+            locked = _locked(user)
+            if locked:
+                pending_row.revoked = True
+            error = LOCKED_ERROR if locked else "確認コードが正しくありません。"
+            return render(request, "totp.html", {"form_token": row.csrf_token, "error": error}, status=401)
+        pending_row.revoked = True  # rotation: the pre-2FA id never becomes a full session
+        user.failed_logins = 0
+        user.locked_until = None
+        user.totp_confirmed = True
+        session.add(ConsoleSession(id=security.token_hash(raw), user_id=user.id, created_at=utcnow(),
+                                   last_seen_at=utcnow(), csrf_token=secrets.token_urlsafe(32),
+                                   second_factor_done=True))
+        audit(session, user.name, "login", "user", user.id, detail=f"{how} ip={client_ip(request)}")
+        left = len(user.recovery_codes or [])
+    response = redirect("/console/" + ("?recovery_left=" + str(left) if how == "recovery_code" else ""))
+    _set_cookie(request, response, SESSION_COOKIE, raw, None)
+    response.delete_cookie(PENDING_COOKIE, path="/")
+    return response
+
+
+@bp.post("/logout", name="logout")
+@guarded()
+async def logout(request: Request) -> HTTPResponse:
+    principal = request.ctx.principal
+    async with request.app.ctx.db.session() as session:
+        row = await session.get(ConsoleSession, principal.session_id) if principal.session_id else None
+        if row is not None:
+            row.revoked = True
+        audit(session, principal.name, "logout", "user", principal.user_id)
+    response = redirect("/console/login")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

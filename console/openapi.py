@@ -1,0 +1,160 @@
+"""The OpenAPI 3.1 document of the JSON API, written by hand from the route table so it says what we promise.
+
+A test compares it with the app's registered /api routes, so a route cannot be added without documenting it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json
+
+bp = Blueprint("console_openapi", url_prefix="/api")
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_ERR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+def _ok(schema: str | dict[str, Any], code: str = "200") -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"} if isinstance(schema, str) else schema
+    return {code: {"description": "OK", "content": {"application/json": {"schema": ref}}},
+            "400": _ERR, "401": _ERR, "403": _ERR, "404": _ERR, "409": _ERR}
+
+
+def _op(summary: str, responses: dict[str, Any], *, params: list[dict[str, Any]] | None = None,
+        body: dict[str, Any] | None = None) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": responses}
+    if params:
+        op["parameters"] = params
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return op
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {"type": "object", "properties": props, **({"required": required} if required else {})}
+
+
+_S = {"type": "string"}
+_I = {"type": "integer"}
+_B = {"type": "boolean"}
+_T = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601, Asia/Tokyo (+09:00)"}
+_LIST = {"type": "array", "items": _S}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": _obj({"error": _S, "message": _S, "fields": {"type": "object"}}, ["error"]),
+    "UserRef": {"type": ["object", "null"], "properties": {"id": _I, "name": _S, "display_name": _S}},
+    "Conversation": _obj({
+        "id": _I, "status": {"enum": ["bot", "queued", "open", "resolved", "blocked"]}, "priority": _I,
+        "crisis": _B, "assignee": {"$ref": "#/components/schemas/UserRef"},
+        "assignee_id": {"type": ["integer", "null"]},
+        "line_user_id": _S, "contact_key": _S, "waiting_since": _T, "waiting_seconds": {"type": ["integer", "null"]},
+        "queue_reason": {"type": ["string", "null"]}, "unread": _I, "last_message_at": _T, "created_at": _T,
+        "updated_at": _T, "returning": _B, "escalation_id": {"type": ["integer", "null"]},
+        "topic": {"enum": ["care", "career"]}, "suggested_assignee": {"$ref": "#/components/schemas/UserRef"},
+        "contact": {"type": "object"},
+    }, ["id", "status", "priority", "crisis", "assignee", "line_user_id", "waiting_since"]),
+    "Message": _obj({
+        "id": _I, "direction": {"enum": ["in", "out"]}, "sender": {"enum": ["user", "bot", "agent", "system"]},
+        "sender_label": _S, "agent": {"$ref": "#/components/schemas/UserRef"}, "kind": _S,
+        "text": {"type": ["string", "null"]}, "internal": _B,
+        "delivery": {"enum": ["pending", "sent", "failed", "undeliverable", None]}, "crisis": _B, "at": _T,
+        "read_at": _T, "unsent": _B,
+    }),
+    "Escalation": _obj({
+        "id": _I, "conversation_id": _I, "opened_at": _T, "source": _S, "category": {"type": ["string", "null"]},
+        "in_hours": _B, "status": {"enum": ["open", "closed"]}, "checklist": {"type": "object"},
+        "steps": {"type": "array", "items": _obj({"key": _S, "label": _S, "done": _B, "at": _T, "by": _S,
+                                                  "note": _S})},
+        "missing": _LIST, "outcome": {"type": ["string", "null"]}, "closed_at": _T,
+        "close_reason": {"type": ["string", "null"]},
+    }),
+    "Record": _obj({"id": _I, "conversation_id": _I, "author_id": {"type": ["integer", "null"]}, "created_at": _T,
+                    "topics": _LIST, "care_recipients": _LIST, "referral": {"type": ["string", "null"]},
+                    "follow_up": _B, "summary": _S}),
+    "RecordInput": _obj({
+        "topics": {"type": "array", "minItems": 1, "items": {
+            "enum": ["care_burden", "school", "relationships", "career", "health", "other"]}},
+        "care_recipients": {"type": "array", "minItems": 1, "items": {
+            "enum": ["mother", "father", "sibling", "grandparent", "other", "unknown"]}},
+        "referral_made": _B, "referral": {"type": ["string", "null"], "description": "required if referral_made"},
+        "follow_up": _B, "summary": {"type": "string", "minLength": 1, "maxLength": 4000},
+    }, ["topics", "care_recipients", "referral_made", "follow_up", "summary"]),
+}
+
+
+def _items(ref: str) -> dict[str, Any]:
+    return _obj({"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}, "total": _I})
+
+
+PATHS: dict[str, dict[str, Any]] = {
+    "/api/conversations": {"get": _op("List conversations: crisis first, then by waiting time", _ok(_items(
+        "Conversation")), params=[
+        {"name": "status", "in": "query", "schema": _S,
+         "description": "bot, queued, open, resolved, blocked (comma-separated); none = all you may see"},
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+    ])},
+    "/api/conversations/{id}": {"get": _op("One conversation", _ok("Conversation"), params=[_ID])},
+    "/api/conversations/{id}/messages": {
+        "get": _op("Full history incl. internal notes (audited)", _ok(_items("Message")), params=[_ID]),
+        "post": _op("Send a counsellor message to the user on LINE (holder only)", _ok(_items("Message"), "201"),
+                    params=[_ID], body=_obj({"text": _S}, ["text"])),
+    },
+    "/api/conversations/{id}/assign": {"post": _op(
+        "Claim (no body) or assign/reassign to user_id (supervisors)", _ok("Conversation"), params=[_ID],
+        body=_obj({"user_id": _I}))},
+    "/api/conversations/{id}/release": {"post": _op("Put back in the queue", _ok("Conversation"), params=[_ID])},
+    "/api/conversations/{id}/notes": {"post": _op("Internal note, never sent", _ok("Message", "201"), params=[_ID],
+                                                  body=_obj({"text": _S}, ["text"]))},
+    "/api/conversations/{id}/read": {"post": _op("Mark the user's messages read on LINE (holder, page visible)",
+                                                 _ok(_obj({"marked": _I})), params=[_ID])},
+    "/api/conversations/{id}/typing": {"post": _op("Show LINE's loading indicator to the user",
+                                                   _ok(_obj({"shown": _B})), params=[_ID])},
+    "/api/conversations/{id}/resolve": {"post": _op(
+        "Write the consultation record and return the user to the bot", _ok(_obj(
+            {"record": {"$ref": "#/components/schemas/Record"}, "status": _S}), "201"),
+        params=[_ID], body={"$ref": "#/components/schemas/RecordInput"})},
+    "/api/conversations/{id}/records": {"get": _op("Records of a conversation (supervisors, audited)",
+                                                   _ok(_items("Record")), params=[_ID])},
+    "/api/conversations/{id}/escalate": {"post": _op("Open a crisis case for this conversation",
+                                                     _ok("Escalation", "201"), params=[_ID])},
+    "/api/escalations": {"get": _op("Crisis cases", _ok(_items("Escalation")), params=[
+        {"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all"], "default": "open"}}])},
+    "/api/escalations/{id}": {"get": _op("One crisis case with its checklist", _ok("Escalation"), params=[_ID])},
+    "/api/escalations/{id}/steps": {"post": _op("Record a checklist step with time and name", _ok("Escalation"),
+                                                params=[_ID], body=_obj({"step": _S, "done": _B, "note": _S},
+                                                                        ["step"]))},
+    "/api/escalations/{id}/close": {"post": _op(
+        "Close; outcome required, and a reason when steps are missing", _ok("Escalation"), params=[_ID],
+        body=_obj({"outcome": _S, "reason": _S}, ["outcome"]))},
+    "/api/templates": {"get": _op("Canned responses, hotlines and referral texts", _ok(_obj({"groups": {
+        "type": "array"}})), params=[{"name": "municipality", "in": "query", "schema": _S}])},
+    "/api/staff": {"get": _op("Counsellors and supervisors with load and presence (supervisors)",
+                              _ok(_obj({"items": {"type": "array"}, "total": _I})))},
+    "/api/openapi.json": {"get": {"summary": "This document", "security": [],
+                                  "responses": {"200": {"description": "OpenAPI 3.1"}}}},
+}
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "いしかわヤングケアラーチャンネル 相談コンソール API", "version": "1.0.0",
+                 "description": "Bearer token (`ycc token create`) or console session cookie with X-CSRF-Token on "
+                                "POST. Times are ISO 8601 in Asia/Tokyo. Forbidden access is audited."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"},
+                                "session": {"type": "apiKey", "in": "cookie", "name": "ycc_session"}},
+            "schemas": SCHEMAS,
+        },
+        "paths": PATHS,
+    }
+
+
+@bp.get("/openapi.json", name="openapi")
+async def openapi(request: Request) -> HTTPResponse:
+    return json(document(), ensure_ascii=False)

@@ -1,0 +1,60 @@
+"""Jinja2 rendering for console pages, with the headers every page must carry.
+
+Autoescape is on for all templates: message text comes from the public and must never become markup.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sanic import Request
+from sanic.response import HTTPResponse, html
+
+from handoff.timeutil import to_tokyo
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+ROLE_LABELS = {"counsellor": "相談員", "supervisor": "スーパーバイザー", "admin": "管理者", "trainer": "研修担当"}
+STATUS_LABELS = {"bot": "ボット対応", "queued": "待機中", "open": "対応中", "resolved": "対応済み",
+                 "blocked": "ブロック"}
+
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+}
+
+
+def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """Times are stored in UTC and always shown in Asia/Tokyo."""
+    return to_tokyo(value).strftime(fmt) if value else ""
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["jst"] = jst
+    env.globals["ROLE_LABELS"] = ROLE_LABELS
+    env.globals["STATUS_LABELS"] = STATUS_LABELS
+    return env
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> HTTPResponse:
+    env: Environment = request.app.ctx.console_jinja
+    principal = getattr(request.ctx, "principal", None)
+    values = {"principal": principal, "csrf_token": principal.csrf_token if principal else "", "path": request.path}
+    values.update(context or {})
+    response = html(env.get_template(name).render(**values), status=status)
+    response.headers.update(SECURITY_HEADERS)
+    return response

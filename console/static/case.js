@@ -1,0 +1,37 @@
+// One crisis case: record each checklist step (time and name are added by the server), then close it.
+"use strict";
+
+(() => {
+  const { api, flash } = YCC;
+  const root = document.getElementById("case");
+  const id = Number(root.dataset.escalationId);
+  const notice = document.getElementById("case-message");
+
+  document.querySelectorAll(".step-form").forEach((form) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const step = form.closest(".step").dataset.step;
+      const done = event.submitter ? event.submitter.dataset.done === "true" : true;
+      const result = await api("POST", `/api/escalations/${id}/steps`, { step, done, note: form.elements.note.value });
+      if (result.ok) window.location.reload();
+      else flash(notice, result.data.message || "記録できませんでした。", "error");
+    });
+  });
+
+  const close = document.getElementById("close-form");
+  if (close) {
+    close.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      close.querySelectorAll(".field-error").forEach((p) => { p.textContent = ""; });
+      const result = await api("POST", `/api/escalations/${id}/close`, {
+        outcome: close.elements.outcome.value, reason: close.elements.reason.value,
+      });
+      if (result.ok) { window.location.reload(); return; }
+      for (const [field, msg] of Object.entries(result.data.fields || {})) {
+        const p = close.querySelector(`.field-error[data-field="${field}"]`);
+        if (p) p.textContent = msg;
+      }
+      flash(notice, result.data.message || "終了できませんでした。", "error");
+    });
+  }
+})();

@@ -1,0 +1,169 @@
+// Shared helpers for console pages: API calls with the CSRF header, labels, time, live socket, alerts.
+// Data from the API is always inserted with textContent (never innerHTML): message text comes from the public.
+"use strict";
+
+const YCC = (() => {
+  const meta = (name) => (document.querySelector(`meta[name="${name}"]`) || {}).content || "";
+  const csrf = meta("csrf-token");
+  const role = meta("user-role");
+  const userId = Number(meta("user-id")) || null;
+  const baseTitle = document.title;
+  const handlers = [];
+
+  const LABELS = {
+    age_band: { under_13: "12歳以下", "13_15": "13〜15歳", "16_18": "16〜18歳", "19_22": "19〜22歳",
+      "23_29": "23〜29歳", "30_39": "30〜39歳", "40_over": "40歳以上" },
+    care_recipients: { mother: "母", father: "父", sibling: "きょうだい", grandparent: "祖父母", other: "その他" },
+    eligibility: { eligible: "対象", flagged: "要確認", refer: "対象外（紹介）", unknown: "未確認" },
+    gender: { female: "女性", male: "男性", other: "その他", no_answer: "回答しない" },
+    situation: { elementary: "小学生", junior_high: "中学生", high_school: "高校生", university: "大学・専門学校",
+      working: "働いている", job_seeking: "仕事を探している", other: "その他" },
+    care_kinds: { housework: "家事", personal_care: "身の回りの世話", emotional: "気持ちの支え", interpreting: "通訳",
+      money: "お金の管理", siblings_care: "きょうだいの世話", medical: "通院・服薬", other: "その他" },
+    role: { self: "本人", guardian: "保護者" },
+    status: { bot: "ボット対応", queued: "待機中", open: "対応中", resolved: "対応済み", blocked: "ブロック" },
+    delivery: { pending: "送信中", sent: "送信済み", failed: "送信できませんでした", undeliverable: "届きません（ブロック）" },
+    topic: { care: "ケア", career: "進路・仕事" },
+  };
+
+  function label(kind, value) {
+    if (value === null || value === undefined || value === "") return "—";
+    if (Array.isArray(value)) return value.length ? value.map((v) => label(kind, v)).join("・") : "—";
+    return (LABELS[kind] && LABELS[kind][value]) || String(value);
+  }
+
+  function consentLabel(value) {
+    return value === true ? "同意あり" : value === false ? "同意なし" : "未回答";
+  }
+
+  // The API sends ISO 8601 in +09:00 already: show it as it is, no browser timezone involved.
+  function time(iso, withDate = true) {
+    if (!iso) return "";
+    const [date, clock] = iso.split("T");
+    const [, m, d] = date.split("-");
+    return (withDate ? `${Number(m)}/${Number(d)} ` : "") + clock.slice(0, 5);
+  }
+
+  function waited(seconds) {
+    if (seconds === null || seconds === undefined) return "—";
+    const minutes = Math.floor(seconds / 60);
+    if (minutes < 1) return "1分未満";
+    if (minutes < 60) return `${minutes}分`;
+    return `${Math.floor(minutes / 60)}時間${minutes % 60}分`;
+  }
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (key === "class") node.className = value;
+      else if (key === "text") node.textContent = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child === null || child === undefined || child === false) continue;
+      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+    }
+    return node;
+  }
+
+  async function api(method, path, body) {
+    const response = await fetch(path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (response.status === 401) {
+      window.location.href = "/console/login";
+      return { ok: false, status: 401, data: {} };
+    }
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = {}; }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  function flash(node, text, kind) {
+    if (!node) return;
+    node.textContent = text;
+    node.className = "flash" + (kind ? ` flash-${kind}` : "");
+    node.hidden = !text;
+  }
+
+  let audio = null;
+  document.addEventListener("click", () => {
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    if (audio && audio.state === "suspended") audio.resume();
+  });
+
+  // A short tone for a new queue item, three urgent tones for a crisis.
+  function beep(crisis) {
+    if (!audio) { if (!window.AudioContext) return; audio = new AudioContext(); }
+    const tones = crisis ? [880, 660, 880] : [660];
+    tones.forEach((freq, i) => {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = freq;
+      gain.gain.value = 0.08;
+      osc.connect(gain).connect(audio.destination);
+      const start = audio.currentTime + i * 0.22;
+      osc.start(start);
+      osc.stop(start + 0.16);
+    });
+  }
+
+  function badge(count, crisis) {
+    document.title = (crisis ? "【危機】" : "") + (count ? `(${count}) ` : "") + baseTitle;
+  }
+
+  async function refreshCrisis() {
+    const banner = document.getElementById("crisis-banner");
+    if (!banner || !(role === "counsellor" || role === "supervisor")) return 0;
+    const result = await api("GET", "/api/conversations?status=queued,open&limit=1000");
+    if (!result.ok) return 0;
+    const crisis = result.data.items.filter((c) => c.crisis && (c.status === "queued" || c.assignee_id === userId
+      || role === "supervisor"));
+    banner.hidden = crisis.length === 0;
+    if (crisis.length) {
+      document.getElementById("crisis-banner-text").textContent =
+        `${crisis.length}件：` + crisis.map((c) => `相談 #${c.id}（${label("status", c.status)}）`).join("、");
+      const first = crisis[0];
+      document.getElementById("crisis-banner-link").href =
+        first.status === "queued" ? "/console/queue" : `/console/chat/${first.id}`;
+    }
+    document.body.classList.toggle("has-crisis", crisis.length > 0);
+    return crisis.length;
+  }
+
+  let socket = null;
+  let retry = 500;
+  function connect() {
+    const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+    socket = new WebSocket(`${scheme}://${window.location.host}/console/live`);
+    socket.onopen = () => { retry = 500; document.getElementById("connection").hidden = true; };
+    socket.onmessage = (message) => {
+      let event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (event.type === "ping" || event.type === "hello") return;
+      if (event.type === "crisis") { beep(true); refreshCrisis(); }
+      handlers.forEach((fn) => fn(event));
+    };
+    socket.onclose = (close) => {
+      if (close.code === 4401) { window.location.href = "/console/login"; return; }
+      document.getElementById("connection").hidden = false;
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 10000);
+    };
+  }
+
+  function onLive(fn) { handlers.push(fn); }
+
+  if (role === "counsellor" || role === "supervisor") {
+    connect();
+    refreshCrisis();
+  }
+
+  return { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, refreshCrisis, role, userId,
+    csrf, LABELS };
+})();
