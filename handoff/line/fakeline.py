@@ -180,10 +180,10 @@ class FakeLine:
         elif kind == "follow":
             event["follow"] = {"isUnblocked": user.blocked}
             user.following, user.blocked = True, False
-            record = {"from": "system", "kind": "follow", "text": "友だち追加しました"}
+            record = {"from": "system", "kind": "follow"}  # the page words system lines itself
         elif kind == "unfollow":
             user.following, user.blocked = False, True
-            record = {"from": "system", "kind": "unfollow", "text": "ブロックしました"}
+            record = {"from": "system", "kind": "unfollow"}
         elif kind == "unsend":
             event["unsend"] = {"messageId": str(spec.get("messageId", ""))}
             for item in self.chat(chat_id).timeline:
@@ -283,7 +283,7 @@ class FakeLine:
         queue = self.faults.get(endpoint)
         return queue.popleft() if queue else None
 
-    def fault_result(self, fault: dict[str, Any], request_id: str) -> ApiResult | None:
+    def fault_result(self, fault: dict[str, Any]) -> ApiResult | None:
         """The injected answer, or None when the fault is only a delay."""
         if "status" not in fault:
             return None
@@ -308,7 +308,7 @@ class FakeLine:
         self.reply_tokens.pop(str(body["replyToken"]), None)
         return ApiResult(200, {"sentMessages": sent})
 
-    def push(self, body: dict[str, Any], retry_key: str | None, request_id: str, deliver: bool = True) -> ApiResult:
+    def push(self, body: dict[str, Any], retry_key: str | None, request_id: str) -> ApiResult:
         if retry_key is not None and not _UUID.match(retry_key):
             return ApiResult(400, {"message": "The retry key must be a hexadecimal UUID"})
         if retry_key is not None and retry_key in self.retry_keys:
@@ -329,7 +329,7 @@ class FakeLine:
         if self.monthly_limit is not None and self.consumption >= self.monthly_limit:
             return ApiResult(429, {"message": MONTHLY_LIMIT_MESSAGE})
         chat = self.chat(to)
-        delivered = deliver and not chat.blocked
+        delivered = not chat.blocked
         sent = self._deliver(to, body["messages"], via="push", retry_key=retry_key, store=delivered)
         if delivered:
             self.consumption += 1

@@ -67,7 +67,7 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
             fault = fake.take_fault(endpoint)
             if fault and fault.get("delay"):
                 await asyncio.sleep(float(fault["delay"]))
-            result = fake.fault_result(fault, request_id) if fault else None
+            result = fake.fault_result(fault) if fault else None
             if result is not None and fault and fault.get("deliver") and endpoint == "push":
                 # Accepted and delivered, but the caller sees an error: the case retry keys exist for.
                 fake.push(body, retry_key, request_id)

@@ -19,6 +19,7 @@
     { packageId: "446", stickerId: "1994", label: "うーん", color: "#64748b", keywords: ["thinking"] },
     { packageId: "446", stickerId: "1995", label: "またね", color: "#14b8a6", keywords: ["bye"] },
   ];
+  const SYSTEM_LABELS = { follow: "友だち追加しました", unfollow: "ブロックしました" };
   const SUGGESTED_NAMES = ["あおい", "はると", "ゆい", "そうた", "めい", "りく"];
 
   const $ = (id) => document.getElementById(id);
@@ -163,7 +164,7 @@
   }
 
   function renderItem(item) {
-    if (item.from === "system") return el("div", "system", item.text);
+    if (item.from === "system") return el("div", "system", SYSTEM_LABELS[item.kind] || item.kind);
     const row = el("div", "row " + (item.from === "bot" ? "bot" : "user"));
     const meta = el("div", "meta");
     if (item.from === "user") {
