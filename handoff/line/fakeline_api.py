@@ -10,6 +10,23 @@ where people expect a page:
   talks to the control endpoints under `api_prefix`.
 
 The control endpoints have no authentication: they exist only in simulator mode (no LINE credentials) and in tests.
+State lives in the process, so simulator mode needs a single gateway worker.
+
+Control endpoints (relative to the fakeline prefix):
+- `POST /_fake/users/{userId}/events` `{"type": "text"|"sticker"|"image"|"video"|"audio"|"file"|"location"|
+  "postback"|"follow"|"unfollow"|"unsend", …, optional "groupId"/"roomId"/"timestamp"/"displayText"}` →
+  `{"event", "webhook_status", "at"[, "error"]}` (status 0 = webhook unreachable; 409 if the user blocked).
+- `POST /_fake/redeliver/{webhookEventId}` — same event again with `isRedelivery: true`.
+- `POST /_fake/webhook/raw` `{"events": [...]}` (signed; the fake learns their reply tokens) or `{"body": str|obj}`;
+  `"signature"` overrides the signature.
+- `GET /_fake/users`, `POST /_fake/users` `{"displayName"[, "userId"]}`, `GET /_fake/users/{id}/messages`
+  (what the bot sent), `GET /_fake/users/{id}/timeline` (both sides, read marks, loading; for the page).
+- `POST /_fake/faults` `{"endpoint": "push"|"reply"|"loading"|"leave"|"markAsRead"|"quota", "responses":
+  [{"status", "message"?, "delay"?, "deliver"?}], "delay"?}` — answered in order, then normal behaviour;
+  `{"delay": s}` alone in a response only slows that call; top-level `delay` slows every call of the endpoint;
+  `"deliver": true` delivers a push (and records its retry key) before answering the error.
+- `GET /_fake/requests[?endpoint=]`, `GET /_fake/deliveries`, `POST /_fake/config` (`webhook_url`,
+  `reply_token_ttl`, `monthly_limit`), `POST /_fake/reset`.
 """
 
 from __future__ import annotations
