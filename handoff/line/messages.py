@@ -10,9 +10,22 @@ MAX_LABEL = 20
 MAX_PER_CALL = 5
 
 
+def fit_text(text: str, limit: int = MAX_TEXT) -> str:
+    """Cut to LINE's limit, which counts UTF-16 code units: an emoji outside the BMP counts twice."""
+    if len(text.encode("utf-16-le")) // 2 <= limit:
+        return text
+    out, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > limit - 1:
+            break
+        out.append(char)
+    return "".join(out) + "…"
+
+
 def text_message(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
     """A text message; Rasa buttons become quick-reply postbacks so the tap is sent back as the payload."""
-    message: dict[str, Any] = {"type": "text", "text": text[:MAX_TEXT] or " "}
+    message: dict[str, Any] = {"type": "text", "text": fit_text(text) or " "}
     if buttons:
         items = []
         for button in buttons[:MAX_QUICK_REPLIES]:

@@ -29,7 +29,11 @@ async def webhook(request: Request) -> HTTPResponse:
     validator: SignatureValidator = request.app.ctx.signature_validator
     signature = request.headers.get("x-line-signature", "")
     body = request.body or b""
-    if not signature or not validator.validate(body.decode("utf-8", errors="replace"), signature):
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _error(400, "invalid_body", "the body is not UTF-8")
+    if not signature or not validator.validate(decoded, signature):
         log.warning("webhook rejected: bad or missing signature")
         return _error(400, "invalid_signature", "X-Line-Signature does not match the body")
     try:

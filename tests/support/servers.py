@@ -23,10 +23,20 @@ TOKEN = "test-access-token"
 INTERNAL_TOKEN = "test-internal-token"
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: all sockets stay open until every port is chosen, so none is handed out twice."""
+    sockets = [socket.socket(socket.AF_INET, socket.SOCK_STREAM) for _ in range(count)]
+    try:
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_ports(1)[0]
 
 
 def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -36,7 +46,7 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
             out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
             raise RuntimeError(f"process exited with {proc.returncode}:\n{out[-3000:]}")
         try:
-            if httpx.get(url, timeout=1.0).status_code < 500:
+            if httpx.get(url, timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -54,7 +64,7 @@ class Proc:
     log_path: Path | None = None
 
     def start(self) -> Proc:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         wait_http(self.url + self.health_path, proc=self.proc)
         return self
@@ -106,7 +116,9 @@ class Stack:
         raise AssertionError(f"{user_id}: expected {count} message(s), got {self.delivered(user_id)}")
 
     def faults(self, endpoint: str, responses: list[dict[str, Any]]) -> None:
-        httpx.post(f"{self.fake.url}/_fake/faults", json={"endpoint": endpoint, "responses": responses}).raise_for_status()
+        httpx.post(
+            f"{self.fake.url}/_fake/faults", json={"endpoint": endpoint, "responses": responses}
+        ).raise_for_status()
 
     def requests(self) -> list[dict[str, Any]]:
         return httpx.get(f"{self.fake.url}/_fake/requests", timeout=5).json()["requests"]
@@ -122,12 +134,13 @@ class Stack:
 
 def gateway_env(database_url: str, port: int, **overrides: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("YCC_", "LINE_"))}
+    rasa_port, actions_port = free_ports(2)
     env.update(
         YCC_DATABASE_URL=database_url,
         YCC_HOST="127.0.0.1",
         YCC_PORT=str(port),
-        YCC_RASA_URL=f"http://127.0.0.1:{free_port()}",
-        YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{free_port()}",
+        YCC_RASA_URL=f"http://127.0.0.1:{rasa_port}",
+        YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}",
         YCC_INTERNAL_TOKEN=INTERNAL_TOKEN,
         YCC_SECRET_KEY="test-secret-key",
         YCC_WORKER_POLL_SECONDS="0.2",
@@ -139,19 +152,40 @@ def gateway_env(database_url: str, port: int, **overrides: str) -> dict[str, str
 
 
 def start_stack(tmp_path: Path, database_url: str, **overrides: str) -> Stack:
-    port, fake_port = free_port(), free_port()
+    port, fake_port = free_ports(2)
     fake_url = f"http://127.0.0.1:{fake_port}"
     fake = Proc(
-        [sys.executable, "-m", "handoff.line.fakeline_main", "--port", str(fake_port), "--secret", SECRET,
-         "--token", TOKEN, "--webhook-url", f"http://127.0.0.1:{port}/line/webhook"],
-        dict(os.environ), fake_url, "/_fake/users", log_path=tmp_path / "fakeline.log",
+        [
+            sys.executable,
+            "-m",
+            "handoff.line.fakeline_main",
+            "--port",
+            str(fake_port),
+            "--secret",
+            SECRET,
+            "--token",
+            TOKEN,
+            "--webhook-url",
+            f"http://127.0.0.1:{port}/line/webhook",
+        ],
+        dict(os.environ),
+        fake_url,
+        "/_fake/users",
+        log_path=tmp_path / "fakeline.log",
     ).start()
     env = gateway_env(
-        database_url, port, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN, LINE_API_BASE_URL=fake_url,
+        database_url,
+        port,
+        LINE_CHANNEL_SECRET=SECRET,
+        LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
+        LINE_API_BASE_URL=fake_url,
         **overrides,
     )
     gateway = Proc(
-        [str(Path(sys.executable).parent / "ycc"), "serve"], env, f"http://127.0.0.1:{port}", "/healthz",
+        [str(Path(sys.executable).parent / "ycc"), "serve"],
+        env,
+        f"http://127.0.0.1:{port}",
+        "/healthz",
         log_path=tmp_path / "gateway.log",
     )
     try:
@@ -160,3 +194,17 @@ def start_stack(tmp_path: Path, database_url: str, **overrides: str) -> Stack:
         fake.stop()
         raise AssertionError("gateway did not start:\n" + gateway.log()[-4000:]) from None
     return Stack(gateway, fake, database_url)
+
+
+def wait_for(predicate: Any, timeout: float = 10.0, what: str = "condition") -> Any:
+    """Poll until `predicate()` is truthy and return its value; the gateway works after its 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except (IndexError, KeyError):
+            value = None
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"{what} not reached within {timeout}s")

@@ -21,8 +21,13 @@ class StubRasa:
         self._server: ThreadingHTTPServer | None = None
 
     def answer(self, body: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"recipient_id": body["sender"], "text": f"bot:{body['message']}",
-                 "buttons": [{"title": "はい", "payload": "/affirm"}]}]
+        return [
+            {
+                "recipient_id": body["sender"],
+                "text": f"bot:{body['message']}",
+                "buttons": [{"title": "はい", "payload": "/affirm"}],
+            }
+        ]
 
     def start(self) -> StubRasa:
         stub = self

@@ -1,0 +1,84 @@
+"""Nothing is lost: redeliveries, a killed gateway, a stopped Rasa (R16, R25)."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from tests.support.databases import rows
+from tests.support.servers import Stack
+from tests.support.stub_rasa import StubRasa
+
+USER = "U" + "b" * 32
+
+
+def test_redelivered_and_duplicated_events_are_processed_once(stack: Stack, rasa: StubRasa) -> None:
+    sent = stack.send(USER, {"type": "text", "text": "一回だけ"})
+    event_id = sent["event"]["webhookEventId"]
+    stack.wait_delivered(USER, 1)
+    for _ in range(3):
+        again = httpx.post(f"{stack.fake.url}/_fake/redeliver/{event_id}", timeout=10).json()
+        assert again["webhook_status"] == 200
+    time.sleep(1.0)
+    assert len(stack.delivered(USER)) == 1
+    assert len(rasa.received) == 1
+    assert rows(stack.database_url, "SELECT count(*) AS n FROM inbox")[0]["n"] == 1
+    assert rows(stack.database_url, "SELECT count(*) AS n FROM messages WHERE direction='in'")[0]["n"] == 1
+
+
+def test_gateway_killed_after_the_200_loses_nothing(stack: Stack, rasa: StubRasa) -> None:
+    rasa.delay = 3.0  # the event is acknowledged and stored, but still being worked on when the kill comes
+    sent = stack.send(USER, {"type": "text", "text": "落ちても大丈夫？"})
+    assert sent["webhook_status"] == 200
+    stack.gateway.kill()
+    assert rows(stack.database_url, "SELECT status FROM inbox")[0]["status"] in ("pending", "bot")
+    rasa.delay = 0.0
+    stack.gateway.start()
+    delivered = stack.wait_delivered(USER, 1)
+    assert delivered[0]["text"] == "bot:落ちても大丈夫？"
+    assert rows(stack.database_url, "SELECT status FROM inbox")[0]["status"] == "done"
+    # The reply token was a minute old at most, so it may have been used; either way exactly one answer.
+    time.sleep(0.5)
+    assert len(stack.delivered(USER)) == 1
+
+
+def test_many_users_while_the_gateway_restarts_every_event_is_answered(stack: Stack, rasa: StubRasa) -> None:
+    users = [f"U{i:032x}" for i in range(12)]
+    for user in users[:6]:
+        stack.send(user, {"type": "text", "text": "前半"})
+    stack.gateway.kill()
+    stack.gateway.start()
+    for user in users[6:]:
+        stack.send(user, {"type": "text", "text": "後半"})
+    for user in users:
+        stack.wait_delivered(user, 1, timeout=20)
+    assert rows(stack.database_url, "SELECT count(*) AS n FROM inbox WHERE status != 'done'")[0]["n"] == 0
+
+
+def test_rasa_stopped_mid_run_keeps_the_message_tells_the_user_and_queues_it(stack: Stack, rasa: StubRasa) -> None:
+    stack.send(USER, {"type": "text", "text": "最初"})
+    assert stack.wait_delivered(USER, 1)[0]["text"] == "bot:最初"
+    rasa.stop()
+    stack.send(USER, {"type": "text", "text": "ボットが止まっている間"})
+    delivered = stack.wait_delivered(USER, 2)
+    assert "受け取りました" in delivered[1]["text"]
+    conversation = rows(stack.database_url, "SELECT status, queue_reason FROM conversations")[0]
+    assert conversation == {"status": "queued", "queue_reason": "bot_unavailable"}
+    texts = [r["text"] for r in rows(stack.database_url, "SELECT text FROM messages WHERE direction='in' ORDER BY id")]
+    assert texts == ["最初", "ボットが止まっている間"]
+    # Rasa comes back: a new user's messages flow to the bot again (after the breaker's short cooldown).
+    rasa.start()
+    time.sleep(5.5)
+    other = "U" + "c" * 32
+    stack.send(other, {"type": "text", "text": "戻った？"})
+    assert stack.wait_delivered(other, 1)[0]["text"] == "bot:戻った？"
+
+
+def test_per_user_order_is_kept(stack: Stack, rasa: StubRasa) -> None:
+    rasa.delay = 0.2
+    for i in range(5):
+        stack.send(USER, {"type": "text", "text": f"{i}"})
+    stack.wait_delivered(USER, 5, timeout=20)
+    assert [b["message"] for b in rasa.received] == ["0", "1", "2", "3", "4"]
+    assert [m["text"] for m in stack.delivered(USER)] == [f"bot:{i}" for i in range(5)]
