@@ -23,6 +23,7 @@ from handoff.line.client import LineClient
 from handoff.outbox import OutboxSender
 from handoff.rasa import RasaClient
 from handoff.router import Router
+from handoff.safety import SafetyScreen
 from handoff.settings import Settings
 from handoff.store.db import Database
 
@@ -75,7 +76,8 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
         ctx.hub = Hub(settings.redis_url)
         await ctx.hub.start()
         ctx.db.publish = ctx.hub.publish
-        ctx.router = Router(ctx.db, ctx.content, ctx.hours, ctx.rasa, ctx.line)
+        ctx.safety = SafetyScreen.load(settings.data_dir / "safety.yml")
+        ctx.router = Router(ctx.db, ctx.content, ctx.hours, ctx.rasa, ctx.line, ctx.safety)
         inbox = InboxWorker(ctx.db, ctx.router)
         outbox = OutboxSender(ctx.db, ctx.line, settings.outbox_max_attempts)
         alerts = AlertSender(ctx.db, settings.alert_webhook_url, ctx.http)

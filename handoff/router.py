@@ -25,7 +25,7 @@ from handoff.line.client import LineClient
 from handoff.line.messages import from_rasa, text_message
 from handoff.outbox import enqueue, enqueue_leave
 from handoff.rasa import RasaClient, RasaUnavailable
-from handoff.safety import screen
+from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
@@ -53,12 +53,21 @@ class Turn:
 
 
 class Router:
-    def __init__(self, db: Database, content: Content, hours: HoursPolicy, rasa: RasaClient, line: LineClient) -> None:
+    def __init__(
+        self,
+        db: Database,
+        content: Content,
+        hours: HoursPolicy,
+        rasa: RasaClient,
+        line: LineClient,
+        safety: SafetyScreen,
+    ) -> None:
         self.db = db
         self.content = content
         self.hours = hours
         self.rasa = rasa
         self.line = line
+        self.safety = safety
         self._loading: set[asyncio.Task[Any]] = set()
 
     # ---- step one -------------------------------------------------------------------------------------------
@@ -175,7 +184,7 @@ class Router:
 
     async def _after_user_text(self, session: AsyncSession, turn: Turn, text: str, *, screen_text: bool) -> None:
         conversation = turn.conversation
-        result = screen(text) if screen_text else None
+        result = self.safety.screen(text) if screen_text else None
         if result is not None and result.crisis:
             await escalate(
                 session,
