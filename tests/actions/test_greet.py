@@ -1,0 +1,62 @@
+"""Friend-add / first message / return (R22): introduce + ask consent only when the gateway has no answer."""
+
+from actions.greet import ActionGreet, ActionWelcomeBack
+
+from fakes import AT, KEY, make_tracker, responses, slot_events
+
+
+async def test_new_contact_gets_introduction_hours_and_consent_question(gateway, dispatcher, domain):
+    events = await ActionGreet(gateway).run(dispatcher, make_tracker("follow", "/follow"), domain)
+
+    assert responses(dispatcher) == ["utter_greet_intro", "utter_greet_about", "utter_ask_consent"]
+    assert dispatcher.messages[1]["schedule"].startswith("平日")
+    assert slot_events(events) == {"consent_state": "asked"}
+    assert ("get_contact", KEY, AT) in gateway.calls
+
+
+async def test_gateway_schedule_text_is_preferred_over_the_default(gateway, dispatcher, domain):
+    gateway.answers["get_hours"] = {"open": False, "text": "…", "schedule_text": "平日 10時〜21時"}
+    await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "こんにちは"), domain)
+    assert dispatcher.messages[1]["schedule"] == "平日 10時〜21時"
+
+
+async def test_contact_who_consented_is_not_asked_again(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": True, "profile": {}}
+    events = await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "こんにちは"), domain)
+
+    assert responses(dispatcher) == ["utter_greet_again"]
+    assert slot_events(events) == {"consent_state": "granted"}
+
+
+async def test_gateway_down_still_greets_new_contact(gateway, dispatcher, domain):
+    gateway.down = True
+    await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "こんにちは"), domain)
+    assert responses(dispatcher)[0] == "utter_greet_intro"
+
+
+async def test_contact_key_falls_back_to_sender_id_without_metadata(gateway, dispatcher, domain):
+    await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "こんにちは", metadata={}), domain)
+    name, key, at = gateway.calls[0]
+    assert key == KEY and at.endswith("+09:00")
+
+
+async def test_return_after_resolution_greets_back_without_reconsent(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": True, "returning": True}
+    tracker = make_tracker("return_visit", "また来ました", metadata={"contact": KEY, "at": AT, "event": "return"})
+    events = await ActionWelcomeBack(gateway).run(dispatcher, tracker, domain)
+
+    assert responses(dispatcher) == ["utter_welcome_back"]
+    assert slot_events(events) == {"consent_state": "granted"}
+
+
+async def test_return_of_contact_who_declined_is_not_asked_again(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": False, "returning": True}
+    await ActionWelcomeBack(gateway).run(dispatcher, make_tracker("return_visit"), domain)
+    assert responses(dispatcher) == ["utter_welcome_back"]
+
+
+async def test_return_of_contact_never_asked_asks_once(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": None, "returning": True}
+    events = await ActionWelcomeBack(gateway).run(dispatcher, make_tracker("return_visit"), domain)
+    assert responses(dispatcher) == ["utter_welcome_back", "utter_ask_consent"]
+    assert slot_events(events) == {"consent_state": "asked"}
