@@ -1,0 +1,54 @@
+# Rasa bot: venv, training, tests, servers. Included by the top-level Makefile; also usable alone:
+#   make -f mk/bot.mk validate train test-bot
+# The bot needs Python 3.10 (rasa 3.6.21 pins Python < 3.11); BOT_PY overrides the search.
+
+BOT_PY ?= $(shell for p in python3.10 $(HOME)/.pyenv/versions/3.10.*/bin/python3.10; do \
+	  command -v $$p >/dev/null 2>&1 && { command -v $$p; break; }; done)
+BOT_VENV ?= .venv-bot
+BOT_BIN := $(BOT_VENV)/bin
+MODEL ?= models/ycc.tar.gz
+BOT_RESULTS ?= results
+CV_FOLDS ?= 5
+# Custom components (bot/components) and actions load only with the project root on PYTHONPATH.
+BOT_ENV := PYTHONPATH=$(CURDIR) SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
+RASA := $(BOT_ENV) $(BOT_BIN)/rasa
+RASA_FILES := --config config.yml --domain bot/domain
+BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null) config.yml
+
+.PHONY: bot-install validate train test-bot test-actions test-stories crossval run-rasa run-actions
+
+$(BOT_VENV)/.installed: requirements/bot.lock
+	@test -n "$(BOT_PY)" || { echo "Python 3.10 is needed for the bot (set BOT_PY=/path/to/python3.10)"; exit 1; }
+	@test -x $(BOT_BIN)/python || $(BOT_PY) -m venv $(BOT_VENV)
+	$(BOT_BIN)/pip install -q --upgrade "pip<25"
+	$(BOT_BIN)/pip install -q -r requirements/bot.lock
+	@touch $@
+
+bot-install: $(BOT_VENV)/.installed ## create the bot venv (Python 3.10, rasa 3.6.21) from requirements/bot.lock
+
+$(MODEL): $(BOT_VENV)/.installed $(BOT_INPUTS)
+	$(RASA) train $(RASA_FILES) --data bot/data --out $(dir $(MODEL)) --fixed-model-name $(basename $(basename $(notdir $(MODEL))))
+	@touch $@
+
+validate: $(BOT_VENV)/.installed ## rasa data validate (domain, NLU, rules, stories)
+	$(RASA) data validate $(RASA_FILES) --data bot/data
+
+train: $(MODEL) ## train the model if anything under bot/ or config.yml changed (~1–2 min)
+
+test-actions: $(BOT_VENV)/.installed ## unit tests of the custom actions (fake gateway)
+	$(BOT_ENV) $(BOT_BIN)/python -m pytest -q -c tests/actions/pytest.ini --confcutdir tests/actions tests/actions
+
+test-stories: $(MODEL) ## test stories in tests/bot, every prediction must be right
+	$(RASA) test core --model $(MODEL) --stories tests/bot --fail-on-prediction-errors --out $(BOT_RESULTS)/core
+
+crossval: $(BOT_VENV)/.installed ## NLU 5-fold cross-validation; fails if macro-F1 < 0.90 or crisis recall < 0.98
+	$(RASA) test nlu $(RASA_FILES) --nlu bot/data/nlu --cross-validation --folds $(CV_FOLDS) --out $(BOT_RESULTS)
+	$(BOT_BIN)/python tests/bot/check_nlu_report.py $(BOT_RESULTS)/intent_report.json
+
+test-bot: test-actions test-stories crossval ## all bot tests: actions, test stories, NLU cross-validation
+
+run-rasa: $(MODEL) ## Rasa server on 127.0.0.1:5005 (REST channel + HTTP API for the gateway)
+	$(RASA) run --enable-api -i 127.0.0.1 -p 5005 --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
+
+run-actions: $(BOT_VENV)/.installed ## action server on port 5055 (binds all interfaces: keep the port firewalled)
+	$(RASA) run actions -p 5055 --actions actions
