@@ -6,7 +6,7 @@ reply and the conversation is queued for a human, which is what the console work
 
 from __future__ import annotations
 
-import json
+import asyncio
 import re
 import secrets
 import subprocess
@@ -22,6 +22,9 @@ import httpx
 import pyotp
 import pytest
 
+from console.users import create_user
+from handoff.settings import normalise_database_url
+from handoff.store.db import Database
 from tests.support.databases import database, rows
 from tests.support.servers import Proc, free_port, gateway_env
 
@@ -99,12 +102,20 @@ class Gateway:
         return subprocess.run([YCC, *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=60)
 
     def add_user(self, role: str, *, quals: str = "", max_chats: int = 3, name: str | None = None) -> Account:
+        """Create an account in-process (what `ycc user add` does, without a subprocess per user)."""
         name = name or f"{role[:4]}_{secrets.token_hex(3)}"
-        result = self.ycc("user", "add", name, "--role", role, "--qualification", quals, "--max-chats",
-                          str(max_chats), "--json", stdin=PASSWORD + "\n")
-        assert result.returncode == 0, result.stderr
-        data = json.loads(result.stdout)
-        return Account(name, role, data["id"], data["totp_secret"], data["recovery_codes"])
+
+        async def create() -> Account:
+            db = Database(normalise_database_url(self.database_url))
+            try:
+                async with db.session() as session:
+                    enrolment = await create_user(session, name=name, role=role, password=PASSWORD,
+                                                  qualifications=quals, max_chats=max_chats, actor="test")
+                return Account(name, role, enrolment.user.id, enrolment.totp_secret, enrolment.recovery_codes)
+            finally:
+                await db.close()
+
+        return asyncio.run(create())
 
     def login(self, account: Account, *, code: str | None = None) -> Console:
         client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=15)
