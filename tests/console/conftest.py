@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -115,7 +116,9 @@ class Gateway:
             finally:
                 await db.close()
 
-        return asyncio.run(create())
+        # In a thread of its own: sync Playwright keeps an event loop running in the test's thread.
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: asyncio.run(create())).result()
 
     def login(self, account: Account, *, code: str | None = None) -> Console:
         client = httpx.Client(base_url=self.url, follow_redirects=False, timeout=15)
