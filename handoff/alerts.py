@@ -68,14 +68,17 @@ class AlertSender:
         return ["alerts"] if found is not None else []
 
     async def drain(self, _key: str) -> None:
+        """Post each due alert; the HTTP call happens outside any transaction (see OutboxSender.drain)."""
         async with self.db.session() as session:
             alerts = (
                 await session.scalars(
                     select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= utcnow()).order_by(Alert.id)
                 )
             ).all()
-            for alert in alerts:
-                await self._send(alert)
+        for alert in alerts:
+            await self._send(alert)
+            async with self.db.session() as session:
+                await session.merge(alert)
 
     async def _send(self, alert: Alert) -> None:
         now = utcnow()

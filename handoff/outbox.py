@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -92,6 +93,18 @@ async def enqueue_leave(session: AsyncSession, kind: str, chat_id: str, at: date
     )
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What one attempt will do, decided and committed before LINE is called."""
+
+    id: int
+    kind: str
+    recipient: str
+    messages: list[dict[str, Any]]
+    retry_key: str
+    reply_token: str | None
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
 
@@ -120,19 +133,66 @@ class OutboxSender:
         return [r for r, next_at in seen.items() if next_at <= now]
 
     async def drain(self, recipient: str) -> None:
+        """Send the recipient's rows in order. No transaction is held while LINE is called: on SQLite a
+        write lock held across a slow HTTP call would stall every webhook insert behind it."""
         while True:
-            async with self.db.session() as session:
-                row = await session.scalar(
-                    select(Outbox)
-                    .where(Outbox.status == "pending", Outbox.recipient == recipient)
-                    .order_by(Outbox.id)
-                    .limit(1)
-                )
-                if row is None or row.next_attempt_at > utcnow():
-                    return
-                await self._send(session, row)
-                if row.status == "pending":
-                    return  # backing off; keep the recipient's order
+            plan = await self._claim(recipient)
+            if plan is None:
+                return
+            results = await self._call(plan)
+            if await self._record(plan, results) == "pending":
+                return  # backing off; later rows of this recipient wait, so order is kept
+
+    async def _claim(self, recipient: str) -> _Plan | None:
+        async with self.db.session() as session:
+            row = await session.scalar(
+                select(Outbox)
+                .where(Outbox.status == "pending", Outbox.recipient == recipient)
+                .order_by(Outbox.id)
+                .limit(1)
+            )
+            now = utcnow()
+            if row is None or row.next_attempt_at > now:
+                return None
+            if not row.kind.startswith("leave_") and await self._blocked(session, row.recipient):
+                await self._finish(session, row, "undeliverable", "blocked by the user (R17)", now)
+                return _Plan(row.id, "skip", row.recipient, [], row.retry_key, None)
+            row.attempts += 1
+            token = None
+            if row.reply_token and row.reply_token_expires_at and now < row.reply_token_expires_at:
+                token = row.reply_token
+            row.reply_token = None  # single use, whatever the outcome
+            return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+
+    async def _call(self, plan: _Plan) -> list[tuple[str, LineResult]]:
+        if plan.kind == "skip":
+            return []
+        if plan.kind.startswith("leave_"):
+            return [("leave", await self.line.leave(plan.kind.removeprefix("leave_"), plan.recipient))]
+        results: list[tuple[str, LineResult]] = []
+        if plan.reply_token:
+            results.append(("reply", await self.line.reply(plan.reply_token, plan.messages)))
+            if results[-1][1].ok:
+                return results
+        results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key)))
+        return results
+
+    async def _record(self, plan: _Plan, results: list[tuple[str, LineResult]]) -> str:
+        async with self.db.session() as session:
+            row = await session.get(Outbox, plan.id)
+            if row is None:
+                return "gone"
+            if not results:
+                return row.status
+            now = utcnow()
+            for method, result in results:
+                await self._attempt(session, row, method, result)
+            method, result = results[-1]
+            if method == "reply":
+                await self._finish(session, row, "sent", None, now, via="reply")
+            else:
+                await self._settle(session, row, result, method, now)
+            return row.status
 
     async def _blocked(self, session: AsyncSession, recipient: str) -> bool:
         following = await session.scalar(select(Contact.following).where(Contact.line_user_id == recipient))
@@ -149,29 +209,6 @@ class OutboxSender:
             )
         )
         log.info("line %s outbox=%s status=%s request_id=%s", method, row.id, result.status, result.request_id)
-
-    async def _send(self, session: AsyncSession, row: Outbox) -> None:
-        now = utcnow()
-        row.attempts += 1
-        if row.kind.startswith("leave_"):
-            result = await self.line.leave(row.kind.removeprefix("leave_"), row.recipient)
-            await self._attempt(session, row, "leave", result)
-            await self._settle(session, row, result, "leave", now)
-            return
-        if await self._blocked(session, row.recipient):
-            await self._finish(session, row, "undeliverable", "blocked by the user (R17)", now)
-            return
-        if row.reply_token and row.reply_token_expires_at and now < row.reply_token_expires_at:
-            token, row.reply_token = row.reply_token, None  # single use, whatever the outcome
-            result = await self.line.reply(token, row.messages)
-            await self._attempt(session, row, "reply", result)
-            if result.ok:
-                await self._finish(session, row, "sent", None, now, via="reply")
-                return
-        row.reply_token = None
-        result = await self.line.push(row.recipient, row.messages, row.retry_key)
-        await self._attempt(session, row, "push", result)
-        await self._settle(session, row, result, "push", now)
 
     async def _settle(self, session: AsyncSession, row: Outbox, result: LineResult, via: str, now: datetime) -> None:
         row.last_status = result.status

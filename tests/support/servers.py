@@ -63,10 +63,10 @@ class Proc:
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
-    def start(self) -> Proc:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
+    def start(self, timeout: float = 30.0) -> Proc:
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        wait_http(self.url + self.health_path, proc=self.proc)
+        wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
