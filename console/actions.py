@@ -221,12 +221,20 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
     """Write the record, hand the user back to the bot and tell them so (content reply "resolved")."""
     fields = validate_record(body)
     conversation = await load(session, principal, conversation_id, lock=True)
+    now = utcnow()
+    if conversation.status == conv.BLOCKED:
+        # R17: the user blocked the account, so no answer can reach them; the handling is still recorded.
+        if principal.role != "supervisor":
+            raise Denied("conversation", conversation_id, "only supervisors record a blocked conversation")
+        record = Record(conversation_id=conversation.id, author_id=principal.user_id, created_at=now, **fields)
+        session.add(record)
+        await session.flush()
+        return record
     if conversation.status == conv.QUEUED:
         if principal.role != "supervisor":
             raise Denied("conversation", conversation_id, "only supervisors close a queued conversation")
     else:
         _require_holder_or_supervisor(principal, conversation)
-    now = utcnow()
     record = Record(conversation_id=conversation.id, author_id=principal.user_id, created_at=now, **fields)
     session.add(record)
     await conv.transition(session, conversation, conv.RESOLVED, actor=principal.name, reason="resolved", at=now)

@@ -195,3 +195,20 @@ def test_openapi_documents_every_api_route(gateway: Gateway) -> None:
     assert "post" in doc["paths"]["/api/conversations/{id}/messages"]
     required = doc["components"]["schemas"]["Conversation"]["required"]
     assert {"id", "status", "priority", "crisis", "assignee", "line_user_id", "waiting_since"} <= set(required)
+
+
+def test_blocked_user_reply_is_marked_and_handling_is_recorded(gateway: Gateway, line_user: str) -> None:
+    """R17: after the user blocks the account nothing reaches them, and a supervisor records the handling."""
+    counsellor = gateway.login(gateway.add_user("counsellor"))
+    sup = gateway.login(gateway.add_user("supervisor"))
+    gateway.user_says(line_user, "やっぱりいいです")
+    cid = gateway.queued(counsellor, line_user)["id"]
+    counsellor.post(f"/api/conversations/{cid}/assign")
+    unfollow = httpx.post(f"{gateway.url}/simulator/line/_fake/users/{line_user}/events", json={"type": "unfollow"})
+    unfollow.raise_for_status()
+    wait_for(lambda: sup.get(f"/api/conversations/{cid}").json()["status"] == "blocked")
+    assert counsellor.post(f"/api/conversations/{cid}/messages", {"text": "届きますか"}).status_code in (403, 409)
+    assert counsellor.post(f"/api/conversations/{cid}/resolve", RECORD).status_code == 403
+    recorded = sup.post(f"/api/conversations/{cid}/resolve", {**RECORD, "summary": "ブロックされたため返信不可（R17）"})
+    assert recorded.status_code == 201
+    assert sup.get(f"/api/conversations/{cid}").json()["status"] == "blocked"

@@ -1,0 +1,73 @@
+"""Pure rules of the console: assignee suggestion (R9), record validation (R19, R20), credentials."""
+
+from __future__ import annotations
+
+import pyotp
+import pytest
+
+from console import security
+from console.actions import Invalid, validate_record
+from console.routing import Counsellor, suggest, topic_of
+from console.training import mask
+
+
+def counsellor(cid: int, quals: str, open_chats: int = 0, max_chats: int = 3) -> Counsellor:
+    return Counsellor(cid, f"c{cid}", f"c{cid}", quals, open_chats, max_chats)
+
+
+def test_career_topics_prefer_qualification_c_and_care_topics_prefer_a_and_b() -> None:
+    staff = [counsellor(1, "A"), counsellor(2, "C"), counsellor(3, "AB")]
+    assert suggest("career", staff).id == 2  # type: ignore[union-attr]
+    assert suggest("care", staff).id == 3  # type: ignore[union-attr]
+    assert topic_of({"situation": "job_seeking"}, None) == "career"
+    assert topic_of({"topics": ["進路"]}, None) == "career"
+    assert topic_of({"care_recipients": ["mother"]}, "user_request") == "care"
+
+
+def test_suggestion_falls_back_to_any_free_counsellor_and_skips_full_ones() -> None:
+    staff = [counsellor(1, "AB", open_chats=3), counsellor(2, "")]
+    assert suggest("care", staff).id == 2  # type: ignore[union-attr]
+    assert suggest("care", [counsellor(1, "AB", open_chats=3)]) is None
+
+
+def test_record_requires_every_field_on_the_server() -> None:
+    with pytest.raises(Invalid) as missing:
+        validate_record({})
+    assert set(missing.value.fields) == {"topics", "care_recipients", "referral_made", "follow_up", "summary"}
+    with pytest.raises(Invalid) as unknown:
+        validate_record({"topics": ["gossip"], "care_recipients": ["mother"], "referral_made": False,
+                         "follow_up": False, "summary": "x"})
+    assert set(unknown.value.fields) == {"topics"}
+    ok = validate_record({"topics": ["career", "career"], "care_recipients": "unknown", "referral_made": False,
+                          "referral": "ignored", "follow_up": True, "summary": " 概要 "})
+    assert ok == {"topics": ["career"], "care_recipients": ["unknown"], "referral": None, "follow_up": True,
+                  "summary": "概要"}
+
+
+def test_totp_codes_cannot_be_replayed_and_passwords_need_twelve_characters() -> None:
+    secret = security.new_totp_secret()
+    code = pyotp.TOTP(secret).now()
+    counter = security.totp_counter(secret, code, None)
+    assert counter is not None
+    assert security.totp_counter(secret, code, counter) is None
+    assert security.totp_counter(secret, "12345", None) is None
+    with pytest.raises(security.PasswordPolicyError):
+        security.hash_password("short")
+    stored = security.hash_password("a long enough password")
+    assert security.verify_password(stored, "a long enough password")
+    assert not security.verify_password(stored, "wrong")
+    assert not security.verify_password(None, "anything")
+
+
+def test_qualifications_are_parsed_strictly() -> None:
+    assert security.parse_qualifications("c, a") == "AC"
+    assert security.parse_qualifications("AB") == "AB"
+    assert security.parse_qualifications("") == ""
+    with pytest.raises(ValueError):
+        security.parse_qualifications("A,D")
+
+
+def test_trainer_view_masks_numbers_mail_and_links() -> None:
+    assert mask("090-1234-5678 に電話して") == "＊ に電話して"
+    assert "example" not in mask("mail me: someone@example.com")
+    assert mask("https://example.com/x を見て") == "［URL］ を見て"
