@@ -71,3 +71,21 @@ def test_trainer_view_masks_numbers_mail_and_links() -> None:
     assert mask("090-1234-5678 に電話して") == "＊ に電話して"
     assert "example" not in mask("mail me: someone@example.com")
     assert mask("https://example.com/x を見て") == "［URL］ を見て"
+
+
+def test_openapi_document_lists_every_registered_api_route() -> None:
+    import re
+
+    from console.openapi import document
+    from handoff.app import create_app
+    from handoff.settings import Settings
+
+    app = create_app(Settings(), name="openapi_check")
+    registered = set()
+    for route in app.router.routes:
+        path = "/" + route.path.lstrip("/")
+        if path.startswith("/api/"):
+            for method in route.methods:
+                registered.add((re.sub(r"<[^>]+>", "{id}", path), method.lower()))
+    documented = {(path, method) for path, ops in document()["paths"].items() for method in ops}
+    assert {r for r in registered if r[1] not in ("head", "options")} == documented
