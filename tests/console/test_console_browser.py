@@ -5,6 +5,7 @@ Screenshots land in tests/console/screenshots/ and are checked: the crisis banne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,18 +110,22 @@ def test_crisis_banner_and_case_checklist(browser: Browser, gateway_sqlite: Gate
     expect(page).to_have_url(f"{gw.url}/console/queue")
     user = new_line_user()
     gw.user_says(user, "もう消えたい。死にたい")
+    conversation = wait_for(lambda: next((c for c in page.request.get(
+        f"{gw.url}/api/conversations?status=queued&limit=1000").json()["items"]
+        if c["line_user_id"] == user and c["crisis"]), None))
+    row = page.locator(f"tr[data-conversation='{conversation['id']}']")
+    expect(row).to_have_class("row-crisis", timeout=5000)  # arrived live, without a reload
+    expect(page.locator("#queue-body tr").first).to_have_class("row-crisis")  # crisis first
     banner = page.locator("#crisis-banner")
-    expect(banner).to_be_visible(timeout=5000)
+    expect(banner).to_be_visible()
     expect(banner).to_contain_text("危機対応が必要な相談があります")
-    assert "【危機】" in page.title()
-    expect(page.locator("#queue-body tr").first).to_have_class("row-crisis")
+    expect(banner).to_contain_text(f"相談 #{conversation['id']}")
+    expect(page).to_have_title(re.compile("^【危機】"))
     banner.screenshot(path=str(SCREENSHOTS / "crisis_banner.png"))
     page.screenshot(path=str(SCREENSHOTS / "crisis_queue.png"), full_page=True)
     assert share(SCREENSHOTS / "crisis_banner.png", is_crisis_red) > 0.5
 
     cases = page.request.get(f"{gw.url}/api/escalations").json()["items"]
-    conversation = next(c for c in page.request.get(f"{gw.url}/api/conversations?status=queued&limit=1000")
-                        .json()["items"] if c["line_user_id"] == user)
     case = next(c for c in cases if c["conversation_id"] == conversation["id"])
     page.goto(f"{gw.url}/console/cases")
     expect(page.locator("#cases-body")).to_contain_text(f"ケース #{case['id']}")
