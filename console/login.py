@@ -43,8 +43,12 @@ def _set_cookie(request: Request, response: HTTPResponse, name: str, value: str,
 
 
 def _ip_blocked(request: Request) -> bool:
-    failures: deque[float] = request.app.ctx.console_ip_failures.setdefault(client_ip(request), deque())
+    table: dict[str, deque[float]] = request.app.ctx.console_ip_failures
     cutoff = time.monotonic() - IP_WINDOW_SECONDS
+    if len(table) > 10_000:  # keep memory bounded under a distributed guessing attack
+        for ip in [ip for ip, times in table.items() if not times or times[-1] < cutoff]:
+            del table[ip]
+    failures = table.setdefault(client_ip(request), deque())
     while failures and failures[0] < cutoff:
         failures.popleft()
     return len(failures) >= IP_MAX_FAILURES
