@@ -68,6 +68,8 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
     async def open_resources(app: Sanic) -> None:
         ctx = app.ctx
         ctx.db = Database(settings.database_url)
+        # The webhook gets its own small pool so a burst of worker transactions never delays LINE's 200.
+        ctx.ingest_db = ctx.db if ctx.db.is_sqlite else Database(settings.database_url, pool_size=4)
         ctx.content = Content.load(settings.data_dir)
         ctx.hours = HoursPolicy.load(settings.data_dir / "hours.yml")
         ctx.http = httpx.AsyncClient(timeout=10.0)
@@ -114,5 +116,7 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
         await app.ctx.http.aclose()
         await app.ctx.hub.stop()
         await app.ctx.db.close()
+        if app.ctx.ingest_db is not app.ctx.db:
+            await app.ctx.ingest_db.close()
 
     return app
