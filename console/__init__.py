@@ -15,7 +15,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
-    from console import admin, api, canned, cases, live, login, openapi, pages, records, training
+    from console import account, admin, api, canned, cases, live, login, openapi, pages, records, training
     from console.render import make_environment
 
     app.ctx.console_jinja = make_environment()
@@ -24,6 +24,6 @@ def register(app: Sanic) -> None:
     app.ctx.console_totp_last = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, pages, records, admin, training, live, api, cases, canned, openapi):
+    for module in (login, account, pages, records, admin, training, live, api, cases, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")

@@ -176,3 +176,21 @@ def test_cli_refuses_weak_passwords_and_unknown_qualifications(gateway_sqlite: G
     ok = gateway_sqlite.ycc("user", "add", "plainout", "--role", "counsellor", "--qualification", "A,B,C",
                             stdin=PASSWORD + "\n")
     assert ok.returncode == 0 and "TOTP secret:" in ok.stdout and "otpauth://" in ok.stdout
+
+
+def test_password_change_needs_the_current_one_and_ends_other_sessions(gateway_sqlite: Gateway) -> None:
+    account = gateway_sqlite.add_user("counsellor")
+    laptop = gateway_sqlite.login(account)
+    phone = gateway_sqlite.login(account)
+    form = {"csrf_token": laptop.csrf, "current_password": "not it", "new_password": "a brand new password",
+            "new_password_again": "a brand new password"}
+    assert laptop.client.post("/console/account/password", data=form).status_code == 400
+    form["current_password"] = PASSWORD
+    assert laptop.client.post("/console/account/password", data=form).status_code == 200
+    assert laptop.get("/api/conversations").status_code == 200
+    assert phone.get("/api/conversations").status_code == 401
+    _, old = _password_step(gateway_sqlite, account)
+    assert old.status_code == 401
+    account.password = "a brand new password"
+    _, new = _password_step(gateway_sqlite, account)
+    assert new.status_code == 302
