@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -179,4 +180,44 @@ def test_admin_adds_a_counsellor_and_sees_enrolment_once(browser: Browser, gatew
     assert gw.rows("SELECT qualifications FROM users WHERE name = 'newcomer_c'")[0]["qualifications"] == "C"
     page.goto(f"{gw.url}/console/admin/")
     assert page.locator("#enrolment").count() == 0  # shown once: a reload does not show the secret again
+    page.context.close()
+
+
+def test_idle_session_sends_the_browser_back_to_login(browser: Browser, gateway_sqlite: Gateway) -> None:
+    gw = gateway_sqlite
+    account = gw.add_user("counsellor")
+    page = login(browser, gw, account)
+    expect(page).to_have_url(f"{gw.url}/console/queue")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(gw.database_url)
+    with engine.begin() as conn:  # as if the counsellor had walked away for two hours
+        conn.execute(text("UPDATE console_sessions SET last_seen_at = :t WHERE user_id = :u"),
+                     {"t": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=2), "u": account.id})
+    engine.dispose()
+    gw.user_says(new_line_user(), "こんにちは")  # the live update makes the page call the API, which refuses
+    page.wait_for_url("**/console/login", timeout=15000)
+    expect(page.locator("h1")).to_have_text("ログイン")
+    response = page.goto(f"{gw.url}/console/queue")
+    assert response is not None and page.url.endswith("/console/login")
+    page.context.close()
+
+
+def test_cross_site_request_cannot_act_for_a_logged_in_counsellor(browser: Browser, gateway_sqlite: Gateway) -> None:
+    gw = gateway_sqlite
+    page = login(browser, gw, gw.add_user("counsellor"))
+    user = new_line_user()
+    gw.user_says(user, "こんにちは")
+    cid = wait_for(lambda: next((c["id"] for c in page.request.get(f"{gw.url}/api/conversations?status=queued")
+                                 .json()["items"] if c["line_user_id"] == user), None))
+    evil = page.context.new_page()  # same browser, same cookies, another site (localhost ≠ 127.0.0.1)
+    evil.goto(gw.url.replace("127.0.0.1", "localhost") + "/healthz")
+    evil.evaluate("""url => fetch(url, {method: 'POST', mode: 'no-cors', credentials: 'include',
+                                        body: '{}', headers: {'Content-Type': 'text/plain'}})""",
+                  f"{gw.url}/api/conversations/{cid}/assign")
+    same_site_without_token = page.evaluate(
+        """url => fetch(url, {method: 'POST', body: '{}'}).then(r => r.status)""",
+        f"{gw.url}/api/conversations/{cid}/assign")
+    assert same_site_without_token == 403  # the cookie alone is not enough: the CSRF header is required
+    assert page.request.get(f"{gw.url}/api/conversations/{cid}").json()["status"] == "queued"
     page.context.close()
