@@ -21,7 +21,6 @@ def register(app: Sanic) -> None:
     app.ctx.console_jinja = make_environment()
     app.ctx.console_templates = canned.load_groups()
     app.ctx.console_ip_failures = {}
-    app.ctx.console_totp_last = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, admin, training, live, api, cases, canned, openapi):

@@ -13,12 +13,14 @@ from datetime import timedelta
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console import security
 from console.auth import SESSION_COOKIE, audit, authenticate, client_ip, guarded
 from console.render import render
 from handoff.store.models import ConsoleSession, User
+from handoff.store.models_console import TotpUse
 from handoff.store.types import utcnow
 
 bp = Blueprint("console_login", url_prefix="/console")
@@ -134,6 +136,18 @@ async def _pending(request: Request) -> tuple[ConsoleSession, User] | None:
         return row, user
 
 
+async def _claim_counter(session: AsyncSession, user_id: int, counter: int) -> bool:
+    """Record the accepted time step; the conditional update makes a concurrent replay lose (ASVS 2.8.4)."""
+    moved = await session.execute(update(TotpUse).where(TotpUse.user_id == user_id, TotpUse.counter < counter)
+                                  .values(counter=counter, at=utcnow()))
+    if moved.rowcount:
+        return True
+    if await session.scalar(select(TotpUse.user_id).where(TotpUse.user_id == user_id)) is not None:
+        return False
+    session.add(TotpUse(user_id=user_id, counter=counter, at=utcnow()))
+    return True
+
+
 @bp.get("/login/2fa", name="totp_page")
 async def totp_page(request: Request) -> HTTPResponse:
     pending = await _pending(request)
@@ -157,7 +171,6 @@ async def totp_submit(request: Request) -> HTTPResponse:
     code = (request.form.get("code") or "").strip()
     recovery = (request.form.get("recovery_code") or "").strip()
     raw = secrets.token_urlsafe(32)
-    last_counters: dict[int, int] = request.app.ctx.console_totp_last
     async with request.app.ctx.db.session() as session:
         user = await session.get(User, row.user_id)
         pending_row = await session.get(ConsoleSession, row.id)
@@ -165,10 +178,9 @@ async def totp_submit(request: Request) -> HTTPResponse:
         ok = False
         how = "totp"
         if code and user.totp_secret and not _locked(user):
-            counter = security.totp_counter(user.totp_secret, code, last_counters.get(user.id))
-            if counter is not None:
-                last_counters[user.id] = counter
-                ok = True
+            last = await session.scalar(select(TotpUse.counter).where(TotpUse.user_id == user.id))
+            counter = security.totp_counter(user.totp_secret, code, last)
+            ok = counter is not None and await _claim_counter(session, user.id, counter)
         elif recovery and not _locked(user):
             hashed = security.hash_code(recovery)
             if hashed in (user.recovery_codes or []):

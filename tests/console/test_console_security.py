@@ -194,3 +194,15 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions(gateway_s
     account.password = "a brand new password"
     _, new = _password_step(gateway_sqlite, account)
     assert new.status_code == 302
+
+
+def test_a_totp_code_is_accepted_once_even_across_workers(gateway_sqlite: Gateway) -> None:
+    account = gateway_sqlite.add_user("counsellor")
+    code = account.code()
+    gateway_sqlite.login(account, code=code)
+    stored = gateway_sqlite.rows("SELECT counter FROM console_totp_uses WHERE user_id = :u", u=account.id)
+    assert stored and stored[0]["counter"] == account.last_counter  # in the database, not one worker's memory
+    client, _ = _password_step(gateway_sqlite, account)
+    token = _form_token(client.get("/console/login/2fa"))
+    replay = client.post("/console/login/2fa", data={"csrf_token": token, "code": code})
+    assert replay.status_code == 401
