@@ -21,8 +21,8 @@ from typing import Any
 
 import httpx
 
-from bench.stack import BenchStack, real_rasa
 from tests.support.databases import database, rows
+from tests.support.fullstack import FullStack, real_rasa
 from tests.support.servers import SECRET
 
 
@@ -37,10 +37,14 @@ def signed_event(i: int, run: str) -> tuple[bytes, dict[str, str]]:
     import hmac
 
     event = {
-        "type": "message", "mode": "active", "timestamp": int(time.time() * 1000),
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
         "source": {"type": "user", "userId": f"U{run}{i % 200:024x}"},
-        "webhookEventId": f"B{run}{i:019d}", "deliveryContext": {"isRedelivery": False},
-        "replyToken": f"r{i:031d}", "message": {"type": "sticker", "id": str(i), "packageId": "1", "stickerId": "1"},
+        "webhookEventId": f"B{run}{i:019d}",
+        "deliveryContext": {"isRedelivery": False},
+        "replyToken": f"r{i:031d}",
+        "message": {"type": "sticker", "id": str(i), "packageId": "1", "stickerId": "1"},
     }
     body = json.dumps({"destination": "Ubench", "events": [event]}).encode()
     sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
@@ -83,7 +87,7 @@ def wait_processed(database_url: str, expected: int, timeout: float = 120) -> fl
 
 def bench_storage(kind: str, rate: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
-        stack = BenchStack(Path(tmp), url, real=False).start()
+        stack = FullStack(Path(tmp), url, real=False).start()
         try:
             run = f"{int(time.time()) % 100000:05d}"
             begin = time.perf_counter()
@@ -93,9 +97,14 @@ def bench_storage(kind: str, rate: int, seconds: float) -> dict[str, Any]:
             total = time.perf_counter() - begin
             stored = rows(url, "SELECT count(*) AS n FROM inbox")[0]["n"]
             return {
-                "storage": kind, "sent": sent, "acked": len(acks), "stored": stored,
-                "p50": statistics.median(acks), "p99": pct(acks, 0.99),
-                "processed_per_s": sent / total, "drain_after_last_s": drain,
+                "storage": kind,
+                "sent": sent,
+                "acked": len(acks),
+                "stored": stored,
+                "p50": statistics.median(acks),
+                "p99": pct(acks, 0.99),
+                "processed_per_s": sent / total,
+                "drain_after_last_s": drain,
             }
         finally:
             stack.stop()
@@ -103,22 +112,29 @@ def bench_storage(kind: str, rate: int, seconds: float) -> dict[str, Any]:
 
 def bench_bot_turn(turns: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, database("sqlite", Path(tmp)) as url:
-        stack = BenchStack(Path(tmp), url, real=real_rasa()).start()
+        stack = FullStack(Path(tmp), url, real=real_rasa()).start()
         try:
             bare, piped = [], []
             with httpx.Client(timeout=30) as client:
                 for i in range(turns):
                     start = time.perf_counter()
-                    client.post(f"{stack.rasa_url}/webhooks/rest/webhook",
-                                json={"sender": f"bare{i}", "message": "こんにちは"}).raise_for_status()
+                    client.post(
+                        f"{stack.rasa_url}/webhooks/rest/webhook", json={"sender": f"bare{i}", "message": "こんにちは"}
+                    ).raise_for_status()
                     bare.append((time.perf_counter() - start) * 1000)
                     user = f"U{i:032x}"
                     start = time.perf_counter()
                     stack.send(user, "こんにちは")
                     stack.wait_first_message(user)
                     piped.append((time.perf_counter() - start) * 1000)
-            return {"rasa": "real" if stack.real else "stub", "turns": turns, "bare_p50": statistics.median(bare),
-                    "bare_p95": pct(bare, 0.95), "gw_p50": statistics.median(piped), "gw_p95": pct(piped, 0.95)}
+            return {
+                "rasa": "real" if stack.real else "stub",
+                "turns": turns,
+                "bare_p50": statistics.median(bare),
+                "bare_p95": pct(bare, 0.95),
+                "gw_p50": statistics.median(piped),
+                "gw_p95": pct(piped, 0.95),
+            }
         finally:
             stack.stop()
 
@@ -135,8 +151,10 @@ def main() -> None:
     print(f"{'storage':<9}{'sent':>7}{'acked':>7}{'stored':>8}{'p50 ms':>9}{'p99 ms':>9}{'done/s':>9}{'drain s':>9}")
     for kind in kinds:
         r = bench_storage(kind, args.rate, args.seconds)
-        print(f"{r['storage']:<9}{r['sent']:>7}{r['acked']:>7}{r['stored']:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-              f"{r['processed_per_s']:>9.0f}{r['drain_after_last_s']:>9.1f}")
+        print(
+            f"{r['storage']:<9}{r['sent']:>7}{r['acked']:>7}{r['stored']:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}"
+            f"{r['processed_per_s']:>9.0f}{r['drain_after_last_s']:>9.1f}"
+        )
     t = bench_bot_turn(args.turns)
     print(f"\nbot turn, {t['turns']} turns, {t['rasa']} Rasa (targets: gateway p95 < 250 ms, ratio ≤ 1.3)")
     print(f"{'path':<34}{'p50 ms':>9}{'p95 ms':>9}")

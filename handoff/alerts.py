@@ -37,7 +37,7 @@ async def raise_alert(
         recent = await session.scalar(select(Alert.id).where(Alert.type == type_, Alert.at > at - dedupe).limit(1))
         if recent is not None:
             return None
-    alert = Alert(type=type_, conversation_id=conversation_id, at=at, in_hours=in_hours, next_attempt_at=at)
+    alert = Alert(type=type_, conversation_id=conversation_id, at=at, in_hours=in_hours, next_attempt_at=utcnow())
     session.add(alert)
     await session.flush()
     notify(session, {"type": "alert", "alert": type_, "conversation_id": conversation_id})

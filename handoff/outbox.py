@@ -53,8 +53,8 @@ async def enqueue(
             reply_token=token,
             reply_token_expires_at=(event_at or at) + REPLY_TOKEN_LIFETIME if token else None,
             retry_key=str(uuid.uuid4()),
-            created_at=at,
-            next_attempt_at=at,
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
         )
         session.add(row)
         await session.flush()
@@ -87,8 +87,8 @@ async def enqueue_leave(session: AsyncSession, kind: str, chat_id: str, at: date
             recipient=chat_id,
             messages=[],
             retry_key=str(uuid.uuid4()),
-            created_at=at,
-            next_attempt_at=at,
+            created_at=utcnow(),
+            next_attempt_at=utcnow(),
         )
     )
 

@@ -23,6 +23,16 @@ BOT_VENV = ROOT / ".venv-bot"
 MODEL = ROOT / "models" / "ycc.tar.gz"
 
 
+def write_endpoints(path: Path, action_server_url: str) -> Path:
+    """endpoints.yml with the action server URL the gateway was configured with, so the two never disagree."""
+    import yaml
+
+    config = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8")) or {}
+    config["action_endpoint"] = {**(config.get("action_endpoint") or {}), "url": f"{action_server_url}/webhook"}
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
 def _port(url: str, default: int) -> int:
     return urlparse(url).port or default
 
@@ -102,7 +112,7 @@ def main() -> int:
             "-m",
             str(MODEL),
             "--endpoints",
-            "endpoints.yml",
+            str(write_endpoints(log_dir.parent / "endpoints.yml", settings.action_server_url)),
             "--credentials",
             "credentials.yml",
         ],

@@ -64,7 +64,7 @@ class Proc:
     log_path: Path | None = None
 
     def start(self, timeout: float = 30.0) -> Proc:
-        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
         return self
