@@ -33,6 +33,43 @@ def write_endpoints(path: Path, action_server_url: str) -> Path:
     return path
 
 
+async def _first_admin(settings: Settings) -> Path | None:
+    """On a fresh database, create an `admin` account so the operator can log in and add counsellors.
+
+    The credentials go to a 0600 file, not the terminal scrollback; the README says to read it once and delete it.
+    """
+    from sqlalchemy import func, select
+
+    from console.users import create_user, random_password
+    from handoff.store.db import Database
+    from handoff.store.models import User
+
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            if await session.scalar(select(func.count()).select_from(User)):
+                return None
+            password = random_password()
+            enrolment = await create_user(session, name="admin", role="admin", password=password, actor="make run")
+    finally:
+        await db.close()
+    path = ROOT / "var" / "first-admin.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    lines = [
+        "First administrator of the console (created by `make run` on an empty database).",
+        "Read this once, store it in your password manager, then delete this file.",
+        "user: admin",
+        f"password: {password}",
+        f"TOTP secret (add to an authenticator app): {enrolment.totp_secret}",
+        f"TOTP URI: {enrolment.provisioning_uri}",
+        "recovery codes (each works once):",
+        *[f"  {code}" for code in enrolment.recovery_codes],
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def _port(url: str, default: int) -> int:
     return urlparse(url).port or default
 
@@ -72,6 +109,9 @@ def main() -> int:
     if not MODEL.exists():
         print(f"no trained model at {MODEL}; run `make train` first", file=sys.stderr)
         return 2
+    import asyncio
+
+    first_admin = asyncio.run(_first_admin(settings))
     log_dir = ROOT / "var" / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
@@ -137,7 +177,16 @@ def main() -> int:
         if not stopping:
             base = f"http://{settings.host}:{settings.port}"
             print("\nAll three processes are up.")
-            print(f"  Console:   {base}/console/   (log in with a user from `.venv/bin/ycc user add`, see README)")
+            print(f"  Console:   {base}/console/")
+            if first_admin is not None:
+                print(
+                    f"  Login:     first run — an `admin` account was created; its password and 2FA secret are in "
+                    f"{first_admin.relative_to(ROOT)} (read once, then delete)"
+                )
+            else:
+                print(
+                    "  Login:     your console account (new ones: `.venv/bin/ycc user add NAME --role …`, see README)"
+                )
             if settings.simulator:
                 print(f"  Simulator: {base}/simulator/  (no LINE credentials: chat here as a LINE user)")
             print("Press Ctrl-C to stop.", flush=True)

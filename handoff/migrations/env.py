@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import handoff.store.models_console  # noqa: F401  (console tables join the metadata autogenerate compares)
 from handoff.store.models import Base
 
 config = context.config
