@@ -5,8 +5,9 @@ CI. On this data set (≈1,600 short Japanese messages, SudachiPy lemmas + chara
 about a second and scored higher in cross-validation than both DIET (no transformer layers) and Rasa's
 LogisticRegressionClassifier, especially on crisis recall.
 
-Confidences are a softmax of the SVM margins (`temperature` scales them) so that the FallbackClassifier and the
-IntentGuard can work with them. `class_bias` adds a constant to chosen intents' margins — used for `crisis`,
+Confidences are a softmax of the SVM margins (`temperature` scales them) taken together with a "none of them"
+margin (`none_margin`, default 0): a message no intent claims (every margin negative, e.g. gibberish) gets a low
+confidence, so the FallbackClassifier can catch it. `class_bias` adds a constant to chosen intents' margins — used for `crisis`,
 where a miss costs more than a needless escalation (R13).
 """
 
@@ -48,7 +49,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         """C of the SVM, softmax temperature, per-intent margin bias, ranking length."""
-        return {"C": 1.0, "temperature": 4.0, "class_bias": {}, "ranking_length": 10, "random_state": 42}
+        return {
+            "C": 1.0,
+            "temperature": 4.0,
+            "none_margin": 0.0,
+            "class_bias": {},
+            "ranking_length": 10,
+            "random_state": 42,
+        }
 
     def __init__(
         self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, clf: Any = None
@@ -108,10 +116,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         for intent, bias in (self.config.get("class_bias") or {}).items():
             if intent in classes:
                 margins[:, classes.index(intent)] += float(bias)
-        scaled = margins * float(self.config["temperature"])
+        none = np.full((margins.shape[0], 1), float(self.config["none_margin"]))
+        scaled = np.hstack([margins, none]) * float(self.config["temperature"])
         scaled -= scaled.max(axis=1, keepdims=True)
         exp = np.exp(scaled)
-        return exp / exp.sum(axis=1, keepdims=True)
+        return (exp / exp.sum(axis=1, keepdims=True))[:, :-1]
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Sets `intent` and `intent_ranking` on each message."""
