@@ -70,6 +70,29 @@ async def _first_admin(settings: Settings) -> Path | None:
     return path
 
 
+def bot_commands(rasa_port: int, actions_port: int, endpoints: Path) -> dict[str, list[str]]:
+    """The action server and Rasa server command lines, shared by `make run`, the e2e tests and the benchmarks."""
+    bot = str(BOT_VENV / "bin" / "rasa")
+    return {
+        "actions": [bot, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "rasa": [
+            bot,
+            "run",
+            "--enable-api",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            str(rasa_port),
+            "-m",
+            str(MODEL),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            "credentials.yml",
+        ],
+    }
+
+
 def _port(url: str, default: int) -> int:
     return urlparse(url).port or default
 
@@ -118,7 +141,6 @@ def main() -> int:
     env.setdefault("YCC_INTERNAL_TOKEN", settings.internal_token or secrets.token_urlsafe(32))
     env["YCC_GATEWAY_URL"] = f"http://{settings.host}:{settings.port}"
     env["PYTHONPATH"] = str(ROOT)
-    bot = str(BOT_VENV / "bin" / "rasa")
     rasa_port = _port(settings.rasa_url, 5005)
     actions_port = _port(settings.action_server_url, 5055)
     procs: dict[str, subprocess.Popen[bytes]] = {}
@@ -136,29 +158,10 @@ def main() -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     print("Starting the young carer consultation stack…", flush=True)
-    procs["action server"] = _spawn(
-        "actions", [bot, "run", "actions", "--port", str(actions_port), "--actions", "actions"], env, log_dir
-    )
-    procs["rasa"] = _spawn(
-        "rasa",
-        [
-            bot,
-            "run",
-            "--enable-api",
-            "-i",
-            "127.0.0.1",
-            "-p",
-            str(rasa_port),
-            "-m",
-            str(MODEL),
-            "--endpoints",
-            str(write_endpoints(log_dir.parent / "endpoints.yml", settings.action_server_url)),
-            "--credentials",
-            "credentials.yml",
-        ],
-        env,
-        log_dir,
-    )
+    endpoints = write_endpoints(log_dir.parent / "endpoints.yml", settings.action_server_url)
+    commands = bot_commands(rasa_port, actions_port, endpoints)
+    procs["action server"] = _spawn("actions", commands["actions"], env, log_dir)
+    procs["rasa"] = _spawn("rasa", commands["rasa"], env, log_dir)
     procs["gateway"] = _spawn("gateway", [str(ROOT / ".venv" / "bin" / "ycc"), "serve"], env, log_dir)
     started = time.monotonic()
     waiting = dict(checks)

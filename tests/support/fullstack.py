@@ -3,22 +3,29 @@ stub (benchmarks of the gateway alone)."""
 
 from __future__ import annotations
 
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from handoff.run_all import write_endpoints
-from tests.support.servers import INTERNAL_TOKEN, ROOT, SECRET, TOKEN, Proc, Stack, free_ports, gateway_env
+from handoff.run_all import BOT_VENV, MODEL, bot_commands, write_endpoints
+from tests.support.servers import (
+    INTERNAL_TOKEN,
+    ROOT,
+    SECRET,
+    TOKEN,
+    Proc,
+    Stack,
+    fakeline_proc,
+    free_ports,
+    gateway_env,
+    gateway_proc,
+)
 from tests.support.stub_rasa import StubRasa
-
-MODEL = ROOT / "models" / "ycc.tar.gz"
-BOT = ROOT / ".venv-bot" / "bin" / "rasa"
 
 
 def real_rasa() -> bool:
-    return MODEL.exists() and BOT.exists()
+    return MODEL.exists() and (BOT_VENV / "bin" / "rasa").exists()
 
 
 class FullStack:
@@ -44,36 +51,8 @@ class FullStack:
             YCC_RASA_TIMEOUT="10",
             YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}",
         )
-        self._add(
-            Proc(
-                [
-                    sys.executable,
-                    "-m",
-                    "handoff.line.fakeline_main",
-                    "--port",
-                    str(fake_port),
-                    "--secret",
-                    SECRET,
-                    "--token",
-                    TOKEN,
-                    "--webhook-url",
-                    f"{self.url}/line/webhook",
-                ],
-                env,
-                self.fake_url,
-                "/_fake/users",
-                log_path=self.tmp / "fake.log",
-            )
-        )
-        self._add(
-            Proc(
-                [str(Path(sys.executable).parent / "ycc"), "serve"],
-                env,
-                self.url,
-                "/healthz",
-                log_path=self.tmp / "gateway.log",
-            )
-        )
+        self._add(fakeline_proc(self.tmp, fake_port, port))
+        self._add(gateway_proc(self.tmp, env))
         self.stack = Stack(self.procs[1], self.procs[0], self.database_url)
         if self.real:
             bot_env = {
@@ -82,40 +61,11 @@ class FullStack:
                 "YCC_INTERNAL_TOKEN": INTERNAL_TOKEN,
                 "PYTHONPATH": str(ROOT),
             }
-            self._add(
-                Proc(
-                    [str(BOT), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-                    bot_env,
-                    f"http://127.0.0.1:{actions_port}",
-                    "/health",
-                    log_path=self.tmp / "actions.log",
-                ),
-                timeout=120,
-            )
-            self._add(
-                Proc(
-                    [
-                        str(BOT),
-                        "run",
-                        "--enable-api",
-                        "-i",
-                        "127.0.0.1",
-                        "-p",
-                        str(rasa_port),
-                        "-m",
-                        str(MODEL),
-                        "--endpoints",
-                        str(write_endpoints(self.tmp / "endpoints.yml", f"http://127.0.0.1:{actions_port}")),
-                        "--credentials",
-                        "credentials.yml",
-                    ],
-                    bot_env,
-                    self.rasa_url,
-                    "/status",
-                    log_path=self.tmp / "rasa.log",
-                ),
-                timeout=180,
-            )
+            endpoints = write_endpoints(self.tmp / "endpoints.yml", f"http://127.0.0.1:{actions_port}")
+            commands = bot_commands(rasa_port, actions_port, endpoints)
+            actions_url = f"http://127.0.0.1:{actions_port}"
+            self._add(Proc(commands["actions"], bot_env, actions_url, "/health", self.tmp / "actions.log"), 120)
+            self._add(Proc(commands["rasa"], bot_env, self.rasa_url, "/status", self.tmp / "rasa.log"), 180)
         else:
             self.stub = StubRasa(rasa_port).start()
         return self

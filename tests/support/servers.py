@@ -151,28 +151,33 @@ def gateway_env(database_url: str, port: int, **overrides: str) -> dict[str, str
     return env
 
 
+def fakeline_proc(tmp_path: Path, fake_port: int, gateway_port: int) -> Proc:
+    """The standalone fake LINE platform, signing webhooks for the gateway on `gateway_port`."""
+    args = [
+        sys.executable,
+        "-m",
+        "handoff.line.fakeline_main",
+        "--port",
+        str(fake_port),
+        "--secret",
+        SECRET,
+        "--token",
+        TOKEN,
+        "--webhook-url",
+        f"http://127.0.0.1:{gateway_port}/line/webhook",
+    ]
+    return Proc(args, dict(os.environ), f"http://127.0.0.1:{fake_port}", "/_fake/users", tmp_path / "fakeline.log")
+
+
+def gateway_proc(tmp_path: Path, env: dict[str, str]) -> Proc:
+    url = f"http://127.0.0.1:{env['YCC_PORT']}"
+    return Proc([str(Path(sys.executable).parent / "ycc"), "serve"], env, url, "/healthz", tmp_path / "gateway.log")
+
+
 def start_stack(tmp_path: Path, database_url: str, **overrides: str) -> Stack:
     port, fake_port = free_ports(2)
     fake_url = f"http://127.0.0.1:{fake_port}"
-    fake = Proc(
-        [
-            sys.executable,
-            "-m",
-            "handoff.line.fakeline_main",
-            "--port",
-            str(fake_port),
-            "--secret",
-            SECRET,
-            "--token",
-            TOKEN,
-            "--webhook-url",
-            f"http://127.0.0.1:{port}/line/webhook",
-        ],
-        dict(os.environ),
-        fake_url,
-        "/_fake/users",
-        log_path=tmp_path / "fakeline.log",
-    ).start()
+    fake = fakeline_proc(tmp_path, fake_port, port).start()
     env = gateway_env(
         database_url,
         port,
@@ -181,13 +186,7 @@ def start_stack(tmp_path: Path, database_url: str, **overrides: str) -> Stack:
         LINE_API_BASE_URL=fake_url,
         **overrides,
     )
-    gateway = Proc(
-        [str(Path(sys.executable).parent / "ycc"), "serve"],
-        env,
-        f"http://127.0.0.1:{port}",
-        "/healthz",
-        log_path=tmp_path / "gateway.log",
-    )
+    gateway = gateway_proc(tmp_path, env)
     try:
         gateway.start()
     except Exception:
