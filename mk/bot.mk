@@ -2,8 +2,10 @@
 #   make -f mk/bot.mk validate train test-bot
 # The bot needs Python 3.10 (rasa 3.6.21 pins Python < 3.11); BOT_PY overrides the search.
 
+# A pyenv shim answers `command -v` but may fail to run, so each candidate must really start as 3.10.
 BOT_PY ?= $(shell for p in python3.10 $(HOME)/.pyenv/versions/3.10.*/bin/python3.10; do \
-	  command -v $$p >/dev/null 2>&1 && { command -v $$p; break; }; done)
+	  command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null \
+	  && { command -v $$p; break; }; done)
 BOT_VENV ?= .venv-bot
 BOT_BIN := $(BOT_VENV)/bin
 MODEL ?= models/ycc.tar.gz
