@@ -1,12 +1,13 @@
-"""Last word on the intent, after DIET and the FallbackClassifier.
+"""Last word on the intent, after the intent classifier and the FallbackClassifier.
 
-1. Crisis never falls back: if the FallbackClassifier replaced the intent with `nlu_fallback` but DIET's best
-   guess was `crisis` (confidence ≥ `crisis_floor`), the intent is set back to `crisis`. A missed crisis costs far
-   more than a needless escalation (R13).
-2. The first message after a counsellor resolved the conversation becomes `return_visit`. Why: the gateway signals it only in the message metadata (`event: "return"`), which policies cannot see. This
-classifier runs after DIET and the FallbackClassifier and turns light intents (greetings, small talk, fallback …)
-into `return_visit`, so the bot greets back briefly. Safety-relevant and concrete intents (crisis, asking for a
-person, withdrawing consent, worries, questions) are left alone so the user's request is answered directly.
+1. Crisis never falls back: if the FallbackClassifier replaced the intent with `nlu_fallback` but the
+   classifier's best guess was `crisis` (confidence >= `crisis_floor`), the intent is set back to `crisis`.
+   A missed crisis costs far more than a needless escalation (R13).
+2. The first message after a counsellor resolved the conversation becomes `return_visit`. Why: the gateway
+   signals it only in the message metadata (`event: "return"`), which policies cannot see. Light intents
+   (greetings, small talk, fallback …) are turned into `return_visit`, so the bot greets back briefly.
+   Safety-relevant and concrete intents (crisis, asking for a person, withdrawing consent, worries, questions)
+   are left alone so the user's request is answered directly.
 """
 
 from __future__ import annotations
