@@ -140,6 +140,18 @@ class HoursPolicy:
             open_dates=opened,
         )
 
+    def schedule_text(self) -> str:
+        """The regular hours in words for users (「平日 11時〜20時（土日祝・年末年始はお休み）」), derived from this
+        configuration so the greeting can never disagree with the hours actually applied (R2)."""
+        names = "月火水木金土日"
+        days = "平日" if self.days == frozenset(range(5)) else "・".join(names[d] for d in sorted(self.days))
+        closed = "".join(names[d] for d in (5, 6) if d not in self.days)
+        if self.closed_on_national_holidays:
+            closed += "祝"
+        parts = [p for p in (closed, "年末年始" if self.year_end else "") if p]
+        suffix = f"（{'・'.join(parts)}はお休み）" if parts else ""
+        return f"{days} {_clock(self.window.open)}〜{_clock(self.window.close)}{suffix}"
+
     def closed_reason(self, day: date) -> str | None:
         """Why a whole local day has no window, or None when it has one. Order: most specific first."""
         if day in self.open_dates:
@@ -219,6 +231,10 @@ def to_tokyo(at: datetime) -> datetime:
             "2026-11-24T10:00:00+09:00 or one in UTC"
         )
     return at.astimezone(TOKYO)
+
+
+def _clock(t: time) -> str:
+    return f"{t.hour}時" if t.minute == 0 else f"{t.hour}時{t.minute:02d}分"
 
 
 def format_next_open(dt: datetime) -> str:

@@ -97,6 +97,7 @@ async def hours(request: Request) -> HTTPResponse:
             **decision.to_json(),
             "next_open_text": format_next_open(to_tokyo(decision.next_open)) if decision.next_open else None,
             "service_active": not decision.reason.startswith("service_"),
+            "schedule_text": request.app.ctx.hours.schedule_text(),
             "text": closed_text(request.app.ctx.content, request.app.ctx.hours, at),
         },
         ensure_ascii=False,

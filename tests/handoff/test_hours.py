@@ -205,3 +205,9 @@ def test_hours_command_prints_one_json_line():
 def test_hours_command_rejects_bad_timestamps(bad):
     with pytest.raises(ValueError, match="2026-11-24T10:00:00\\+09:00"):
         hours_command(bad, DATA_DIR)
+
+
+def test_schedule_text_follows_the_configuration() -> None:
+    assert HoursPolicy.load(DATA_DIR / "hours.yml").schedule_text() == "平日 11時〜20時（土日祝・年末年始はお休み）"
+    custom = HoursPolicy.from_mapping({"days": ["mon", "wed", "sat"], "open": "10:30", "close": "18:00"})
+    assert custom.schedule_text() == "月・水・土 10時30分〜18時（日祝はお休み）"

@@ -1,0 +1,102 @@
+"""The internal API the action server calls (docs/internal-api.md), against the running gateway."""
+
+from __future__ import annotations
+
+from tests.support.databases import rows
+from tests.support.servers import Stack
+from tests.support.stub_rasa import StubRasa
+
+USER = "U" + "9" * 32
+IN_HOURS = "2026-11-25T14:00:00+09:00"
+OFF_HOURS = "2026-11-25T23:00:00+09:00"
+
+
+def _key(stack: Stack) -> str:
+    stack.send(USER, {"type": "text", "text": "はじめまして"})
+    stack.wait_delivered(USER, 1)
+    return rows(stack.database_url, "SELECT key FROM contacts")[0]["key"]
+
+
+def test_internal_api_needs_the_token(stack: Stack) -> None:
+    import httpx
+
+    response = httpx.get(f"{stack.url}/internal/hours", params={"at": IN_HOURS})
+    assert response.status_code == 401 and response.json()["error"] == "unauthorised"
+
+
+def test_hours_answers_with_the_schedule_and_the_closed_text(stack: Stack) -> None:
+    closed = stack.internal("GET", "/hours", params={"at": OFF_HOURS}).json()
+    assert closed["open"] is False and closed["next_open"].startswith("2026-11-26T11:00")
+    assert "11月26日" in closed["text"] and "0120-0-78310" in closed["text"]
+    assert closed["schedule_text"] == "平日 11時〜20時（土日祝・年末年始はお休み）"
+    opened = stack.internal("GET", "/hours", params={"at": IN_HOURS}).json()
+    assert opened["open"] is True and opened["text"] is None
+    bad = stack.internal("GET", "/hours", params={"at": "2026-11-25T14:00:00"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_at"
+
+
+def test_profile_needs_consent_and_withdrawal_forgets_it(stack: Stack, rasa: StubRasa) -> None:
+    key = _key(stack)
+    body = {"field": "age_band", "value": "16_18", "at": IN_HOURS}
+    refused = stack.internal("POST", f"/contacts/{key}/profile", json=body)
+    assert refused.status_code == 409 and refused.json()["error"] == "consent_required"
+    assert stack.internal("POST", f"/contacts/{key}/consent", json={"granted": True, "at": IN_HOURS}).json() == {
+        "consent": True
+    }
+    stack.internal("POST", f"/contacts/{key}/profile", json=body).raise_for_status()
+    answer = stack.internal(
+        "POST", f"/contacts/{key}/profile", json={"field": "municipality", "value": "県外", "at": IN_HOURS}
+    ).json()
+    assert answer["eligibility"]["level"] == "refer" and answer["eligibility"]["text"]
+    wrong = stack.internal(
+        "POST", f"/contacts/{key}/profile", json={"field": "age_band", "value": "99", "at": IN_HOURS}
+    )
+    assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_profile"
+    stack.internal("POST", f"/contacts/{key}/consent", json={"granted": False, "at": IN_HOURS}).raise_for_status()
+    contact = stack.internal("GET", f"/contacts/{key}", params={"at": IN_HOURS}).json()
+    assert contact["consent"] is False and contact["profile"] == {}
+    events = rows(stack.database_url, "SELECT granted FROM consent_events ORDER BY id")
+    assert [bool(e["granted"]) for e in events] == [True, False]
+
+
+def test_handoff_in_hours_queues_with_position_and_all_busy_when_lines_are_full(stack: Stack, rasa: StubRasa) -> None:
+    key = _key(stack)
+    answer = stack.internal("POST", f"/contacts/{key}/handoff", json={"at": IN_HOURS, "reason": "user_request"})
+    result = answer.json()
+    assert result["status"] == "queued" and result["open"] is True and result["position"] == 1
+    assert result["all_busy"] is False and "1" in result["text"]
+    assert rows(stack.database_url, "SELECT status, queue_reason FROM conversations")[0] == {
+        "status": "queued",
+        "queue_reason": "user_request",
+    }
+
+
+def test_handoff_off_hours_keeps_the_conversation_for_the_next_opening(stack: Stack, rasa: StubRasa) -> None:
+    key = _key(stack)
+    result = stack.internal("POST", f"/contacts/{key}/handoff", json={"at": OFF_HOURS}).json()
+    assert result["open"] is False and result["status"] == "queued" and "11月26日" in result["text"]
+
+
+def test_crisis_from_the_bot_escalates_and_the_gateway_replies(stack: Stack, rasa: StubRasa) -> None:
+    key = _key(stack)
+    result = stack.internal(
+        "POST", f"/contacts/{key}/crisis", json={"at": IN_HOURS, "source": "nlu", "confidence": 0.8}
+    )
+    assert result.status_code == 200 and result.json()["escalation_id"]
+    delivered = stack.wait_delivered(USER, 2)
+    assert "110" in delivered[-1]["text"]
+    assert rows(stack.database_url, "SELECT source FROM escalations") == [{"source": "nlu"}]
+
+
+def test_services_and_hotlines_come_from_the_data_files(stack: Stack) -> None:
+    services = stack.internal("GET", "/services", params={"municipality": "白山市"}).json()
+    assert services["municipality"] == "白山市" and services["items"] and "白山市" in services["text"]
+    unknown = stack.internal("GET", "/services", params={"municipality": "東京都"})
+    assert unknown.status_code == 404
+    hotlines = stack.internal("GET", "/hotlines").json()
+    assert any(h["number"] == "0120-0-78310" for h in hotlines["items"])
+
+
+def test_unknown_contact_is_a_clear_404(stack: Stack) -> None:
+    response = stack.internal("GET", "/contacts/c-nobody")
+    assert response.status_code == 404 and response.json()["error"] == "unknown_contact"
