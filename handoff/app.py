@@ -68,8 +68,6 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
     async def open_resources(app: Sanic) -> None:
         ctx = app.ctx
         ctx.db = Database(settings.database_url)
-        # The webhook gets its own small pool so a burst of worker transactions never delays LINE's 200.
-        ctx.ingest_db = ctx.db if ctx.db.is_sqlite else Database(settings.database_url, pool_size=4)
         ctx.content = Content.load(settings.data_dir)
         ctx.hours = HoursPolicy.load(settings.data_dir / "hours.yml")
         ctx.http = httpx.AsyncClient(timeout=10.0)
@@ -84,9 +82,11 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
         outbox = OutboxSender(ctx.db, ctx.line, settings.outbox_max_attempts)
         alerts = AlertSender(ctx.db, settings.alert_webhook_url, ctx.http)
         poll = settings.worker_poll_seconds
-        ctx.outbox_runner = KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll)
+        # A few users at a time is enough to keep up, and leaves the event loop free to answer LINE at once.
+        width = 4
+        ctx.outbox_runner = KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=width)
         ctx.alert_runner = KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1)
-        ctx.inbox_runner = KeyedRunner("inbox", inbox.due_users, inbox.drain, poll)
+        ctx.inbox_runner = KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=width)
         original_publish = ctx.hub.publish
 
         async def publish_and_wake(event: dict[str, object]) -> None:
@@ -116,7 +116,5 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
         await app.ctx.http.aclose()
         await app.ctx.hub.stop()
         await app.ctx.db.close()
-        if app.ctx.ingest_db is not app.ctx.db:
-            await app.ctx.ingest_db.close()
 
     return app

@@ -12,9 +12,10 @@ import hashlib
 import json
 import logging
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -40,6 +41,13 @@ def event_id(event: dict[str, Any]) -> str:
     return "h-" + hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()[:40]
 
 
+@cache
+def _insert_statement(sqlite: bool) -> Insert:
+    """Built once: executemany with bound rows lets SQLAlchemy reuse the compiled INSERT … ON CONFLICT DO NOTHING."""
+    insert = sqlite_insert if sqlite else pg_insert
+    return insert(InboxEvent).on_conflict_do_nothing(index_elements=["webhook_event_id"])
+
+
 async def store_events(db: Database, events: list[dict[str, Any]]) -> int:
     """Insert events, ignoring ones already stored (LINE redelivers with the same id). Returns new rows."""
     if not events:
@@ -57,10 +65,8 @@ async def store_events(db: Database, events: list[dict[str, Any]]) -> int:
         }
         for e in events
     ]
-    insert = sqlite_insert if db.is_sqlite else pg_insert
-    statement = insert(InboxEvent).values(rows).on_conflict_do_nothing(index_elements=["webhook_event_id"])
-    async with db.session() as session:
-        result = await session.execute(statement)
+    async with db.begin() as conn:
+        result = await conn.execute(_insert_statement(db.is_sqlite), rows)
     return int(result.rowcount or 0)
 
 

@@ -44,7 +44,7 @@ async def webhook(request: Request) -> HTTPResponse:
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         return _error(400, "invalid_body", "the body has no list of events")
     if events:  # an empty list is LINE's "Verify" button
-        new = await store_events(request.app.ctx.ingest_db, events)
+        new = await store_events(request.app.ctx.db, events)
         request.app.ctx.inbox_runner.wake()
         log.info("webhook stored %d new of %d event(s)", new, len(events))
     return json_response({})

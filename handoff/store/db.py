@@ -3,15 +3,39 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _holder: ContextVar[object | None] = ContextVar("sqlite_turn", default=None)
+
+
+class _Turns:
+    """A lock with two classes of waiter: urgent ones (webhook ingestion) go before all others."""
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+        self._busy = False
+        self._urgent = 0
+
+    async def acquire(self, urgent: bool) -> None:
+        async with self._cond:
+            self._urgent += urgent
+            try:
+                await self._cond.wait_for(lambda: not self._busy and (urgent or self._urgent == 0))
+            finally:
+                self._urgent -= urgent
+            self._busy = True
+
+    async def release(self) -> None:
+        async with self._cond:
+            self._busy = False
+            self._cond.notify_all()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -33,8 +57,15 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            self.ingest_engine = self.engine
+        else:
+            # Webhook ingestion has its own pool, so a burst of worker transactions never holds LINE's 200 back.
+            self.ingest_engine = create_async_engine(url, **{**kwargs, "pool_size": 16, "max_overflow": 16})
+        self._ingesting = 0
+        self._calm = asyncio.Event()
+        self._calm.set()
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
-        self._lock = asyncio.Lock()
+        self._turns = _Turns()
         self.publish: Callable[[dict[str, Any]], Awaitable[None]] | None = None
 
     @property
@@ -42,7 +73,7 @@ class Database:
         return self.url.startswith("sqlite")
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
+    async def _turn(self, urgent: bool = False) -> AsyncIterator[None]:
         """On SQLite, one unit of work at a time in this process.
 
         SQLite has one writer; when two connections collide, its busy handler sleeps in steps of up to 100 ms,
@@ -52,12 +83,13 @@ class Database:
         if not self.is_sqlite or _holder.get() is self:
             yield
             return
-        async with self._lock:
-            token = _holder.set(self)
-            try:
-                yield
-            finally:
-                _holder.reset(token)
+        await self._turns.acquire(urgent)
+        token = _holder.set(self)
+        try:
+            yield
+        finally:
+            _holder.reset(token)
+            await self._turns.release()
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -66,6 +98,10 @@ class Database:
         Live events queued with `notify` go out only after the commit, so a console never fetches a change
         that was rolled back or is not visible yet.
         """
+        if not self._calm.is_set():
+            # Let webhook requests under way finish first (bounded, so workers still progress in a long burst).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._calm.wait(), 0.02)
         async with self._turn(), self.sessionmaker() as session:
             try:
                 yield session
@@ -77,6 +113,20 @@ class Database:
             if self.publish is not None:
                 for item in events:
                     await self.publish(item)
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncConnection]:
+        """A Core transaction for the hot path (webhook ingestion): no ORM unit of work, and on SQLite it goes
+        before any queued worker transaction, so LINE's 200 waits for at most the one transaction under way."""
+        self._ingesting += 1
+        self._calm.clear()
+        try:
+            async with self._turn(urgent=True), self.ingest_engine.begin() as conn:
+                yield conn
+        finally:
+            self._ingesting -= 1
+            if not self._ingesting:
+                self._calm.set()
 
     async def ping(self) -> bool:
         from sqlalchemy import text
@@ -90,6 +140,8 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.ingest_engine is not self.engine:
+            await self.ingest_engine.dispose()
 
 
 def notify(session: AsyncSession, event: dict[str, Any]) -> None:
