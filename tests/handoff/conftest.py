@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.handoff.fakeline_harness import line  # noqa: F401  (fixture for the fake LINE tests)
 from tests.support.databases import database
 from tests.support.receiver import Receiver
 from tests.support.servers import Stack, free_port, start_stack
