@@ -6,8 +6,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import httpx
-
 from handoff.run_all import BOT_VENV, MODEL, bot_commands, write_endpoints
 from tests.support.servers import (
     INTERNAL_TOKEN,
@@ -79,14 +77,15 @@ class FullStack:
 
     def wait_first_message(self, user: str, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
-        with httpx.Client() as client:
-            while time.monotonic() < deadline:
-                if client.get(f"{self.fake_url}/_fake/users/{user}/messages").json()["messages"]:
-                    return
-                time.sleep(0.005)
+        while time.monotonic() < deadline:
+            if self.stack.delivered(user):
+                return
+            time.sleep(0.005)
         raise TimeoutError(f"no answer for {user}")
 
     def stop(self) -> None:
+        if hasattr(self, "stack"):
+            self.stack.stop()
         for proc in reversed(self.procs):
             proc.stop()
         if self.stub:
