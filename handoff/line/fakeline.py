@@ -15,9 +15,7 @@ read (and unit-tested) on their own. Behaviour follows the LINE Messaging API re
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -31,31 +29,13 @@ from typing import Any
 import httpx
 
 from handoff.line import fakeline_rules as rules
-from handoff.line.fakeline_rules import ApiResult
+from handoff.line.fakeline_rules import ApiResult, new_ulid, new_user_id, sign  # noqa: F401  (public API)
 
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
 INVALID_TO_MESSAGE = "The property, 'to', in the request body is invalid (line: -, column: -)"
 LOG_LIMIT = 5000  # simulator mode runs for days; keep the logs bounded
 ENDPOINTS = ("reply", "push", "loading", "leave", "markAsRead", "quota")
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-
-
-def sign(channel_secret: str, body: bytes) -> str:
-    """`X-Line-Signature`: base64(HMAC-SHA256(channel secret, raw body)), exactly as LINE computes it."""
-    digest = hmac.new(channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def new_ulid(ms: int) -> str:
-    """A 26-character ULID (48-bit ms time + 80 random bits, Crockford base32), the format of webhookEventId."""
-    value = (ms << 80) | secrets.randbits(80)
-    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(26)))
-
-
-def new_user_id() -> str:
-    """LINE user ids are "U" + 32 lowercase hex characters."""
-    return "U" + secrets.token_hex(16)
 
 
 @dataclass

@@ -10,6 +10,9 @@ outside the BMP counts as two; we do the same. Error bodies follow LINE's `{"mes
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
@@ -201,3 +204,23 @@ def outgoing_record(message: dict[str, Any], message_id: str, via: str, retry_ke
         "at": at,
         "message": message,
     }
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def sign(channel_secret: str, body: bytes) -> str:
+    """`X-Line-Signature`: base64(HMAC-SHA256(channel secret, raw body)), exactly as LINE computes it."""
+    digest = hmac.new(channel_secret.encode("utf-8"), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def new_ulid(ms: int) -> str:
+    """A 26-character ULID (48-bit ms time + 80 random bits, Crockford base32), the format of webhookEventId."""
+    value = (ms << 80) | secrets.randbits(80)
+    return "".join(_CROCKFORD[(value >> (5 * i)) & 31] for i in reversed(range(26)))
+
+
+def new_user_id() -> str:
+    """LINE user ids are "U" + 32 lowercase hex characters."""
+    return "U" + secrets.token_hex(16)
