@@ -14,7 +14,7 @@ include mk/bot.mk
 .PHONY: help run test test-gateway test-e2e lint migrate bench install clean
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements/gateway.lock pyproject.toml
 	@test -n "$(PY311)" || { echo "Python 3.11 or newer is needed for the gateway (set PY311=/path/to/python3.11)"; exit 1; }
