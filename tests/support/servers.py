@@ -5,6 +5,7 @@ Separate processes because the tests kill them (-9 included) and restart them, a
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import socket
@@ -21,6 +22,14 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
 INTERNAL_TOKEN = "test-internal-token"
+
+
+def _die_with_parent() -> None:
+    """Linux PR_SET_PDEATHSIG: a test run that is killed (CI time-out, Ctrl-C) takes its servers with it."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
 
 
 def free_ports(count: int) -> list[int]:
@@ -65,7 +74,9 @@ class Proc:
 
     def start(self, timeout: float = 30.0) -> Proc:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
-        self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
         wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
         return self
 
