@@ -41,7 +41,6 @@ TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(
 )
 
 CRISIS_PRIORITY: Final = 100
-FLAGGED_PRIORITY: Final = 10
 
 
 class InvalidTransition(ValueError):

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import jpholiday
 import yaml
 
-TOKYO = ZoneInfo("Asia/Tokyo")
+from handoff.timeutil import TOKYO, parse_iso, to_tokyo
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 WEEKDAY_JA = "月火水木金土日"
 # How far ahead next_open is searched; longer than any closure an operator would configure.
@@ -223,16 +223,6 @@ class HoursPolicy:
         return md >= start or md <= end  # wraps over 1 January
 
 
-def to_tokyo(at: datetime) -> datetime:
-    """Asia/Tokyo view of an aware datetime; naive ones are refused because their zone is a guess."""
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError(
-            f"datetime {at.isoformat()} has no timezone; pass an aware datetime such as "
-            "2026-11-24T10:00:00+09:00 or one in UTC"
-        )
-    return at.astimezone(TOKYO)
-
-
 def _clock(t: time) -> str:
     return f"{t.hour}時" if t.minute == 0 else f"{t.hour}時{t.minute:02d}分"
 
@@ -243,21 +233,9 @@ def format_next_open(dt: datetime) -> str:
     return f"{local.month}月{local.day}日({WEEKDAY_JA[local.weekday()]}) {local:%H:%M}"
 
 
-def parse_timestamp(at_iso: str) -> datetime:
-    """Parse an ISO 8601 timestamp with an offset (or Z); errors say what a good one looks like."""
-    text = at_iso.strip()
-    try:
-        at = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 timestamp: {at_iso!r}; expected e.g. 2026-11-24T10:00:00+09:00") from None
-    if at.tzinfo is None:
-        raise ValueError(f"timestamp {at_iso!r} has no UTC offset; add one, e.g. 2026-11-24T10:00:00+09:00 or ...Z")
-    return at
-
-
 def hours_command(at_iso: str, data_dir: Path) -> str:
     """Body of `ycc hours --at ISO8601`: one JSON line; ValueError with a clear message on a bad timestamp."""
-    at = parse_timestamp(at_iso)
+    at = parse_iso(at_iso)
     decision = HoursPolicy.load(Path(data_dir) / "hours.yml").decide(at)
     return json.dumps(decision.to_json(), ensure_ascii=False)
 

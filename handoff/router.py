@@ -158,7 +158,7 @@ class Router:
 
     async def _on_postback(self, session: AsyncSession, turn: Turn) -> None:
         postback = turn.event.get("postback") or {}
-        shown = str(turn.event.get("postback", {}).get("displayText") or postback.get("data") or "")[:5000]
+        shown = str(postback.get("displayText") or postback.get("data") or "")[:5000]
         self._store_in(session, turn, "postback", shown)
         await self._after_user_text(session, turn, shown, screen_text=False)
 

@@ -9,8 +9,12 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 
 
 def to_tokyo(at: datetime) -> datetime:
-    if at.tzinfo is None:
-        raise ValueError("naive datetime: pass an aware datetime")
+    """Asia/Tokyo view of an aware datetime; naive ones are refused because their zone is a guess."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError(
+            f"datetime {at.isoformat()} has no timezone; pass an aware datetime such as "
+            "2026-11-24T10:00:00+09:00 or one in UTC"
+        )
     return at.astimezone(TOKYO)
 
 
@@ -23,8 +27,12 @@ def from_line_timestamp(ms: int | float | str | None) -> datetime:
 
 
 def parse_iso(value: str) -> datetime:
-    """Parse an ISO 8601 timestamp that must carry an offset."""
-    at = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    """Parse an ISO 8601 timestamp with an offset (or Z); errors say what a good one looks like."""
+    text = value.strip()
+    try:
+        at = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 timestamp: {value!r}; expected e.g. 2026-11-24T10:00:00+09:00") from None
     if at.tzinfo is None:
-        raise ValueError(f"timestamp {value!r} has no UTC offset; add +09:00 or Z")
+        raise ValueError(f"timestamp {value!r} has no UTC offset; add one, e.g. 2026-11-24T10:00:00+09:00 or ...Z")
     return at
