@@ -12,9 +12,13 @@ Normalisation (deliberately narrow — only differences that do not change what 
 3. Trailing laughter (w, 笑, 草) and sentence-final particles and politeness endings are dropped, repeatedly:
    です, ます, よ, ね, わ, ぞ, ぜ, の, かな, けど, よね, よな, なあ … (see ENDINGS). They change tone or politeness,
    not intent: 「死にたいです」 is 「死にたい」.
+4. Openers that only soften or hedge are dropped from the start the same way: ねえ, あの, すみません, ちょっと,
+   やっぱり, なんか, 最近, 聞きたいんですが … (see OPENERS) — 「すみません、相談したい」 is 「相談したい」.
+A stem never shrinks below two characters (「あのー」 stays あの), and a message of symbols only (？, 👍) is
+compared as written.
 Not normalised, on purpose: kanji versus kana (死にたい / しにたい — different character n-grams a real user
-produces, worth their own example), 「な」 alone (死ぬな "don't die" is not 死ぬ), 「か」 (a question), words at the
-start (もう死にたい is a different message), and anything inside the sentence other than the marks above.
+produces, worth their own example), 「な」 alone (死ぬな "don't die" is not 死ぬ), 「か」 (a question), other
+words at the start (もう死にたい is a different message), and anything inside the sentence but the marks above.
 
 Two examples of the same intent with one form are twins (keep the most natural one); two of different intents
 are a contradiction (one label is wrong) and reported first.
@@ -41,6 +45,17 @@ ENDINGS: tuple[str, ...] = tuple(
         reverse=True,
     )
 )
+# Openers that only soften or hedge (「ねえ、」「すみません、」「やっぱり」); stripped the same way from the start.
+OPENERS: tuple[str, ...] = tuple(
+    sorted(
+        (
+            "ねえ ねぇ ねー あの えっと えーと すみません すいません ちょっと やっぱり なんか 最近 "
+            "聞きたいんですが 質問なんですが"
+        ).split(),
+        key=len,
+        reverse=True,
+    )
+)
 # [金沢市](municipality) or [金沢市]{"entity": "municipality"} → 金沢市
 ENTITY = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 DROPPED_CHARS = {"ー"}
@@ -59,16 +74,23 @@ class Example(NamedTuple):
 
 def normalise(text: str) -> str:
     """The form two twins share (see the module docstring)."""
-    text = unicodedata.normalize("NFKC", text).lower().translate(KATAKANA_TO_HIRAGANA)
+    folded = unicodedata.normalize("NFKC", text).lower().translate(KATAKANA_TO_HIRAGANA)
     text = "".join(
-        ch for ch in text if ch not in DROPPED_CHARS and unicodedata.category(ch)[0] not in {"P", "S", "Z", "C"}
+        ch for ch in folded if ch not in DROPPED_CHARS and unicodedata.category(ch)[0] not in {"P", "S", "Z", "C"}
     )
+    if not text:  # only symbols (？, 👍, 😂😂): these are the message, so they are compared as written
+        return "".join(folded.split())
     stripped = True
     while stripped:
         stripped = False
         for ending in ENDINGS:
             if text.endswith(ending) and len(text) - len(ending) >= MIN_STEM:
                 text = text[: -len(ending)]
+                stripped = True
+                break
+        for opener in OPENERS:
+            if text.startswith(opener) and len(text) - len(opener) >= MIN_STEM:
+                text = text[len(opener) :]
                 stripped = True
                 break
     return text
