@@ -167,7 +167,6 @@ async def send_message(request: Request, conversation_id: int) -> HTTPResponse:
         rows = await actions.send(session, request.ctx.principal, conversation_id, body)
         agents = {request.ctx.principal.user_id: request.ctx.principal.user} if request.ctx.principal.user else {}
         items = [message_json(m, agents) for m in rows]
-    request.app.ctx.outbox_runner.wake()
     return json({"items": items}, status=201, ensure_ascii=False)
 
 
@@ -226,7 +225,6 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         record = await actions.resolve(session, request.ctx.principal, conversation_id, body, text)
         result = record_json(record)
-    request.app.ctx.outbox_runner.wake()
     return json({"record": result, "status": conv.RESOLVED}, status=201, ensure_ascii=False)
 
 

@@ -1,31 +1,26 @@
 """The gateway's app factory: resources are opened in listeners and hung on `app.ctx`, one blueprint per feature.
 
-Nothing is created at import time, so tests build as many apps as they like, each with its own settings.
+Nothing is created at import time, so tests build as many apps as they like, each with its own settings. The web
+process answers LINE, the console and the action server; the worker (`handoff.worker`) does the slow work, in a
+child process by default, and the two wake each other with datagrams (`handoff.signals`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
-import httpx
 from linebot.v3 import SignatureValidator
 from sanic import Sanic
 
 from handoff import health, internal
-from handoff.alerts import AlertSender
-from handoff.content import Content
-from handoff.hours import HoursPolicy
 from handoff.hub import Hub
-from handoff.inbox import InboxWorker
-from handoff.keyed import KeyedRunner
 from handoff.line import webhook
-from handoff.line.client import LineClient
-from handoff.outbox import OutboxSender
-from handoff.rasa import RasaClient
-from handoff.router import Router
-from handoff.safety import SafetyScreen
 from handoff.settings import Settings
-from handoff.store.db import Database
+from handoff.signals import Signals
+from handoff.worker import Resources, Worker, chain_publish, wake_after
+from handoff.worker_process import WorkerProcess
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +38,39 @@ def _mount_simulator(app: Sanic, settings: Settings) -> None:
     app.ctx.fake_line = fake
     app.blueprint(create_fakeline_blueprint(fake, url_prefix="/simulator/line", name="simulator_line"))
     app.blueprint(create_simulator_blueprint(fake, url_prefix="/simulator", api_prefix="/simulator/line"))
+
+
+def _wire_worker(app: Sanic, settings: Settings, res: Resources) -> None:
+    """ctx.wake(kind) reaches the worker wherever it runs; committed changes reach the consoles either way."""
+    ctx = app.ctx
+    ctx.worker = ctx.worker_process = ctx.signals = None
+    if settings.worker_mode == "inline":
+        ctx.worker = Worker(settings, res)
+        ctx.wake = ctx.worker.wake
+        res.db.publish = chain_publish(ctx.worker.wake_after_commit, ctx.hub.publish)
+        return
+    pending: set[asyncio.Task[Any]] = set()
+
+    def from_worker(message: dict[str, Any]) -> None:
+        event = message.get("event")
+        if isinstance(event, dict):
+            task = asyncio.create_task(ctx.hub.publish(event))
+            pending.add(task)
+            task.add_done_callback(pending.discard)
+
+    ctx.signals = Signals(settings.run_dir, "web", "worker", from_worker)
+
+    def wake(kind: str, keys: list[str] | None = None) -> None:
+        ctx.signals.send({"wake": kind, "keys": keys} if keys else {"wake": kind})
+
+    def wake_worker(event: dict[str, Any]) -> None:
+        for kind, keys in wake_after(event):
+            wake(kind, keys)
+
+    ctx.wake = wake
+    res.db.publish = chain_publish(wake_worker, ctx.hub.publish)
+    if settings.worker_mode == "process":
+        ctx.worker_process = WorkerProcess(settings)
 
 
 def create_app(settings: Settings, name: str = "ycc", with_console: bool = True) -> Sanic:
@@ -67,54 +95,37 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
     @app.before_server_start
     async def open_resources(app: Sanic) -> None:
         ctx = app.ctx
-        ctx.db = Database(settings.database_url)
-        ctx.content = Content.load(settings.data_dir)
-        ctx.hours = HoursPolicy.load(settings.data_dir / "hours.yml")
-        ctx.http = httpx.AsyncClient(timeout=10.0)
-        ctx.line = LineClient(settings.effective_line_api_base_url, settings.effective_access_token)
-        ctx.rasa = RasaClient(settings.rasa_url, ctx.http, settings.rasa_timeout)
+        ctx.resources = res = Resources.open(settings)
+        ctx.db, ctx.content, ctx.hours, ctx.http = res.db, res.content, res.hours, res.http
+        ctx.line, ctx.rasa, ctx.safety = res.line, res.rasa, res.safety
         ctx.hub = Hub(settings.redis_url)
         await ctx.hub.start()
-        ctx.db.publish = ctx.hub.publish
-        ctx.safety = SafetyScreen.load(settings.data_dir / "safety.yml")
-        ctx.router = Router(ctx.db, ctx.content, ctx.hours, ctx.rasa, ctx.line, ctx.safety)
-        inbox = InboxWorker(ctx.db, ctx.router)
-        outbox = OutboxSender(ctx.db, ctx.line, settings.outbox_max_attempts)
-        alerts = AlertSender(ctx.db, settings.alert_webhook_url, ctx.http)
-        poll = settings.worker_poll_seconds
-        # A few users at a time is enough to keep up, and leaves the event loop free to answer LINE at once.
-        width = 4
-        ctx.outbox_runner = KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=width)
-        ctx.alert_runner = KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1)
-        ctx.inbox_runner = KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=width)
-        original_publish = ctx.hub.publish
-
-        async def publish_and_wake(event: dict[str, object]) -> None:
-            # Whatever committed a change may have queued messages or alerts: send them now, not at the next poll.
-            ctx.outbox_runner.wake()
-            if event.get("type") in ("alert", "crisis"):
-                ctx.alert_runner.wake()
-            await original_publish(event)
-
-        ctx.db.publish = publish_and_wake
+        _wire_worker(app, settings, res)
+        if ctx.signals is not None:
+            ctx.signals.open()
 
     @app.after_server_start
-    async def start_workers(app: Sanic) -> None:
-        for runner in (app.ctx.inbox_runner, app.ctx.outbox_runner, app.ctx.alert_runner):
-            runner.start()
+    async def start_worker(app: Sanic) -> None:
+        if app.ctx.worker is not None:
+            app.ctx.worker.start()
+        if app.ctx.worker_process is not None:
+            await app.ctx.worker_process.start()
         mode = "simulator" if settings.simulator else "LINE"
-        log.info("gateway ready on %s:%s (%s mode)", settings.host, settings.port, mode)
+        where = (settings.host, settings.port, mode, settings.worker_mode)
+        log.info("gateway ready on %s:%s (%s mode, worker %s)", *where)
 
     @app.before_server_stop
-    async def stop_workers(app: Sanic) -> None:
-        for runner in (app.ctx.inbox_runner, app.ctx.outbox_runner, app.ctx.alert_runner):
-            await runner.stop()
+    async def stop_worker(app: Sanic) -> None:
+        if app.ctx.worker is not None:
+            await app.ctx.worker.stop()
+        if app.ctx.worker_process is not None:
+            await app.ctx.worker_process.stop()
 
     @app.after_server_stop
     async def close_resources(app: Sanic) -> None:
-        await app.ctx.line.close()
-        await app.ctx.http.aclose()
+        if app.ctx.signals is not None:
+            app.ctx.signals.close()
         await app.ctx.hub.stop()
-        await app.ctx.db.close()
+        await app.ctx.resources.close()
 
     return app

@@ -102,9 +102,9 @@ class InboxWorker:
 
     async def _handle(self, row: InboxEvent) -> bool:
         try:
-            if row.status == "pending":
-                await self.router.route(row.id)
-            await self.router.ask_bot(row.id)
+            call = await self.router.route(row.id) if row.status == "pending" else None
+            if call is not None or row.status == "bot":
+                await self.router.ask_bot(row.id, call)
             return True
         except Exception as exc:
             log.exception("inbox event %s (%s) failed", row.id, row.event_type)

@@ -201,7 +201,6 @@ async def crisis(request: Request, key: str) -> HTTPResponse:
             category=None,
             at=at,
         )
-    ctx.outbox_runner.wake()
     return json({"escalation_id": escalation.id})
 
 

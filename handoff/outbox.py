@@ -28,6 +28,13 @@ log = logging.getLogger(__name__)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows about a minute; leave room for clock skew
 QUOTA_MESSAGE = "monthly limit"
 QUOTA_BACKOFF = timedelta(minutes=30)
+# An after-commit event for the worker only (never shown to consoles): these recipients have something to send.
+WAKE_OUTBOX = "_outbox"
+
+
+def wake_outbox(session: AsyncSession, recipient: str) -> None:
+    """Send right after the commit instead of at the next poll; the poll still catches anything missed."""
+    notify(session, {"type": WAKE_OUTBOX, "recipients": [recipient]})
 
 
 async def enqueue(
@@ -77,6 +84,7 @@ async def enqueue(
                     delivery="pending",
                 )
             )
+    wake_outbox(session, recipient)
     return rows
 
 
@@ -91,6 +99,7 @@ async def enqueue_leave(session: AsyncSession, kind: str, chat_id: str, at: date
             next_attempt_at=utcnow(),
         )
     )
+    wake_outbox(session, chat_id)
 
 
 @dataclass(frozen=True)

@@ -52,6 +52,19 @@ class Turn:
         return self.event.get("replyToken")
 
 
+@dataclass(frozen=True)
+class BotCall:
+    """What step two sends to Rasa. Step one knows it already, so a fresh turn needs no extra read."""
+
+    row_id: int
+    key: str
+    user_id: str
+    text: str
+    metadata: dict[str, Any]
+    at: datetime
+    event: dict[str, Any]
+
+
 class Router:
     def __init__(
         self,
@@ -71,23 +84,24 @@ class Router:
         self._loading: set[asyncio.Task[Any]] = set()
 
     # ---- step one -------------------------------------------------------------------------------------------
-    async def route(self, row_id: int) -> None:
+    async def route(self, row_id: int) -> BotCall | None:
+        """Step one; returns what to ask Rasa when the bot must answer."""
         async with self.db.session() as session:
             row = await session.get(InboxEvent, row_id)
             if row is None or row.status != "pending":
-                return
+                return None
             event = row.body
             at = from_line_timestamp(event.get("timestamp"))
             source = event.get("source") or {}
             if source.get("type") in ("group", "room"):
                 await self._leave_group(session, row, event, at)
-                return
+                return None
             user_id = source.get("userId")
             kind = row.event_type
             if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
                 row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
                 row.processed_at = utcnow()
-                return
+                return None
             contact = await contact_for(session, user_id, at)
             conversation = await conv.conversation_for(session, contact, at)
             contact.last_seen_at = at
@@ -98,6 +112,8 @@ class Router:
                 row.status = "done"
             row.processed_at = utcnow()
             notify(session, {"type": "message", "conversation_id": conversation.id})
+            call = self._bot_call(row, contact, conversation, at) if row.status == "bot" else None
+        return call
 
     async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:
         """The account is for one-to-one talks only; nothing is kept beyond the inbox row."""
@@ -246,28 +262,35 @@ class Router:
         )
 
     # ---- step two -------------------------------------------------------------------------------------------
-    async def ask_bot(self, row_id: int) -> None:
+    def _bot_call(self, row: InboxEvent, contact: Contact, conversation: Conversation, at: datetime) -> BotCall:
+        metadata = {
+            "contact": contact.key,
+            "conversation_id": conversation.id,
+            "at": to_tokyo(at).isoformat(),
+            "event": row.rasa_event or "message",
+        }
+        return BotCall(row.id, contact.key, contact.line_user_id, self._bot_input(row), metadata, at, row.body)
+
+    async def _resume_bot_call(self, row_id: int) -> BotCall | None:
+        """After a restart between the steps: rebuild the call from the stored row."""
         async with self.db.session() as session:
             row = await session.get(InboxEvent, row_id)
             if row is None or row.status != "bot":
-                return
-            event = row.body
-            contact = await contact_for(session, event["source"]["userId"], utcnow())
+                return None
+            contact = await contact_for(session, row.body["source"]["userId"], utcnow())
             conversation = await conv.conversation_for(session, contact, utcnow())
-            at = from_line_timestamp(event.get("timestamp"))
-            text = self._bot_input(row)
-            metadata = {
-                "contact": contact.key,
-                "conversation_id": conversation.id,
-                "at": to_tokyo(at).isoformat(),
-                "event": row.rasa_event or "message",
-            }
-            key, user_id = contact.key, contact.line_user_id
-        self._show_loading(user_id)
+            return self._bot_call(row, contact, conversation, from_line_timestamp(row.body.get("timestamp")))
+
+    async def ask_bot(self, row_id: int, call: BotCall | None = None) -> None:
+        call = call or await self._resume_bot_call(row_id)
+        if call is None:
+            return
+        self._show_loading(call.user_id)
         try:
-            answers: list[dict[str, Any]] | None = await self.rasa.send(key, text, metadata)
+            answers: list[dict[str, Any]] | None = await self.rasa.send(call.key, call.text, call.metadata)
         except RasaUnavailable:
             answers = None
+        at, event, user_id = call.at, call.event, call.user_id
         async with self.db.session() as session:
             row = await session.get(InboxEvent, row_id)
             if row is None or row.status != "bot":

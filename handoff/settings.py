@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ class SettingsError(ValueError):
     """Raised with a message an operator can act on without reading code."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -30,6 +31,8 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
@@ -43,6 +46,18 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive, got {value}")
+    return value
+
+
+# process: `ycc serve` starts `ycc worker` as its child; inline: one process does both (small installs, tests);
+# off: the operator runs `ycc worker` separately (e.g. its own systemd unit).
+WORKER_MODES = ("process", "inline", "off")
+
+
+def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    value = env.get(name, "").strip().lower() or choices[0]
+    if value not in choices:
+        raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
 
 
@@ -88,6 +103,9 @@ class Settings:
     session_idle_seconds: int = 1800
     worker_poll_seconds: float = 0.5
     outbox_max_attempts: int = 8
+    worker_mode: str = "process"
+    worker_nice: int = 10
+    run_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080")
 
     @property
     def simulator(self) -> bool:
@@ -152,6 +170,10 @@ class Settings:
             session_idle_seconds=_int(env, "YCC_SESSION_IDLE_SECONDS", 1800, minimum=60),
             worker_poll_seconds=_float(env, "YCC_WORKER_POLL_SECONDS", 0.5),
             outbox_max_attempts=_int(env, "YCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
+            worker_mode=_choice(env, "YCC_WORKER", WORKER_MODES),
+            worker_nice=_int(env, "YCC_WORKER_NICE", 10, minimum=0, maximum=19),
+            # Where the web process and the worker find each other's wake-up sockets; one per gateway port.
+            run_dir=Path(env.get("YCC_RUN_DIR", "").strip() or Path(tempfile.gettempdir()) / f"ycc-{port}"),
         )
         if env.get("YCC_INTERNAL_TOKEN", "").strip():
             kwargs["internal_token"] = env["YCC_INTERNAL_TOKEN"].strip()

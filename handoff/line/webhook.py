@@ -14,7 +14,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.inbox import store_events
+from handoff.inbox import source_key, store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("line_webhook")
@@ -45,6 +45,6 @@ async def webhook(request: Request) -> HTTPResponse:
         return _error(400, "invalid_body", "the body has no list of events")
     if events:  # an empty list is LINE's "Verify" button
         new = await store_events(request.app.ctx.db, events)
-        request.app.ctx.inbox_runner.wake()
+        request.app.ctx.wake("inbox", sorted({source_key(e) for e in events}))
         log.info("webhook stored %d new of %d event(s)", new, len(events))
     return json_response({})

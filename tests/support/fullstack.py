@@ -3,7 +3,6 @@ stub (benchmarks of the gateway alone)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from handoff.run_all import BOT_VENV, MODEL, bot_commands, write_endpoints
@@ -27,8 +26,9 @@ def real_rasa() -> bool:
 
 
 class FullStack:
-    def __init__(self, tmp: Path, database_url: str, real: bool) -> None:
+    def __init__(self, tmp: Path, database_url: str, real: bool, **overrides: str) -> None:
         self.tmp = tmp
+        self.overrides = overrides
         self.database_url = database_url
         self.real = real
         self.procs: list[Proc] = []
@@ -48,6 +48,7 @@ class FullStack:
             YCC_RASA_URL=self.rasa_url,
             YCC_RASA_TIMEOUT="10",
             YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}",
+            **self.overrides,
         )
         self._add(fakeline_proc(self.tmp, fake_port, port))
         self._add(gateway_proc(self.tmp, env))
@@ -76,12 +77,10 @@ class FullStack:
         self.stack.send(user, {"type": "text", "text": text})
 
     def wait_first_message(self, user: str, timeout: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.stack.delivered(user):
-                return
-            time.sleep(0.005)
-        raise TimeoutError(f"no answer for {user}")
+        try:
+            self.stack.wait_delivered(user, 1, timeout)
+        except AssertionError:
+            raise TimeoutError(f"no answer for {user}") from None
 
     def stop(self) -> None:
         if hasattr(self, "stack"):

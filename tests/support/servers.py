@@ -5,7 +5,6 @@ Separate processes because the tests kill them (-9 included) and restart them, a
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import socket
@@ -18,18 +17,13 @@ from typing import Any
 
 import httpx
 
+from handoff.worker_process import die_with_parent
+from tests.support.databases import rows
+
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
 INTERNAL_TOKEN = "test-internal-token"
-
-
-def _die_with_parent() -> None:
-    """Linux PR_SET_PDEATHSIG: a test run that is killed (CI time-out, Ctrl-C) takes its servers with it."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
-    except OSError:
-        pass
 
 
 def free_ports(count: int) -> list[int]:
@@ -69,13 +63,13 @@ class Proc:
     env: dict[str, str]
     url: str
     health_path: str
-    proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> Proc:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
-            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+            self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
         wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
         return self
@@ -125,13 +119,20 @@ class Stack:
         return self.http.get(f"{self.fake.url}/_fake/users/{user_id}/messages").json()["messages"]
 
     def wait_delivered(self, user_id: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            messages = self.delivered(user_id)
-            if len(messages) >= count:
-                return messages
-            time.sleep(0.05)
+        """Long poll on the fake (it answers as soon as `count` messages arrived, or at the timeout)."""
+        url = f"{self.fake.url}/_fake/users/{user_id}/messages"
+        messages = self.http.get(url, params={"wait_for": count, "timeout": timeout}, timeout=timeout + 5).json()
+        if len(messages["messages"]) >= count:
+            self._settle(user_id)
+            return messages["messages"]
         raise AssertionError(f"{user_id}: expected {count} message(s), got {self.delivered(user_id)}")
+
+    def _settle(self, user_id: str, limit: float = 1.0) -> None:
+        """LINE has a message a moment before the gateway records that it does; tests then read the record."""
+        deadline = time.monotonic() + limit
+        query = "SELECT count(*) AS n FROM outbox WHERE recipient = :u AND status = 'pending' AND attempts > 0"
+        while time.monotonic() < deadline and rows(self.database_url, query, u=user_id)[0]["n"]:
+            time.sleep(0.01)
 
     def faults(self, endpoint: str, responses: list[dict[str, Any]]) -> None:
         httpx.post(

@@ -1,0 +1,161 @@
+"""The slow half of the gateway: the inbox (routing, Rasa), the outbox (LINE) and staff alerts.
+
+Why its own process by default (`YCC_WORKER=process`): LINE's 200 must not wait behind routing, Rasa turns or LINE
+calls. In one process they share an event loop and, on SQLite, the one writer; measured at 300 events/s on two
+cores, that put the webhook's p99 above 100 ms. Split, the web process only stores events and the worker catches
+up. `YCC_WORKER=inline` keeps both in one process for small installs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from handoff.alerts import AlertSender
+from handoff.content import Content
+from handoff.hours import HoursPolicy
+from handoff.inbox import InboxWorker
+from handoff.keyed import KeyedRunner
+from handoff.line.client import LineClient
+from handoff.outbox import WAKE_OUTBOX, OutboxSender
+from handoff.rasa import RasaClient
+from handoff.router import Router
+from handoff.safety import SafetyScreen
+from handoff.settings import Settings
+from handoff.signals import Signals
+from handoff.store.db import Database
+
+log = logging.getLogger(__name__)
+# A few users at a time is enough to keep up, and leaves the event loop free for other work.
+WIDTH = 4
+
+
+@dataclass
+class Resources:
+    """What both halves open from the settings; each process opens its own."""
+
+    db: Database
+    content: Content
+    hours: HoursPolicy
+    http: httpx.AsyncClient
+    line: LineClient
+    rasa: RasaClient
+    safety: SafetyScreen
+
+    @classmethod
+    def open(cls, settings: Settings) -> Resources:
+        http = httpx.AsyncClient(timeout=10.0)
+        return cls(
+            db=Database(settings.database_url),
+            content=Content.load(settings.data_dir),
+            hours=HoursPolicy.load(settings.data_dir / "hours.yml"),
+            http=http,
+            line=LineClient(settings.effective_line_api_base_url, settings.effective_access_token),
+            rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout),
+            safety=SafetyScreen.load(settings.data_dir / "safety.yml"),
+        )
+
+    async def close(self) -> None:
+        await self.line.close()
+        await self.http.aclose()
+        await self.db.close()
+
+
+Wake = tuple[str, list[str] | None]
+
+
+def wake_after(event: dict[str, Any]) -> list[Wake]:
+    """A commit that queued messages or alerts has them sent now, not at the next poll."""
+    kind = event.get("type")
+    if kind == WAKE_OUTBOX:
+        return [("outbox", [str(r) for r in event.get("recipients") or []])]
+    return [("alerts", None)] if kind in ("alert", "crisis") else []
+
+
+def for_consoles(event: dict[str, Any]) -> bool:
+    """Events whose type starts with "_" are the worker's own wake-ups."""
+    return not str(event.get("type", "")).startswith("_")
+
+
+class Worker:
+    def __init__(self, settings: Settings, res: Resources) -> None:
+        router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety)
+        inbox = InboxWorker(res.db, router)
+        outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts)
+        alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
+        poll = settings.worker_poll_seconds
+        self.runners = {
+            "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=WIDTH),
+            "outbox": KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=WIDTH),
+            "alerts": KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1),
+        }
+
+    def wake(self, kind: str, keys: list[str] | None = None) -> None:
+        runner = self.runners.get(kind)
+        if runner is not None:
+            runner.wake(keys)
+
+    def wake_after_commit(self, event: dict[str, Any]) -> None:
+        for kind, keys in wake_after(event):
+            self.wake(kind, keys)
+
+    def start(self) -> None:
+        for runner in self.runners.values():
+            runner.start()
+
+    async def stop(self) -> None:
+        for runner in self.runners.values():
+            await runner.stop()
+
+
+def chain_publish(
+    first: Callable[[dict[str, Any]], None], then: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """The database's after-commit hook: a synchronous wake-up first, then the (optional) live event."""
+
+    async def publish(event: dict[str, Any]) -> None:
+        first(event)
+        if then is not None and for_consoles(event):
+            await then(event)
+
+    return publish
+
+
+async def run_worker(settings: Settings) -> None:
+    """`ycc worker`: until SIGTERM/SIGINT. Live console events go to the web process, which fans them out."""
+    res = Resources.open(settings)
+    worker = Worker(settings, res)
+    def on_signal(message: dict[str, Any]) -> None:
+        keys = message.get("keys")
+        worker.wake(str(message.get("wake", "")), [str(k) for k in keys] if isinstance(keys, list) else None)
+
+    signals = Signals(settings.run_dir, "worker", "web", on_signal)
+
+    def to_web(event: dict[str, Any]) -> None:
+        worker.wake_after_commit(event)
+        if for_consoles(event):
+            signals.send({"event": event})
+
+    res.db.publish = chain_publish(to_web)
+    signals.open()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    worker.start()
+    log.info("worker ready (database %s)", settings.database_url.split("://")[0])
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        signals.close()
+        with contextlib.suppress(Exception):
+            await res.close()
+    log.info("worker stopped")
