@@ -14,7 +14,7 @@ used for `crisis`, where a miss costs more than a needless escalation (R13).
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Type
+from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack, vstack
@@ -34,7 +34,7 @@ logger = logging.getLogger(__name__)
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class LinearIntentClassifier(IntentClassifier, GraphComponent):
-    """TF-IDF + LinearSVC on sentence-level sparse (and dense, if any) features."""
+    """TF-IDF + LinearSVC on sentence-level sparse features, dense features (word vectors) appended as they are."""
 
     @classmethod
     def required_components(cls) -> List[Type]:
@@ -79,19 +79,23 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         return cls(config, model_storage, resource)
 
     @staticmethod
-    def _features(messages: List[Message]) -> csr_matrix:
+    def _features(messages: List[Message]) -> Tuple[csr_matrix, int]:
+        """Sentence features of the messages, sparse columns first, and how many columns are sparse."""
         rows = []
+        n_sparse = 0
         for message in messages:
             sparse = message.get_sparse_features(attribute=TEXT)[1]
             dense = message.get_dense_features(attribute=TEXT)[1]
             parts = [csr_matrix(sparse.features)] if sparse is not None else []
+            n_sparse = parts[0].shape[1] if parts else 0
             if dense is not None:
                 parts.append(csr_matrix(dense.features))
             rows.append(hstack(parts) if parts else csr_matrix((1, 0)))
-        return vstack(rows).tocsr()
+        return vstack(rows).tocsr(), n_sparse
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fits TF-IDF + LinearSVC on the intent examples and persists the pipeline."""
+        from sklearn.compose import ColumnTransformer
         from sklearn.feature_extraction.text import TfidfTransformer
         from sklearn.pipeline import make_pipeline
         from sklearn.svm import LinearSVC
@@ -100,10 +104,17 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         if not examples:
             logger.debug("No intent examples: LinearIntentClassifier is not trained.")
             return self._resource
-        X = self._features(examples)
+        X, n_sparse = self._features(examples)
         y = [e.get(INTENT) for e in examples]
+        # TF-IDF weights the counts only; dense features (word vectors) pass through as they are.
+        weighting: Any = TfidfTransformer(sublinear_tf=True)
+        if X.shape[1] > n_sparse:
+            weighting = ColumnTransformer(
+                [("tfidf", weighting, slice(0, n_sparse)), ("dense", "passthrough", slice(n_sparse, X.shape[1]))],
+                sparse_threshold=1.0,
+            )
         self.clf = make_pipeline(
-            TfidfTransformer(sublinear_tf=True),
+            weighting,
             LinearSVC(C=float(self.config["C"]), random_state=self.config["random_state"], dual=True, max_iter=5000),
         )
         self.clf.fit(X, y)
@@ -126,7 +137,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         """Sets `intent` and `intent_ranking` on each message."""
         if self.clf is None or not messages:
             return messages
-        probabilities = self._confidences(self._features(messages))
+        probabilities = self._confidences(self._features(messages)[0])
         classes = list(self.clf.classes_)
         length = int(self.config.get("ranking_length") or 0)
         for message, row in zip(messages, probabilities, strict=True):
