@@ -1,7 +1,10 @@
 """Pipeline figures: webhook ack latency at a steady rate, sustained events/s with zero loss, and the bot turn
 through the gateway against a bare call to Rasa's REST channel in the same run.
 
-    .venv/bin/python -m bench.bench_pipeline [--rate 300] [--seconds 10] [--skip-postgres]
+    .venv/bin/python -m bench.bench_pipeline [--rate 300] [--seconds 10] [--skip-postgres] [--workers process,inline]
+
+The ack figures are measured for each worker mode in the same run: `process` (the default: worker in its own, niced
+process) against `inline` (worker in the web process's event loop), to show what the split buys.
 
 Targets (issue 2): ack p99 < 20 ms at 300 events/s on 2 cores; bot turn p95 < 250 ms; overhead ≤ 1.3× bare Rasa.
 The bot-turn part uses the real Rasa server and action server when a model is trained (models/ycc.tar.gz and
@@ -91,9 +94,9 @@ def wait_processed(database_url: str, expected: int, timeout: float = 120) -> fl
     raise RuntimeError("events were not all processed")
 
 
-def bench_storage(kind: str, rate: int, seconds: float) -> dict[str, Any]:
+def bench_storage(kind: str, rate: int, seconds: float, worker: str = "process") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
-        stack = FullStack(Path(tmp), url, real=False).start()
+        stack = FullStack(Path(tmp), url, real=False, YCC_WORKER=worker).start()
         try:
             run = f"{int(time.time()) % 100000:05d}"
             begin = time.perf_counter()
@@ -104,6 +107,7 @@ def bench_storage(kind: str, rate: int, seconds: float) -> dict[str, Any]:
             stored = rows(url, "SELECT count(*) AS n FROM inbox")[0]["n"]
             return {
                 "storage": kind,
+                "worker": worker,
                 "sent": sent,
                 "acked": len(acks),
                 "stored": stored,
@@ -151,16 +155,22 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--workers", default="process,inline", help="worker modes to compare (YCC_WORKER)")
     args = parser.parse_args()
     kinds = ["sqlite"] + ([] if args.skip_postgres else ["postgres"])
     print(f"webhook ack at {args.rate} events/s for {args.seconds:.0f} s (target p99 < 20 ms), zero loss required")
-    print(f"{'storage':<9}{'sent':>7}{'acked':>7}{'stored':>8}{'p50 ms':>9}{'p99 ms':>9}{'done/s':>9}{'drain s':>9}")
+    print(
+        f"{'storage':<9}{'worker':<9}{'sent':>7}{'acked':>7}{'stored':>8}{'p50 ms':>9}{'p99 ms':>9}{'done/s':>9}"
+        f"{'drain s':>9}"
+    )
     for kind in kinds:
-        r = bench_storage(kind, args.rate, args.seconds)
-        print(
-            f"{r['storage']:<9}{r['sent']:>7}{r['acked']:>7}{r['stored']:>8}{r['p50']:>9.1f}{r['p99']:>9.1f}"
-            f"{r['processed_per_s']:>9.0f}{r['drain_after_last_s']:>9.1f}"
-        )
+        for mode in args.workers.split(","):
+            r = bench_storage(kind, args.rate, args.seconds, mode.strip())
+            print(
+                f"{r['storage']:<9}{r['worker']:<9}{r['sent']:>7}{r['acked']:>7}{r['stored']:>8}"
+                f"{r['p50']:>9.1f}{r['p99']:>9.1f}"
+                f"{r['processed_per_s']:>9.0f}{r['drain_after_last_s']:>9.1f}"
+            )
     t = bench_bot_turn(args.turns)
     print(f"\nbot turn, {t['turns']} turns, {t['rasa']} Rasa (targets: gateway p95 < 250 ms, ratio ≤ 1.3)")
     print(f"{'path':<34}{'p50 ms':>9}{'p95 ms':>9}")

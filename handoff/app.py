@@ -40,7 +40,7 @@ def _mount_simulator(app: Sanic, settings: Settings) -> None:
     app.blueprint(create_simulator_blueprint(fake, url_prefix="/simulator", api_prefix="/simulator/line"))
 
 
-def _wire_worker(app: Sanic, settings: Settings, res: Resources) -> None:
+def _wire_worker(app: Sanic, settings: Settings, res: Resources, spawned: WorkerProcess | None) -> None:
     """ctx.wake(kind) reaches the worker wherever it runs; committed changes reach the consoles either way."""
     ctx = app.ctx
     ctx.worker = ctx.worker_process = ctx.signals = None
@@ -70,10 +70,13 @@ def _wire_worker(app: Sanic, settings: Settings, res: Resources) -> None:
     ctx.wake = wake
     res.db.publish = chain_publish(wake_worker, ctx.hub.publish)
     if settings.worker_mode == "process":
-        ctx.worker_process = WorkerProcess(settings)
+        ctx.worker_process = spawned or WorkerProcess(settings)
 
 
-def create_app(settings: Settings, name: str = "ycc", with_console: bool = True) -> Sanic:
+def create_app(
+    settings: Settings, name: str = "ycc", with_console: bool = True, worker: WorkerProcess | None = None
+) -> Sanic:
+    """`worker`: a worker child that `ycc serve` already spawned (YCC_WORKER=process); supervised from here."""
     app = Sanic(name)
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
@@ -100,7 +103,7 @@ def create_app(settings: Settings, name: str = "ycc", with_console: bool = True)
         ctx.line, ctx.rasa, ctx.safety = res.line, res.rasa, res.safety
         ctx.hub = Hub(settings.redis_url)
         await ctx.hub.start()
-        _wire_worker(app, settings, res)
+        _wire_worker(app, settings, res, worker)
         if ctx.signals is not None:
             ctx.signals.open()
 

@@ -25,14 +25,20 @@ def _log_setup() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from handoff.app import create_app
     from handoff.store.migrate import upgrade
+    from handoff.worker_process import WorkerProcess
 
     settings = _settings()
     _log_setup()
     if not args.no_migrate:
         upgrade(settings.database_url)
-    app = create_app(settings)
+    worker = None
+    if settings.worker_mode == "process":
+        worker = WorkerProcess(settings)
+        worker.spawn()  # its imports overlap with the web app's below
+    from handoff.app import create_app
+
+    app = create_app(settings, worker=worker)
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
     return 0
 

@@ -29,4 +29,7 @@ async def readyz(request: Request) -> HTTPResponse:
         request.app.ctx.db.ping(), request.app.ctx.rasa.ready(), _action_server_up(request)
     )
     checks = {"database": db_ok, "rasa": rasa_ok, "action_server": actions_ok}
+    worker = request.app.ctx.worker_process
+    if worker is not None:  # YCC_WORKER=process: the child that answers users must be running
+        checks["worker"] = worker.alive
     return json({"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)

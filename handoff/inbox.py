@@ -86,33 +86,37 @@ class InboxWorker:
             return list(dict.fromkeys(keys))
 
     async def drain(self, key: str) -> None:
-        """Handle one user's events oldest first; stop at one that fails so order is kept for the retry."""
+        """Handle one user's events oldest first; stop at one that fails so order is kept for the retry.
+
+        Step one runs in the same unit of work that picks the row: one transaction fewer per turn."""
         while True:
-            async with self.db.session() as session:
-                row = await session.scalar(
-                    select(InboxEvent)
-                    .where(InboxEvent.source_key == key, InboxEvent.status.in_(("pending", "bot")))
-                    .order_by(InboxEvent.id)
-                    .limit(1)
-                )
-            if row is None:
-                return
-            if not await self._handle(row):
+            row_id: int | None = None
+            try:
+                async with self.db.session() as session:
+                    row = await session.scalar(
+                        select(InboxEvent)
+                        .where(InboxEvent.source_key == key, InboxEvent.status.in_(("pending", "bot")))
+                        .order_by(InboxEvent.id)
+                        .limit(1)
+                    )
+                    if row is None:
+                        return
+                    row_id, status = row.id, row.status
+                    call = await self.router.route(session, row) if status == "pending" else None
+                if call is not None or status == "bot":
+                    await self.router.ask_bot(row_id, call)
+            except Exception as exc:
+                if row_id is None:
+                    raise  # could not even read the inbox: the runner logs it and retries after a pause
+                await self._failed(row_id, exc)
                 return
 
-    async def _handle(self, row: InboxEvent) -> bool:
-        try:
-            call = await self.router.route(row.id) if row.status == "pending" else None
-            if call is not None or row.status == "bot":
-                await self.router.ask_bot(row.id, call)
-            return True
-        except Exception as exc:
-            log.exception("inbox event %s (%s) failed", row.id, row.event_type)
-            async with self.db.session() as session:
-                fresh = await session.get(InboxEvent, row.id)
-                if fresh is not None:
-                    fresh.attempts += 1
-                    fresh.error = type(exc).__name__
-                    if fresh.attempts >= MAX_ATTEMPTS:
-                        fresh.status = "failed"  # visible to operators; the user's turn is already stored
-            return False
+    async def _failed(self, row_id: int, exc: Exception) -> None:
+        log.exception("inbox event %s failed", row_id)
+        async with self.db.session() as session:
+            fresh = await session.get(InboxEvent, row_id)
+            if fresh is not None:
+                fresh.attempts += 1
+                fresh.error = type(exc).__name__
+                if fresh.attempts >= MAX_ATTEMPTS:
+                    fresh.status = "failed"  # visible to operators; the user's turn is already stored

@@ -84,35 +84,31 @@ class Router:
         self._loading: set[asyncio.Task[Any]] = set()
 
     # ---- step one -------------------------------------------------------------------------------------------
-    async def route(self, row_id: int) -> BotCall | None:
-        """Step one; returns what to ask Rasa when the bot must answer."""
-        async with self.db.session() as session:
-            row = await session.get(InboxEvent, row_id)
-            if row is None or row.status != "pending":
-                return None
-            event = row.body
-            at = from_line_timestamp(event.get("timestamp"))
-            source = event.get("source") or {}
-            if source.get("type") in ("group", "room"):
-                await self._leave_group(session, row, event, at)
-                return None
-            user_id = source.get("userId")
-            kind = row.event_type
-            if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
-                row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
-                row.processed_at = utcnow()
-                return None
-            contact = await contact_for(session, user_id, at)
-            conversation = await conv.conversation_for(session, contact, at)
-            contact.last_seen_at = at
-            turn = Turn(row, event, at, contact, conversation)
-            handler = getattr(self, f"_on_{kind}")
-            await handler(session, turn)
-            if row.status == "pending":
-                row.status = "done"
+    async def route(self, session: AsyncSession, row: InboxEvent) -> BotCall | None:
+        """Step one, in the unit of work that picked the row; returns what to ask Rasa when the bot must answer."""
+        event = row.body
+        at = from_line_timestamp(event.get("timestamp"))
+        source = event.get("source") or {}
+        if source.get("type") in ("group", "room"):
+            await self._leave_group(session, row, event, at)
+            return None
+        user_id = source.get("userId")
+        kind = row.event_type
+        if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
+            row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
-            notify(session, {"type": "message", "conversation_id": conversation.id})
-            call = self._bot_call(row, contact, conversation, at) if row.status == "bot" else None
+            return None
+        contact = await contact_for(session, user_id, at)
+        conversation = await conv.conversation_for(session, contact, at)
+        contact.last_seen_at = at
+        turn = Turn(row, event, at, contact, conversation)
+        handler = getattr(self, f"_on_{kind}")
+        await handler(session, turn)
+        if row.status == "pending":
+            row.status = "done"
+        row.processed_at = utcnow()
+        notify(session, {"type": "message", "conversation_id": conversation.id})
+        call = self._bot_call(row, contact, conversation, at) if row.status == "bot" else None
         return call
 
     async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:

@@ -1,7 +1,8 @@
 """`ycc serve`'s worker child (YCC_WORKER=process): started with the server, restarted if it dies, stopped with it.
 
 The child never outlives the web process: if the web process is killed, the kernel kills the worker too
-(PR_SET_PDEATHSIG), so a restarted gateway never finds an orphaned worker handling the same users.
+(PR_SET_PDEATHSIG), so a restarted gateway never finds an orphaned worker handling the same users. `ycc serve`
+spawns it before importing the web app, so the two processes' imports (≈2 s, mostly line-bot-sdk) overlap.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import ctypes
 import logging
 import os
 import signal
+import subprocess
 import sys
 
 from handoff.settings import Settings
@@ -36,36 +38,39 @@ def _die_hard_with_parent() -> None:
 class WorkerProcess:
     def __init__(self, settings: Settings) -> None:
         self._env = {**os.environ, "YCC_RUN_DIR": str(settings.run_dir), "YCC_WORKER": "off"}
-        self._proc: asyncio.subprocess.Process | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
         self.restarts = 0
 
     @property
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.returncode is None
+        return self._proc is not None and self._proc.poll() is None
 
-    async def start(self) -> None:
-        await self._spawn()
-        self._watch = asyncio.create_task(self._watch_loop(), name="worker-watch")
-
-    async def _spawn(self) -> None:
-        self._proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "handoff.cli", "worker", env=self._env, preexec_fn=_die_hard_with_parent
+    def spawn(self) -> None:
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "handoff.cli", "worker"], env=self._env, preexec_fn=_die_hard_with_parent
         )
         log.info("worker process started (pid %s)", self._proc.pid)
 
+    async def start(self) -> None:
+        """Supervise the child (spawning it unless `ycc serve` already did)."""
+        if self._proc is None:
+            self.spawn()
+        self._watch = asyncio.create_task(self._watch_loop(), name="worker-watch")
+
     async def _watch_loop(self) -> None:
         while not self._stopping:
-            assert self._proc is not None
-            code = await self._proc.wait()
+            proc = self._proc
+            assert proc is not None
+            await asyncio.to_thread(proc.wait)
             if self._stopping:
                 return
             self.restarts += 1
-            log.error("worker process exited with %s; restarting in %.0f s", code, RESTART_DELAY)
+            log.error("worker process exited with %s; restarting in %.0f s", proc.returncode, RESTART_DELAY)
             await asyncio.sleep(RESTART_DELAY)
             if not self._stopping:
-                await self._spawn()
+                self.spawn()
 
     async def stop(self) -> None:
         """SIGTERM lets the worker finish the step under way; what is left stays pending in the database."""
@@ -75,12 +80,12 @@ class WorkerProcess:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._watch
         proc = self._proc
-        if proc is None or proc.returncode is not None:
+        if proc is None or proc.poll() is not None:
             return
         proc.terminate()
         try:
-            await asyncio.wait_for(proc.wait(), STOP_TIMEOUT)
-        except TimeoutError:
+            await asyncio.to_thread(proc.wait, STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
             log.error("worker process did not stop in %.0f s; killing it", STOP_TIMEOUT)
             proc.kill()
-            await proc.wait()
+            await asyncio.to_thread(proc.wait)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
+from pathlib import Path
 
 import httpx
 
 from tests.support.databases import rows
-from tests.support.servers import Stack
+from tests.support.servers import Stack, wait_for
 from tests.support.stub_rasa import StubRasa
 
 USER = "U" + "b" * 32
@@ -41,6 +44,33 @@ def test_gateway_killed_after_the_200_loses_nothing(stack: Stack, rasa: StubRasa
     # The reply token was a minute old at most, so it may have been used; either way exactly one answer.
     time.sleep(0.5)
     assert len(stack.delivered(USER)) == 1
+
+
+def _worker_pid(stack: Stack) -> int | None:
+    """`ycc serve`'s child process (YCC_WORKER=process, the default)."""
+    assert stack.gateway.proc is not None
+    pid = stack.gateway.proc.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return int(children[0]) if children else None
+
+
+def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(stack: Stack, rasa: StubRasa) -> None:
+    rasa.delay = 3.0
+    stack.send(USER, {"type": "text", "text": "ワーカーが落ちたら？"})
+    wait_for(lambda: rows(stack.database_url, "SELECT status FROM inbox")[0]["status"] == "bot", what="step one")
+    first = _worker_pid(stack)
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    # With the worker gone, LINE still gets its 200 at once and the event is stored.
+    later = stack.send(USER, {"type": "text", "text": "その間のメッセージ"})
+    assert later["webhook_status"] == 200
+    rasa.delay = 0.0
+    delivered = stack.wait_delivered(USER, 2, timeout=20)
+    assert [m["text"] for m in delivered] == ["bot:ワーカーが落ちたら？", "bot:その間のメッセージ"]
+    second = _worker_pid(stack)
+    assert second is not None and second != first
+    ready = httpx.get(f"{stack.gateway.url}/readyz", timeout=10).json()
+    assert ready["checks"]["worker"] is True
 
 
 def test_many_users_while_the_gateway_restarts_every_event_is_answered(stack: Stack, rasa: StubRasa) -> None:

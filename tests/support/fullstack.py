@@ -78,7 +78,7 @@ class FullStack:
 
     def wait_first_message(self, user: str, timeout: float = 30.0) -> None:
         try:
-            self.stack.wait_delivered(user, 1, timeout)
+            self.stack.wait_delivered(user, 1, timeout, settle=False)
         except AssertionError:
             raise TimeoutError(f"no answer for {user}") from None
 

@@ -118,12 +118,15 @@ class Stack:
     def delivered(self, user_id: str) -> list[dict[str, Any]]:
         return self.http.get(f"{self.fake.url}/_fake/users/{user_id}/messages").json()["messages"]
 
-    def wait_delivered(self, user_id: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+    def wait_delivered(
+        self, user_id: str, count: int, timeout: float = 15.0, settle: bool = True
+    ) -> list[dict[str, Any]]:
         """Long poll on the fake (it answers as soon as `count` messages arrived, or at the timeout)."""
         url = f"{self.fake.url}/_fake/users/{user_id}/messages"
         messages = self.http.get(url, params={"wait_for": count, "timeout": timeout}, timeout=timeout + 5).json()
         if len(messages["messages"]) >= count:
-            self._settle(user_id)
+            if settle:
+                self._settle(user_id)
             return messages["messages"]
         raise AssertionError(f"{user_id}: expected {count} message(s), got {self.delivered(user_id)}")
 
