@@ -8,9 +8,11 @@ nothing is done twice except, at worst, one repeated question to Rasa.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
 
 from handoff.router import Router
 from handoff.store.db import Database
@@ -26,6 +29,7 @@ from handoff.store.types import utcnow
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+INGEST_PATIENCE = 5.0  # seconds; past that the webhook answers 500 and LINE redelivers
 
 
 def source_key(event: dict[str, Any]) -> str:
@@ -65,9 +69,17 @@ async def store_events(db: Database, events: list[dict[str, Any]]) -> int:
         }
         for e in events
     ]
-    async with db.begin() as conn:
-        result = await conn.execute(_insert_statement(db.is_sqlite), rows)
-    return int(result.rowcount or 0)
+    deadline = time.monotonic() + INGEST_PATIENCE
+    while True:
+        try:
+            async with db.begin() as conn:
+                result = await conn.execute(_insert_statement(db.is_sqlite), rows)
+            return int(result.rowcount or 0)
+        except OperationalError as exc:
+            # SQLite only: another process (the worker) holds the write lock for a few milliseconds.
+            if "locked" not in str(exc.orig) or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.001)
 
 
 class InboxWorker:

@@ -49,9 +49,11 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-# process: `ycc serve` starts `ycc worker` as its child; inline: one process does both (small installs, tests);
-# off: the operator runs `ycc worker` separately (e.g. its own systemd unit).
-WORKER_MODES = ("process", "inline", "off")
+# process: `ycc serve` starts `ycc worker` as its child; inline: one process does both; off: the operator runs
+# `ycc worker` separately (e.g. its own systemd unit). auto: process on PostgreSQL, inline on SQLite, because SQLite
+# has one writer and two processes taking turns through its busy handler were slower than one process taking turns
+# in asyncio (bench/bench_pipeline.py: ack p99 at 300 events/s ≈ 0.5 s vs ≈ 0.1 s; PostgreSQL process ≈ 15 ms).
+WORKER_MODES = ("auto", "process", "inline", "off")
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
@@ -59,6 +61,12 @@ def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise SettingsError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
     return value
+
+
+def _worker_mode(mode: str, database_url: str) -> str:
+    if mode != "auto":
+        return mode
+    return "process" if database_url.startswith("postgresql") else "inline"
 
 
 def _url(env: Mapping[str, str], name: str, default: str) -> str:
@@ -103,7 +111,7 @@ class Settings:
     session_idle_seconds: int = 1800
     worker_poll_seconds: float = 0.5
     outbox_max_attempts: int = 8
-    worker_mode: str = "process"
+    worker_mode: str = "inline"
     worker_nice: int = 10
     run_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080")
 
@@ -150,12 +158,13 @@ class Settings:
         host = env.get("YCC_HOST", "").strip() or "127.0.0.1"
         port = _int(env, "YCC_PORT", 8080, minimum=1)
         default_db = f"sqlite:///{ROOT / 'var' / 'ycc.sqlite3'}"
+        database_url = normalise_database_url(env.get("YCC_DATABASE_URL", "").strip() or default_db)
         kwargs: dict[str, object] = dict(
             line_channel_secret=secret,
             line_channel_access_token=token,
             line_api_base_url=_url(env, "LINE_API_BASE_URL", "https://api.line.me"),
             line_data_api_base_url=_url(env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
-            database_url=normalise_database_url(env.get("YCC_DATABASE_URL", "").strip() or default_db),
+            database_url=database_url,
             host=host,
             port=port,
             public_url=_url(env, "YCC_PUBLIC_URL", f"http://{host}:{port}"),
@@ -170,7 +179,7 @@ class Settings:
             session_idle_seconds=_int(env, "YCC_SESSION_IDLE_SECONDS", 1800, minimum=60),
             worker_poll_seconds=_float(env, "YCC_WORKER_POLL_SECONDS", 0.5),
             outbox_max_attempts=_int(env, "YCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
-            worker_mode=_choice(env, "YCC_WORKER", WORKER_MODES),
+            worker_mode=_worker_mode(_choice(env, "YCC_WORKER", WORKER_MODES), database_url),
             worker_nice=_int(env, "YCC_WORKER_NICE", 10, minimum=0, maximum=19),
             # Where the web process and the worker find each other's wake-up sockets; one per gateway port.
             run_dir=Path(env.get("YCC_RUN_DIR", "").strip() or Path(tempfile.gettempdir()) / f"ycc-{port}"),

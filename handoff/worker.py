@@ -1,9 +1,10 @@
 """The slow half of the gateway: the inbox (routing, Rasa), the outbox (LINE) and staff alerts.
 
-Why its own process by default (`YCC_WORKER=process`): LINE's 200 must not wait behind routing, Rasa turns or LINE
-calls. In one process they share an event loop and, on SQLite, the one writer; measured at 300 events/s on two
-cores, that put the webhook's p99 above 100 ms. Split, the web process only stores events and the worker catches
-up. `YCC_WORKER=inline` keeps both in one process for small installs.
+Why its own process on PostgreSQL (`YCC_WORKER=process`): LINE's 200 must not wait behind routing, Rasa turns or
+LINE calls. In one process they share an event loop; measured at 300 events/s on two cores, the webhook's p99 was
+≈ 100–360 ms inline and ≈ 15 ms split (bench/bench_pipeline.py). On SQLite the split loses: one writer, and two
+processes taking turns through SQLite's busy handler starve the webhook, so there the worker runs inline and takes
+turns with ingestion in asyncio (handoff/store/db.py).
 """
 
 from __future__ import annotations

@@ -38,14 +38,17 @@ class _Turns:
             self._cond.notify_all()
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """WAL lets the webhook insert while the worker reads; busy_timeout waits instead of failing."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        """WAL lets the webhook insert while the worker reads; busy_timeout waits instead of failing."""
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return on_connect
 
 
 class Database:
@@ -56,8 +59,11 @@ class Database:
             kwargs.update(pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-            self.ingest_engine = self.engine
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(10_000))
+            # Ingestion does not use SQLite's busy handler, which sleeps up to 100 ms per try and so loses the
+            # lock to the worker process again and again; `store_events` retries every millisecond instead.
+            self.ingest_engine = create_async_engine(url, **kwargs)
+            event.listen(self.ingest_engine.sync_engine, "connect", _sqlite_pragmas(0))
         else:
             # Webhook ingestion has its own pool, so a burst of worker transactions never holds LINE's 200 back.
             self.ingest_engine = create_async_engine(url, **{**kwargs, "pool_size": 16, "max_overflow": 16})

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support.databases import rows
-from tests.support.servers import Stack, wait_for
+from tests.support.servers import Stack, start_stack, wait_for
 from tests.support.stub_rasa import StubRasa
 
 USER = "U" + "b" * 32
@@ -54,7 +56,16 @@ def _worker_pid(stack: Stack) -> int | None:
     return int(children[0]) if children else None
 
 
-def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(stack: Stack, rasa: StubRasa) -> None:
+@pytest.fixture
+def process_stack(tmp_path: Path, db_url: str, rasa: StubRasa) -> Iterator[Stack]:
+    """YCC_WORKER=process on both databases (auto picks it only for PostgreSQL)."""
+    stack = start_stack(tmp_path, db_url, YCC_RASA_URL=rasa.url, YCC_WORKER="process")
+    yield stack
+    stack.stop()
+
+
+def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(process_stack: Stack, rasa: StubRasa) -> None:
+    stack = process_stack
     rasa.delay = 3.0
     stack.send(USER, {"type": "text", "text": "ワーカーが落ちたら？"})
     wait_for(lambda: rows(stack.database_url, "SELECT status FROM inbox")[0]["status"] == "bot", what="step one")
