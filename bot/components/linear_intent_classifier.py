@@ -7,8 +7,10 @@ LogisticRegressionClassifier, especially on crisis recall.
 
 Confidences are a softmax of the SVM margins (`temperature` scales them) taken together with a "none of them"
 margin (`none_margin`, default 0): a message no intent claims (every margin negative, e.g. gibberish) gets a low
-confidence, so the FallbackClassifier can catch it. `class_bias` adds a constant to chosen intents' margins —
-used for `crisis`, where a miss costs more than a needless escalation (R13).
+confidence, so the FallbackClassifier can catch it. `class_weight` makes training errors on chosen intents cost
+more (their boundary moves out where their examples are), `class_bias` adds a constant to their margins at
+prediction time — both used for `crisis`, where a miss costs more than a needless escalation (R13). Weight 2 with
+a small bias kept crisis recall for fewer false alarms than a bias alone in cross-validation.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             "temperature": 4.0,
             "none_margin": 0.0,
             "class_bias": {},
+            "class_weight": {},
             "ranking_length": 10,
             "random_state": 42,
         }
@@ -115,7 +118,13 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             )
         self.clf = make_pipeline(
             weighting,
-            LinearSVC(C=float(self.config["C"]), random_state=self.config["random_state"], dual=True, max_iter=5000),
+            LinearSVC(
+                C=float(self.config["C"]),
+                class_weight={k: float(v) for k, v in (self.config.get("class_weight") or {}).items()} or None,
+                random_state=self.config["random_state"],
+                dual=True,
+                max_iter=5000,
+            ),
         )
         self.clf.fit(X, y)
         self.persist()
