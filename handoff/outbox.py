@@ -26,6 +26,9 @@ from handoff.store.types import utcnow
 log = logging.getLogger(__name__)
 
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows about a minute; leave room for clock skew
+# A row claimed in the transaction that stored it is sent by the same task right after the commit; if that task
+# dies first, the sender retries the row (by push, same retry key) once the lease has run out.
+SEND_LEASE = timedelta(seconds=15)
 QUOTA_MESSAGE = "monthly limit"
 QUOTA_BACKOFF = timedelta(minutes=30)
 # An after-commit event for the worker only (never shown to consoles): these recipients have something to send.
@@ -48,8 +51,11 @@ async def enqueue(
     agent_id: int | None = None,
     reply_token: str | None = None,
     event_at: datetime | None = None,
+    wake: bool = True,
 ) -> list[Outbox]:
-    """Store messages for sending and as turns of the conversation, in the caller's transaction."""
+    """Store messages for sending and as turns of the conversation, in the caller's transaction.
+
+    `wake=False`: the caller sends them itself right after its commit (`OutboxSender.claim_fresh`)."""
     rows: list[Outbox] = []
     for index, batch in enumerate(chunks(messages)):
         token = reply_token if index == 0 else None
@@ -84,7 +90,8 @@ async def enqueue(
                     delivery="pending",
                 )
             )
-    wake_outbox(session, recipient)
+    if wake:
+        wake_outbox(session, recipient)
     return rows
 
 
@@ -151,6 +158,36 @@ class OutboxSender:
             results = await self._call(plan)
             if await self._record(plan, results) == "pending":
                 return  # backing off; later rows of this recipient wait, so order is kept
+
+    async def claim_fresh(self, session: AsyncSession, rows: list[Outbox]) -> _Plan | None:
+        """Claim a just-stored answer in the caller's transaction, to send it right after the commit.
+
+        Why: the bot's answer is the one message a user is waiting for; handing it to the sender costs a wake-up
+        and a claim transaction per turn. Only a single row with nothing older pending for the recipient is taken
+        (order); anything else goes the normal way."""
+        if len(rows) != 1:
+            if rows:
+                wake_outbox(session, rows[0].recipient)
+            return None
+        row = rows[0]
+        older = await session.scalar(
+            select(Outbox.id)
+            .where(Outbox.recipient == row.recipient, Outbox.status == "pending", Outbox.id < row.id)
+            .limit(1)
+        )
+        if older is not None:
+            wake_outbox(session, row.recipient)
+            return None
+        now = utcnow()
+        row.attempts += 1
+        row.next_attempt_at = now + SEND_LEASE
+        fresh = row.reply_token_expires_at is not None and now < row.reply_token_expires_at
+        token, row.reply_token = (row.reply_token if fresh else None), None
+        return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+
+    async def deliver(self, plan: _Plan) -> None:
+        """Send a row claimed by `claim_fresh` (after its commit); failures back off like any other row."""
+        await self._record(plan, await self._call(plan))
 
     async def _claim(self, recipient: str) -> _Plan | None:
         async with self.db.session() as session:

@@ -23,7 +23,7 @@ from handoff.handoff import closed_text
 from handoff.hours import HoursPolicy
 from handoff.line.client import LineClient
 from handoff.line.messages import from_rasa, text_message
-from handoff.outbox import enqueue, enqueue_leave
+from handoff.outbox import OutboxSender, enqueue, enqueue_leave
 from handoff.rasa import RasaClient, RasaUnavailable
 from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
@@ -34,6 +34,7 @@ from handoff.timeutil import from_line_timestamp, to_tokyo
 log = logging.getLogger(__name__)
 REFUSED_MEDIA = {"image", "video", "audio", "file"}
 HUMAN_STATES = {conv.QUEUED, conv.OPEN}
+LOADING_AFTER = 0.3  # seconds of waiting for Rasa before LINE shows the typing dots
 
 
 @dataclass
@@ -74,6 +75,7 @@ class Router:
         rasa: RasaClient,
         line: LineClient,
         safety: SafetyScreen,
+        outbox: OutboxSender,
     ) -> None:
         self.db = db
         self.content = content
@@ -81,6 +83,7 @@ class Router:
         self.rasa = rasa
         self.line = line
         self.safety = safety
+        self.outbox = outbox
         self._loading: set[asyncio.Task[Any]] = set()
 
     # ---- step one -------------------------------------------------------------------------------------------
@@ -281,34 +284,42 @@ class Router:
         call = call or await self._resume_bot_call(row_id)
         if call is None:
             return
-        self._show_loading(call.user_id)
+        loading = asyncio.create_task(self._loading_after(call.user_id, LOADING_AFTER))
         try:
             answers: list[dict[str, Any]] | None = await self.rasa.send(call.key, call.text, call.metadata)
         except RasaUnavailable:
             answers = None
+        finally:
+            loading.cancel()  # no dots needed any more (a call already made stands; the answer hides the dots)
         at, event, user_id = call.at, call.event, call.user_id
+        plan = None
         async with self.db.session() as session:
             row = await session.get(InboxEvent, row_id)
             if row is None or row.status != "bot":
                 return
-            contact = await contact_for(session, user_id, at)
-            conversation = await conv.conversation_for(session, contact, at)
-            turn = Turn(row, event, at, contact, conversation)
+            conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
             if answers is None:
-                await self._bot_unavailable(session, turn)
+                contact = await contact_for(session, user_id, at)
+                conversation = await conv.conversation_for(session, contact, at)
+                conversation_id = conversation.id
+                await self._bot_unavailable(session, Turn(row, event, at, contact, conversation))
             elif answers:
-                await enqueue(
+                stored = await enqueue(
                     session,
                     recipient=user_id,
                     messages=from_rasa(answers),
-                    conversation_id=conversation.id,
+                    conversation_id=conversation_id,
                     at=at,
                     sender="bot",
-                    reply_token=turn.reply_token,
+                    reply_token=event.get("replyToken"),
+                    wake=False,
                 )
+                plan = await self.outbox.claim_fresh(session, stored)
             row.status = "done"
             row.processed_at = utcnow()
-            notify(session, {"type": "message", "conversation_id": conversation.id})
+            notify(session, {"type": "message", "conversation_id": conversation_id})
+        if plan is not None:
+            await self.outbox.deliver(plan)
 
     def _bot_input(self, row: InboxEvent) -> str:
         event = row.body
@@ -326,8 +337,10 @@ class Router:
                 session, turn.conversation, conv.QUEUED, actor="system", reason="bot_unavailable", at=turn.at
             )
 
-    def _show_loading(self, user_id: str) -> None:
-        """LINE's typing dots while Rasa thinks; best effort, never in the way of the answer."""
+    async def _loading_after(self, user_id: str, delay: float) -> None:
+        """LINE's typing dots, only when Rasa is slow: a quick answer needs none, and it saves an API call per
+        turn. Best effort and in its own task, so it never holds the answer back."""
+        await asyncio.sleep(delay)
         task = asyncio.create_task(self.line.show_loading(user_id, 20))
         self._loading.add(task)
         task.add_done_callback(self._loading.discard)

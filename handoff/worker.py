@@ -87,9 +87,9 @@ def for_consoles(event: dict[str, Any]) -> bool:
 
 class Worker:
     def __init__(self, settings: Settings, res: Resources) -> None:
-        router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety)
-        inbox = InboxWorker(res.db, router)
         outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts)
+        router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox)
+        inbox = InboxWorker(res.db, router)
         alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
         poll = settings.worker_poll_seconds
         self.runners = {

@@ -30,7 +30,21 @@ def test_text_goes_to_rasa_and_its_answer_reaches_the_user_with_quick_replies(an
         {"direction": "in", "sender": "user", "text": "こんにちは🌱"},
         {"direction": "out", "sender": "bot", "text": "bot:こんにちは🌱"},
     ]
-    assert any(r["path"].endswith("/chat/loading/start") for r in any_stack.requests())
+    # A quick answer needs no typing dots (they would vanish at once); a slow one gets them, see below.
+    assert not any(r["path"].endswith("/chat/loading/start") for r in any_stack.requests())
+
+
+def test_lines_typing_dots_show_while_a_slow_bot_thinks(stack: Stack, rasa: StubRasa) -> None:
+    rasa.delay = 1.5
+    stack.send(USER, {"type": "text", "text": "ちょっと長い相談"})
+    time.sleep(0.9)
+    timeline = stack.http.get(f"{stack.fake.url}/_fake/users/{USER}/timeline").json()
+    assert timeline["loading"] is True
+    delivered = stack.wait_delivered(USER, 1)
+    assert delivered[0]["text"] == "bot:ちょっと長い相談" and delivered[0]["via"] == "reply"
+    loading = [r for r in stack.requests() if r["path"].endswith("/chat/loading/start")]
+    assert len(loading) == 1
+    assert stack.http.get(f"{stack.fake.url}/_fake/users/{USER}/timeline").json()["loading"] is False
 
 
 def test_quick_reply_tap_sends_the_payload_to_rasa(stack: Stack, rasa: StubRasa) -> None:
