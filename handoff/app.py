@@ -17,6 +17,7 @@ from sanic import Sanic
 from handoff import health, internal
 from handoff.hub import Hub
 from handoff.line import webhook
+from handoff.runtime import tune_gc
 from handoff.settings import Settings
 from handoff.signals import Signals
 from handoff.worker import Resources, Worker, chain_publish, wake_after
@@ -113,6 +114,7 @@ def create_app(
             app.ctx.worker.start()
         if app.ctx.worker_process is not None:
             await app.ctx.worker_process.start()
+        tune_gc()
         mode = "simulator" if settings.simulator else "LINE"
         where = (settings.host, settings.port, mode, settings.worker_mode)
         log.info("gateway ready on %s:%s (%s mode, worker %s)", *where)

@@ -28,6 +28,7 @@ from handoff.line.client import LineClient
 from handoff.outbox import WAKE_OUTBOX, OutboxSender
 from handoff.rasa import RasaClient
 from handoff.router import Router
+from handoff.runtime import tune_gc
 from handoff.safety import SafetyScreen
 from handoff.settings import Settings
 from handoff.signals import Signals
@@ -150,6 +151,7 @@ async def run_worker(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    tune_gc()
     worker.start()
     log.info("worker ready (database %s)", settings.database_url.split("://")[0])
     try:

@@ -45,10 +45,11 @@ test-stories: $(MODEL) ## test stories in tests/bot, every prediction must be ri
 
 # Twins (examples equal but for punctuation/endings) would sit in train and test folds and inflate the scores,
 # so they are refused first. rasa has no seed for the folds: figures vary by about ±0.01 between runs.
-# Gate = regression floor. Issue 3's targets (macro-F1 ≥ 0.90, crisis recall ≥ 0.98) are printed as met / NOT MET:
-# honest CV (no twins) gave 0.891–0.898 and 0.979–0.986 over the last runs, so gating on them would fail at random.
-CV_MIN_F1 ?= 0.87
-CV_MIN_CRISIS_RECALL ?= 0.965
+# Gate = regression floor, just under issue 3's targets (macro-F1 ≥ 0.90, crisis recall ≥ 0.98), which are printed
+# as met / NOT MET on every run: honest CV (no twins) met both in three runs in a row (0.902–0.912 / 0.982–0.986),
+# but with unseeded folds a gate at exactly the target would fail CI at random now and then.
+CV_MIN_F1 ?= 0.89
+CV_MIN_CRISIS_RECALL ?= 0.975
 
 crossval: $(BOT_VENV)/.installed ## twin check, then NLU 5-fold CV; gate: macro-F1 ≥ CV_MIN_F1, crisis recall ≥ CV_MIN_CRISIS_RECALL
 	$(BOT_BIN)/python tests/bot/check_nlu_twins.py bot/data/nlu
