@@ -26,9 +26,6 @@ from handoff.store.types import utcnow
 log = logging.getLogger(__name__)
 
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows about a minute; leave room for clock skew
-# A row claimed in the transaction that stored it is sent by the same task right after the commit; if that task
-# dies first, the sender retries the row (by push, same retry key) once the lease has run out.
-SEND_LEASE = timedelta(seconds=15)
 QUOTA_MESSAGE = "monthly limit"
 QUOTA_BACKOFF = timedelta(minutes=30)
 # An after-commit event for the worker only (never shown to consoles): these recipients have something to send.
@@ -126,10 +123,13 @@ def _backoff(attempts: int) -> timedelta:
 
 
 class OutboxSender:
-    def __init__(self, db: Database, line: LineClient, max_attempts: int) -> None:
+    def __init__(self, db: Database, line: LineClient, max_attempts: int, send_lease: float = 15.0) -> None:
         self.db = db
         self.line = line
         self.max_attempts = max_attempts
+        # A row claimed in the transaction that stored it is sent by the same task right after the commit; if that
+        # task dies first, this sender retries the row (by push, same retry key) once the lease has run out.
+        self.send_lease = timedelta(seconds=send_lease)
 
     async def due_recipients(self) -> Iterable[str]:
         """Recipients whose oldest pending row is due; later rows of a recipient wait for it (order)."""
@@ -180,7 +180,7 @@ class OutboxSender:
             return None
         now = utcnow()
         row.attempts += 1
-        row.next_attempt_at = now + SEND_LEASE
+        row.next_attempt_at = now + self.send_lease
         fresh = row.reply_token_expires_at is not None and now < row.reply_token_expires_at
         token, row.reply_token = (row.reply_token if fresh else None), None
         return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)

@@ -111,6 +111,7 @@ class Settings:
     session_idle_seconds: int = 1800
     worker_poll_seconds: float = 0.5
     outbox_max_attempts: int = 8
+    send_lease_seconds: float = 15.0
     worker_mode: str = "inline"
     worker_nice: int = 10
     run_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080")
@@ -179,6 +180,7 @@ class Settings:
             session_idle_seconds=_int(env, "YCC_SESSION_IDLE_SECONDS", 1800, minimum=60),
             worker_poll_seconds=_float(env, "YCC_WORKER_POLL_SECONDS", 0.5),
             outbox_max_attempts=_int(env, "YCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
+            send_lease_seconds=_float(env, "YCC_SEND_LEASE_SECONDS", 15.0),
             worker_mode=_worker_mode(_choice(env, "YCC_WORKER", WORKER_MODES), database_url),
             worker_nice=_int(env, "YCC_WORKER_NICE", 10, minimum=0, maximum=19),
             # Where the web process and the worker find each other's wake-up sockets; one per gateway port.

@@ -88,7 +88,7 @@ def for_consoles(event: dict[str, Any]) -> bool:
 
 class Worker:
     def __init__(self, settings: Settings, res: Resources) -> None:
-        outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts)
+        outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts, settings.send_lease_seconds)
         router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox)
         inbox = InboxWorker(res.db, router)
         alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)

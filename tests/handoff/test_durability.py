@@ -84,6 +84,29 @@ def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(process_stack:
     assert ready["checks"]["worker"] is True
 
 
+def test_a_crash_while_the_answer_is_being_sent_is_retried_by_push_after_the_lease(
+    tmp_path: Path, sqlite_url: str, rasa: StubRasa
+) -> None:
+    stack = start_stack(tmp_path, sqlite_url, YCC_RASA_URL=rasa.url, YCC_SEND_LEASE_SECONDS="2")
+    try:
+        stack.faults("reply", [{"status": 500, "delay": 3}])  # LINE is slow, and the gateway dies meanwhile
+        stack.send(USER, {"type": "text", "text": "送信中に落ちたら？"})
+        query = "SELECT status, attempts FROM outbox"
+        wait_for(lambda: rows(stack.database_url, query)[0] == {"status": "pending", "attempts": 1}, what="claim")
+        time.sleep(0.5)
+        stack.gateway.kill()
+        stack.gateway.start()
+        delivered = stack.wait_delivered(USER, 1, timeout=20)
+        assert [(m["text"], m["via"]) for m in delivered] == [("bot:送信中に落ちたら？", "push")]
+        assert delivered[0]["retryKey"]
+        assert rows(stack.database_url, query)[0] == {"status": "sent", "attempts": 2}
+        # The reply died with the gateway (never recorded); the push came from the sender once the lease ran out.
+        methods = rows(stack.database_url, "SELECT method, status_code FROM delivery_attempts ORDER BY id")
+        assert methods == [{"method": "push", "status_code": 200}]
+    finally:
+        stack.stop()
+
+
 def test_many_users_while_the_gateway_restarts_every_event_is_answered(stack: Stack, rasa: StubRasa) -> None:
     users = [f"U{i:032x}" for i in range(12)]
     for user in users[:6]:
