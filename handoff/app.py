@@ -2,7 +2,8 @@
 
 Nothing is created at import time, so tests build as many apps as they like, each with its own settings. The web
 process answers LINE, the console and the action server; the worker (`handoff.worker`) does the slow work, in a
-child process by default, and the two wake each other with datagrams (`handoff.signals`).
+child process on PostgreSQL and in this process on SQLite (`YCC_WORKER=auto`); a child and the web process wake
+each other with datagrams (`handoff.signals`).
 """
 
 from __future__ import annotations
@@ -101,7 +102,7 @@ def create_app(
         ctx = app.ctx
         ctx.resources = res = Resources.open(settings)
         ctx.db, ctx.content, ctx.hours, ctx.http = res.db, res.content, res.hours, res.http
-        ctx.line, ctx.rasa, ctx.safety = res.line, res.rasa, res.safety
+        ctx.line, ctx.rasa = res.line, res.rasa  # console (read receipts, typing dots) and /readyz
         ctx.hub = Hub(settings.redis_url)
         await ctx.hub.start()
         _wire_worker(app, settings, res, worker)

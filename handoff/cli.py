@@ -50,8 +50,8 @@ def _worker(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _log_setup()
-    # Measured (bench/bench_pipeline.py): at nice 10 the webhook's p99 at 300 events/s fell from ~100 ms to <20 ms
-    # on two cores; the worker catches up when LINE is quiet.
+    # Acknowledging LINE goes first: in one comparison at 300 events/s on two cores (PostgreSQL), the webhook's p99
+    # was 36 ms with the worker at nice 0 and 19 ms at nice 10; the worker catches up when LINE is quiet.
     os.nice(settings.worker_nice)
     asyncio.run(run_worker(settings))
     return 0

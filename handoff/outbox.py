@@ -118,6 +118,16 @@ class _Plan:
     reply_token: str | None
 
 
+def _take(row: Outbox, now: datetime) -> _Plan:
+    """Count the attempt and take the reply token if it is still fresh (single use, whatever the outcome)."""
+    row.attempts += 1
+    token = None
+    if row.reply_token and row.reply_token_expires_at and now < row.reply_token_expires_at:
+        token = row.reply_token
+    row.reply_token = None
+    return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+
+
 def _backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(300, 2 ** max(0, attempts - 1)))
 
@@ -179,11 +189,8 @@ class OutboxSender:
             wake_outbox(session, row.recipient)
             return None
         now = utcnow()
-        row.attempts += 1
         row.next_attempt_at = now + self.send_lease
-        fresh = row.reply_token_expires_at is not None and now < row.reply_token_expires_at
-        token, row.reply_token = (row.reply_token if fresh else None), None
-        return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+        return _take(row, now)
 
     async def deliver(self, plan: _Plan) -> None:
         """Send a row claimed by `claim_fresh` (after its commit); failures back off like any other row."""
@@ -203,12 +210,7 @@ class OutboxSender:
             if not row.kind.startswith("leave_") and await self._blocked(session, row.recipient):
                 await self._finish(session, row, "undeliverable", "blocked by the user (R17)", now)
                 return _Plan(row.id, "skip", row.recipient, [], row.retry_key, None)
-            row.attempts += 1
-            token = None
-            if row.reply_token and row.reply_token_expires_at and now < row.reply_token_expires_at:
-                token = row.reply_token
-            row.reply_token = None  # single use, whatever the outcome
-            return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+            return _take(row, now)
 
     async def _call(self, plan: _Plan) -> list[tuple[str, LineResult]]:
         if plan.kind == "skip":

@@ -111,8 +111,7 @@ class Router:
             row.status = "done"
         row.processed_at = utcnow()
         notify(session, {"type": "message", "conversation_id": conversation.id})
-        call = self._bot_call(row, contact, conversation, at) if row.status == "bot" else None
-        return call
+        return self._bot_call(row, contact, conversation, at) if row.status == "bot" else None
 
     async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:
         """The account is for one-to-one talks only; nothing is kept beyond the inbox row."""

@@ -41,7 +41,6 @@ class WorkerProcess:
         self._proc: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
-        self.restarts = 0
 
     @property
     def alive(self) -> bool:
@@ -66,7 +65,6 @@ class WorkerProcess:
             await asyncio.to_thread(proc.wait)
             if self._stopping:
                 return
-            self.restarts += 1
             log.error("worker process exited with %s; restarting in %.0f s", proc.returncode, RESTART_DELAY)
             await asyncio.sleep(RESTART_DELAY)
             if not self._stopping:
