@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
+from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.actions import CARE_RECIPIENTS, TOPICS
 from console.auth import NotFound, audit, guarded
@@ -65,19 +68,34 @@ async def record_page(request: Request, record_id: int) -> HTTPResponse:
 async def records_csv(request: Request) -> HTTPResponse:
     """All records as CSV (UTF-8 with BOM so Excel opens the Japanese correctly)."""
     async with request.app.ctx.db.session() as session:
-        rows = (await session.execute(
-            select(Record, User.name).outerjoin(User, User.id == Record.author_id).order_by(Record.id)
-        )).all()
+        rows = await export_rows(session)
         audit(session, request.ctx.principal.name, "export_records", "record", None, detail=f"rows={len(rows)}")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["記録ID", "相談ID", "記録日時", "記録者", "相談内容", "ケアの相手", "つなぎ先", "フォローアップ",
-                     "概要"])
-    for record, author in rows:
-        writer.writerow([record.id, record.conversation_id, jst(record.created_at), author or "",
-                         _labels(record.topics, TOPICS), _labels(record.care_recipients, CARE_RECIPIENTS),
-                         record.referral or "", "要" if record.follow_up else "不要", record.summary])
+    writer.writerow(EXPORT_HEADERS)
+    writer.writerows(rows)
     return csv_response("\ufeff" + buffer.getvalue(), "records.csv")
+
+
+EXPORT_HEADERS = ["記録ID", "相談ID", "記録日時", "記録者", "相談内容", "ケアの相手", "つなぎ先", "フォローアップ",
+                  "概要"]
+
+
+async def export_rows(session: AsyncSession, since: datetime | None = None, until: datetime | None = None
+                      ) -> list[list[Any]]:
+    """Records as export rows (ids, labels, author's login name, summary; no LINE id), oldest first.
+
+    Shared by the CSV and the monthly work log workbook (R21) so the prefecture sees one format.
+    """
+    query = select(Record, User.name).outerjoin(User, User.id == Record.author_id).order_by(Record.id)
+    if since is not None:
+        query = query.where(Record.created_at >= since)
+    if until is not None:
+        query = query.where(Record.created_at < until)
+    return [[record.id, record.conversation_id, jst(record.created_at), author or "",
+             _labels(record.topics, TOPICS), _labels(record.care_recipients, CARE_RECIPIENTS),
+             record.referral or "", "要" if record.follow_up else "不要", record.summary]
+            for record, author in (await session.execute(query)).all()]
 
 
 def csv_response(text: str, filename: str) -> HTTPResponse:

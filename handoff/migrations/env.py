@@ -8,8 +8,9 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import handoff.store.models_console  # noqa: F401  (console tables join the metadata autogenerate compares)
-import handoff.store.models_worklog  # noqa: F401  (the work log's notes, likewise)
+# Console and work log tables join the metadata autogenerate compares.
+import handoff.store.models_console
+import handoff.store.models_worklog  # noqa: F401
 from handoff.store.models import Base
 
 config = context.config
