@@ -15,14 +15,16 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
-    from console import account, admin, api, canned, cases, live, login, openapi, pages, records, training
+    from console import account, admin, api, canned, cases, live, login, openapi, pages, records, training, worklog
     from console.render import make_environment
+    from console.worklog_report import load_columns
 
     app.ctx.console_jinja = make_environment()
     app.ctx.console_templates = canned.load_groups()
+    app.ctx.worklog_columns = load_columns()  # a broken console/data/worklog.yml fails at start-up
     app.ctx.console_ip_failures = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, account, pages, records, admin, training, live, api, cases, canned, openapi):
+    for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")

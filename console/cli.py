@@ -136,7 +136,10 @@ def _token_revoke(args: argparse.Namespace) -> int:
 
 
 def add_commands(sub: Any) -> None:
-    """Called by handoff/cli.py: `ycc user add|disable|enable|reset-2fa`, `ycc token create|revoke`."""
+    """Called by handoff/cli.py: `ycc user add|disable|enable|reset-2fa`, `ycc token create|revoke`, `ycc report`."""
+    from console import worklog_cli
+
+    worklog_cli.add_commands(sub)
     user = sub.add_parser("user", help="console accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account (password on stdin); prints TOTP secret and codes")
     add.add_argument("name")

@@ -106,3 +106,24 @@ async def seed_october(session: AsyncSession, tag: str) -> Seeded:
                             updated_at=jst(10, 6, 22, 0)))
     await session.flush()
     return Seeded(yamada.name, sato.name, line_ids)
+
+
+def seed_gateway(database_url: str) -> Seeded:
+    """Seed a running gateway's database from a test (in a thread: sync Playwright owns this thread's loop)."""
+    import asyncio
+    import secrets
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handoff.settings import normalise_database_url
+    from handoff.store.db import Database
+
+    async def run() -> Seeded:
+        db = Database(normalise_database_url(database_url))
+        try:
+            async with db.session() as session:
+                return await seed_october(session, secrets.token_hex(3))
+        finally:
+            await db.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()

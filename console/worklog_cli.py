@@ -1,0 +1,104 @@
+"""`ycc report monthly`: the month's password-protected work log file (R21), made on the server.
+
+For an operator who prepares the prefecture's file without opening the console (e.g. from a monthly job). The
+password comes on stdin, like `ycc user add`'s, so it never shows in shell history or `ps`; it must meet the
+account password policy. The export is audited as the console's download is, with the actor `cli`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from console import security
+from console.auth import audit
+from console.worklog_report import MonthError, load_columns, month_of, parse_month, previous_month
+from handoff.store.types import utcnow
+
+
+class ReportError(ValueError):
+    """Bad input; printed as `ycc report monthly: …` with exit status 2."""
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("file password: ")
+        if getpass.getpass("again: ") != first:
+            raise ReportError("passwords do not match")
+    else:
+        first = sys.stdin.readline().rstrip("\r\n")
+    try:
+        security.check_password_policy(first)
+    except security.PasswordPolicyError:
+        raise ReportError(f"the password must be {security.MIN_PASSWORD_LENGTH} to 128 characters") from None
+    return first
+
+
+def _month(text: str | None) -> date:
+    if not text:
+        return previous_month(month_of(utcnow()))  # run on 1 November JST, it is October's report
+    try:
+        return parse_month(text)
+    except MonthError as exc:
+        raise ReportError(str(exc)) from None
+
+
+async def _export(month: date, password: str) -> tuple[bytes, int]:
+    from console.cli import _settings
+    from console.worklog_book import monthly_file
+    from handoff.hours import HoursPolicy
+    from handoff.store.db import Database
+    from handoff.store.migrate import upgrade_async
+
+    settings = _settings()
+    hours = HoursPolicy.load(settings.data_dir / "hours.yml")
+    await upgrade_async(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            data, records = await monthly_file(session, month, hours, load_columns(), password)
+            audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
+                  detail=f"encrypted xlsx; records={records}")
+        return data, records
+    finally:
+        await db.close()
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Owner-only from the first byte (it holds consultation records, even if encrypted)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+
+
+def _report_monthly(args: argparse.Namespace) -> int:
+    try:
+        month = _month(args.month)
+        out = Path(args.out)
+        if not out.parent.is_dir():
+            raise ReportError(f"no such directory: {out.parent}")
+        password = _read_password()
+        data, records = asyncio.run(_export(month, password))
+        _write(out, data)
+    except (ReportError, OSError) as exc:
+        print(f"ycc report monthly: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {out} ({month:%Y-%m}, {records} record(s), encrypted)")
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    """Called from console/cli.py: `ycc report monthly --month YYYY-MM --out FILE`."""
+    report = sub.add_parser("report", help="reports for the prefecture").add_subparsers(
+        dest="report_command", required=True)
+    monthly = report.add_parser("monthly", help="the month's work log and records as a password-protected .xlsx "
+                                                "(password on stdin)")
+    monthly.add_argument("--month", default=None, help="YYYY-MM (default: the previous month in Asia/Tokyo)")
+    monthly.add_argument("--out", required=True, help="file to write, e.g. 業務日誌_2026-10.xlsx")
+    monthly.set_defaults(func=_report_monthly)
