@@ -1,4 +1,5 @@
-"""`ycc`: the gateway's command line (serve, migrate, hours, and the console's user and token commands)."""
+"""`ycc`: the gateway's command line (serve, migrate, hours, export, purge, and the console's user and token
+commands)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,9 @@ def build_parser() -> argparse.ArgumentParser:
     hours = sub.add_parser("hours", help="is the window open at a given time? prints one JSON line")
     hours.add_argument("--at", required=True, help="ISO 8601 time with offset, e.g. 2026-11-24T23:00:00+09:00")
     hours.set_defaults(func=_hours)
+    from handoff.lifecycle.cli import add_commands as add_lifecycle_commands
+
+    add_lifecycle_commands(sub)  # export, purge (R25)
     try:
         from console.cli import add_commands
     except ImportError:
