@@ -126,6 +126,8 @@ async def test_monthly_workbook_opens_only_with_its_password(db: Database, tmp_p
     path.write_bytes(data)
     assert not zipfile.is_zipfile(path)  # an xlsx is a zip; an encrypted one is an OLE container
     assert data[:8] == bytes.fromhex("d0cf11e0a1b11ae1")
+    office = msoffcrypto.OfficeFile(io.BytesIO(data))
+    assert office.is_encrypted() and office.type == "agile"  # ECMA-376 agile (AES-256, SHA-512)
     with pytest.raises(zipfile.BadZipFile):
         openpyxl.load_workbook(path)
     with pytest.raises(InvalidKeyError):
