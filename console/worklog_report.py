@@ -123,7 +123,7 @@ class DayFigures:
         if key == "handled":
             return len(self.handled_ids)
         if key == "bot_only":
-            return len(self.bot_ids - self.handled_ids - self.handed_ids)
+            return len((self.bot_ids & self.writer_ids) - self.handled_ids - self.handed_ids)  # not a mere greeting
         if key == "handled_by":
             return "、".join(f"{name} {n}" for name, n in sorted(self.by_counsellor.items(),
                                                                  key=lambda item: (-item[1], item[0])))

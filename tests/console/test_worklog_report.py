@@ -90,9 +90,10 @@ async def test_daily_figures_count_by_jst_day_on_both_databases(db: Database) ->
     assert row(log, 1) == zero | {"wait_median": 915.0, "wait_max": 915.0}
     # The block at 23:59 on the 31st is October's; the re-follow at 00:01 on 1 November is not.
     assert row(log, 31) == zero | {"unfollows": 1}
-    assert all(row(log, d) == zero for d in range(2, 32) if d not in (5, 6, 31))
+    assert row(log, 7) == zero | {"follows": 1}  # a greeting alone is not a conversation the bot handled
+    assert all(row(log, d) == zero for d in range(2, 32) if d not in (5, 6, 7, 31))
     assert {k: log.total.value(k) for k in KEYS} == {
-        "follows": 2, "unfollows": 1, "writers": 3, "messages_in": 4, "off_hours": 2, "handoffs": 2,
+        "follows": 3, "unfollows": 1, "writers": 3, "messages_in": 4, "off_hours": 2, "handoffs": 2,
         "handled": 2, "handled_by": "山田 2、佐藤 1", "bot_only": 1, "crises": 1, "wait_median": 30.0,
         "wait_max": 915.0, "records": 1,
     }
@@ -151,7 +152,7 @@ async def test_monthly_workbook_opens_only_with_its_password(db: Database, tmp_p
     assert by_header["特記事項の記入者"] == "主任"
     assert cells(log, 2 + 3)[2] == "休"  # Saturday 3 October
     total = dict(zip(header, cells(log, 2 + 32), strict=True))
-    assert (total["日付"], total["友だち追加"], total["ブロック"], total["時間外の受信"]) == ("合計", 2, 1, 2)
+    assert (total["日付"], total["友だち追加"], total["ブロック"], total["時間外の受信"]) == ("合計", 3, 1, 2)
     records_sheet = book["相談記録"]
     assert cells(records_sheet, 1)[:4] == ["記録ID", "相談ID", "記録日時", "記録者"]
     record = cells(records_sheet, 2)

@@ -68,7 +68,7 @@ async def seed_october(session: AsyncSession, tag: str) -> Seeded:
         session.add(StatusChange(conversation_id=c.id, from_status=old, to_status=new, actor=actor, reason=reason,
                                  at=at))
 
-    a, b, cc, d, e, f = [await conversation(x) for x in "abcdef"]
+    a, b, cc, d, e, f, g = [await conversation(x) for x in "abcdefg"]
     # A, Monday 5 Oct: writes at 23:59 (off hours), the bot answers; nothing else.
     msg(a, jst(10, 5, 23, 59), "in", "user", "follow")
     msg(a, jst(10, 5, 23, 59), "in", "user")
@@ -100,6 +100,9 @@ async def seed_october(session: AsyncSession, tag: str) -> Seeded:
     # E: queued at 19:50 on 30 Sep, taken at 11:05 on 1 Oct (915 minutes): counted on 1 Oct.
     move(e, jst(9, 30, 19, 50), "bot", "queued", "system", "handoff_request")
     move(e, jst(10, 1, 11, 5), "queued", "open", yamada.name, "claim")
+    # G, 7 Oct: adds the account and gets the bot's greeting, writes nothing: a friend, not a bot-only talk.
+    msg(g, jst(10, 7, 9, 0), "in", "user", "follow")
+    msg(g, jst(10, 7, 9, 0), "out", "bot")
     # F: friend at 23:59 on 30 Sep: September's.
     msg(f, jst(9, 30, 23, 59), "in", "user", "follow")
     session.add(WorklogNote(day=date(2026, 10, 6), text="危機対応1件。県に電話で報告済み。", author_id=boss.id,
