@@ -21,7 +21,7 @@ from sanic.response import HTTPResponse, raw, redirect
 from console import security
 from console.auth import NotFound, audit, guarded
 from console.render import SECURITY_HEADERS, render
-from console.worklog_book import ascii_filename, filename, monthly_file
+from console.worklog_book import ascii_filename, encrypted_file, filename, month_contents
 from console.worklog_report import (
     MonthError,
     month_log,
@@ -125,11 +125,12 @@ async def download(request: Request, month: str) -> HTTPResponse:
             audit(session, principal.name, "export_worklog", "worklog", f"{first:%Y-%m}", allowed=False,
                   detail="password refused")
         return await _page(request, first, error=error, status=400)
+    hours = request.app.ctx.hours
     async with request.app.ctx.db.session() as session:
-        data, records = await monthly_file(session, first, request.app.ctx.hours, request.app.ctx.worklog_columns,
-                                           password)
+        log, records = await month_contents(session, first, hours)
         audit(session, principal.name, "export_worklog", "worklog", f"{first:%Y-%m}",
-              detail=f"encrypted xlsx; records={records}")
+              detail=f"encrypted xlsx; records={len(records)}")
+    data = await encrypted_file(log, records, request.app.ctx.worklog_columns, hours, password)
     return xlsx_response(data, first)
 
 

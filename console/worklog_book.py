@@ -21,9 +21,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from console.records import EXPORT_HEADERS
+from console.records import EXPORT_HEADERS, export_rows
 from console.render import jst
-from console.worklog_report import Column, MonthLog
+from console.worklog_report import Column, MonthLog, month_log, month_range
 from handoff.hours import WEEKDAY_JA, HoursPolicy
 
 TITLE = "いしかわヤングケアラーチャンネル 業務日誌"
@@ -111,18 +111,17 @@ def _style(sheet: Worksheet, *, header_row: int, widths: dict[int, int]) -> None
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
 
 
-async def monthly_file(session: Any, month: date, hours: HoursPolicy, columns: list[Column], password: str,
-                       ) -> tuple[bytes, int]:
-    """(encrypted workbook, number of records in it) for a JST month; the console and `ycc report` share it.
-
-    Building and encrypting take CPU time (the key derivation is deliberately slow), so they run in a thread
-    and the gateway keeps answering LINE meanwhile.
-    """
-    from console.records import export_rows
-    from console.worklog_report import month_log, month_range
-
-    log = await month_log(session, month, hours)
+async def month_contents(session: Any, month: date, hours: HoursPolicy) -> tuple[MonthLog, list[list[Any]]]:
+    """The month's log and its records as export rows: the reads, done inside the caller's unit of work."""
     start, end = month_range(month)
-    records = await export_rows(session, start, end)
-    data = await asyncio.to_thread(lambda: encrypt(build(log, columns, hours, records), password))
-    return data, len(records)
+    return await month_log(session, month, hours), await export_rows(session, start, end)
+
+
+async def encrypted_file(log: MonthLog, records: list[list[Any]], columns: list[Column], hours: HoursPolicy,
+                         password: str) -> bytes:
+    """Build and encrypt in a thread, after the unit of work has ended.
+
+    The key derivation is deliberately slow, and on SQLite the gateway runs one unit of work at a time, so doing
+    this inside the session would hold up LINE's webhook; outside it and off the event loop, nothing waits.
+    """
+    return await asyncio.to_thread(lambda: encrypt(build(log, columns, hours, records), password))

@@ -51,7 +51,7 @@ def _month(text: str | None) -> date:
 
 async def _export(month: date, password: str) -> tuple[bytes, int]:
     from console.cli import _settings
-    from console.worklog_book import monthly_file
+    from console.worklog_book import encrypted_file, month_contents
     from handoff.hours import HoursPolicy
     from handoff.store.db import Database
     from handoff.store.migrate import upgrade_async
@@ -62,12 +62,12 @@ async def _export(month: date, password: str) -> tuple[bytes, int]:
     db = Database(settings.database_url)
     try:
         async with db.session() as session:
-            data, records = await monthly_file(session, month, hours, load_columns(), password)
+            log, records = await month_contents(session, month, hours)
             audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
-                  detail=f"encrypted xlsx; records={records}")
-        return data, records
+                  detail=f"encrypted xlsx; records={len(records)}")
     finally:
         await db.close()
+    return await encrypted_file(log, records, load_columns(), hours, password), len(records)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 from msoffcrypto.exceptions import InvalidKeyError
 
-from console.worklog_book import build, encrypt, monthly_file
+from console.worklog_book import build, encrypt, encrypted_file, month_contents
 from console.worklog_report import (
     MonthError,
     load_columns,
@@ -121,8 +121,9 @@ def cells(sheet: Any, row_number: int) -> list[Any]:
 async def test_monthly_workbook_opens_only_with_its_password(db: Database, tmp_path: Path) -> None:
     seed = await seeded(db)
     async with db.session() as session:
-        data, records = await monthly_file(session, MONTH, HoursPolicy(), COLUMNS, PASSWORD)
-    assert records == 1
+        log, records = await month_contents(session, MONTH, HoursPolicy())
+    assert len(records) == 1
+    data = await encrypted_file(log, records, COLUMNS, HoursPolicy(), PASSWORD)
     path = tmp_path / "業務日誌_2026-10.xlsx"
     path.write_bytes(data)
     assert not zipfile.is_zipfile(path)  # an xlsx is a zip; an encrypted one is an OLE container
