@@ -173,25 +173,36 @@ class HashingWriter:
         return len(text)
 
 
-def write_table(conn: Connection, table: TablePlan, sink: Sink, batch: int = 1000) -> int:
-    """The table as CSV (BOM, header, rows by primary key) into `sink`; returns the number of rows."""
+def write_table(conn: Connection, table: TablePlan, sink: Sink, stream: bool = True) -> int:
+    """The table as CSV (BOM, header, rows by primary key) into `sink`; returns the number of rows.
+
+    `stream` reads in batches through a server-side cursor; purge turns it off because on asyncpg such a cursor
+    stays open until the transaction ends, and TRUNCATE refuses tables "used by active queries in this session".
+    """
     sink.write("\ufeff")
     writer = csv.writer(sink, lineterminator="\r\n")
     writer.writerow(table.columns)
     cols = [table.table.c[name] for name in table.columns]
     order = list(table.table.primary_key.columns) or cols
-    result = conn.execution_options(yield_per=batch).execute(select(*cols).order_by(*order))
+    query = select(*cols).order_by(*order)
+    result = conn.execute(query.execution_options(yield_per=1000) if stream else query)
     count = 0
-    for row in result:
-        writer.writerow([cell(v) for v in row])
-        count += 1
+    try:
+        for row in result:
+            writer.writerow([cell(v) for v in row])
+            count += 1
+    finally:
+        result.close()
     return count
 
 
 def digest(conn: Connection, table: TablePlan) -> tuple[int, str]:
-    """Rows and SHA-256 of the CSV the table would export as now; purge compares this with the manifest."""
+    """Rows and SHA-256 of the CSV the table would export as now; purge compares this with the manifest.
+
+    One table at a time is held in memory (see `write_table`); a year of consultations is tens of MB.
+    """
     sink = HashingWriter()
-    rows = write_table(conn, table, sink)
+    rows = write_table(conn, table, sink, stream=False)
     return rows, sink.sha256.hexdigest()
 
 
