@@ -4,6 +4,7 @@ stub (benchmarks of the gateway alone)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from handoff.run_all import BOT_VENV, MODEL, bot_commands, write_endpoints
 from tests.support.servers import (
@@ -73,12 +74,14 @@ class FullStack:
         proc.start(timeout=timeout)
         self.procs.append(proc)
 
-    def send(self, user: str, text: str) -> None:
-        self.stack.send(user, {"type": "text", "text": text})
+    def send(self, user: str, text: str) -> dict[str, Any]:
+        """The fake's outcome: the event, LINE's webhook status and when the webhook was sent (`at`)."""
+        return self.stack.send(user, {"type": "text", "text": text})
 
-    def wait_first_message(self, user: str, timeout: float = 30.0) -> None:
+    def wait_first_message(self, user: str, timeout: float = 30.0) -> dict[str, Any]:
+        """The first message LINE received for the user (with `at`, when LINE received it)."""
         try:
-            self.stack.wait_delivered(user, 1, timeout, settle=False)
+            return self.stack.wait_delivered(user, 1, timeout, settle=False)[0]
         except AssertionError:
             raise TimeoutError(f"no answer for {user}") from None
 
