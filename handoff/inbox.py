@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
-from handoff.router import Router
+from handoff.router import Routed, Router
 from handoff.store.db import Database
 from handoff.store.models import InboxEvent
 from handoff.store.types import utcnow
@@ -114,9 +114,11 @@ class InboxWorker:
                     if row is None:
                         return
                     row_id, status = row.id, row.status
-                    call = await self.router.route(session, row) if status == "pending" else None
-                if call is not None or status == "bot":
-                    await self.router.ask_bot(row_id, call)
+                    routed = await self.router.route(session, row) if status == "pending" else Routed()
+                if routed.send is not None:
+                    await self.router.outbox.deliver(routed.send)
+                if routed.bot is not None or status == "bot":
+                    await self.router.ask_bot(row_id, routed.bot)
             except Exception as exc:
                 if row_id is None:
                     raise  # could not even read the inbox: the runner logs it and retries after a pause

@@ -107,7 +107,7 @@ async def enqueue_leave(session: AsyncSession, kind: str, chat_id: str, at: date
 
 
 @dataclass(frozen=True)
-class _Plan:
+class SendPlan:
     """What one attempt will do, decided and committed before LINE is called."""
 
     id: int
@@ -118,14 +118,14 @@ class _Plan:
     reply_token: str | None
 
 
-def _take(row: Outbox, now: datetime) -> _Plan:
+def _take(row: Outbox, now: datetime) -> SendPlan:
     """Count the attempt and take the reply token if it is still fresh (single use, whatever the outcome)."""
     row.attempts += 1
     token = None
     if row.reply_token and row.reply_token_expires_at and now < row.reply_token_expires_at:
         token = row.reply_token
     row.reply_token = None
-    return _Plan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+    return SendPlan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -169,11 +169,11 @@ class OutboxSender:
             if await self._record(plan, results) == "pending":
                 return  # backing off; later rows of this recipient wait, so order is kept
 
-    async def claim_fresh(self, session: AsyncSession, rows: list[Outbox]) -> _Plan | None:
+    async def claim_fresh(self, session: AsyncSession, rows: list[Outbox]) -> SendPlan | None:
         """Claim a just-stored answer in the caller's transaction, to send it right after the commit.
 
-        Why: the bot's answer is the one message a user is waiting for; handing it to the sender costs a wake-up
-        and a claim transaction per turn. Only a single row with nothing older pending for the recipient is taken
+        Why: the answer to a turn (the bot's, or a fixed reply such as the one to a sticker) is the message the user
+        is waiting for; handing it to the sender would cost a wake-up and a claim transaction per turn. Only a single row with nothing older pending for the recipient is taken
         (order); anything else goes the normal way."""
         if len(rows) != 1:
             if rows:
@@ -192,11 +192,17 @@ class OutboxSender:
         row.next_attempt_at = now + self.send_lease
         return _take(row, now)
 
-    async def deliver(self, plan: _Plan) -> None:
-        """Send a row claimed by `claim_fresh` (after its commit); failures back off like any other row."""
-        await self._record(plan, await self._call(plan))
+    async def deliver(self, plan: SendPlan) -> None:
+        """Send a row claimed by `claim_fresh` (after its commit); failures back off like any other row.
 
-    async def _claim(self, recipient: str) -> _Plan | None:
+        Never raises: the caller's own work is committed, and if this send or its record fails, the row is still
+        claimed only until the lease runs out, after which the sender retries it (push, same retry key)."""
+        try:
+            await self._record(plan, await self._call(plan))
+        except Exception:
+            log.exception("outbox %s: sending after the commit failed; the sender retries after the lease", plan.id)
+
+    async def _claim(self, recipient: str) -> SendPlan | None:
         async with self.db.session() as session:
             row = await session.scalar(
                 select(Outbox)
@@ -209,10 +215,10 @@ class OutboxSender:
                 return None
             if not row.kind.startswith("leave_") and await self._blocked(session, row.recipient):
                 await self._finish(session, row, "undeliverable", "blocked by the user (R17)", now)
-                return _Plan(row.id, "skip", row.recipient, [], row.retry_key, None)
+                return SendPlan(row.id, "skip", row.recipient, [], row.retry_key, None)
             return _take(row, now)
 
-    async def _call(self, plan: _Plan) -> list[tuple[str, LineResult]]:
+    async def _call(self, plan: SendPlan) -> list[tuple[str, LineResult]]:
         if plan.kind == "skip":
             return []
         if plan.kind.startswith("leave_"):
@@ -225,7 +231,7 @@ class OutboxSender:
         results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key)))
         return results
 
-    async def _record(self, plan: _Plan, results: list[tuple[str, LineResult]]) -> str:
+    async def _record(self, plan: SendPlan, results: list[tuple[str, LineResult]]) -> str:
         async with self.db.session() as session:
             row = await session.get(Outbox, plan.id)
             if row is None:

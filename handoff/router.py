@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from handoff.handoff import closed_text
 from handoff.hours import HoursPolicy
 from handoff.line.client import LineClient
 from handoff.line.messages import from_rasa, text_message
-from handoff.outbox import OutboxSender, enqueue, enqueue_leave
+from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
 from handoff.rasa import RasaClient, RasaUnavailable
 from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
@@ -47,10 +47,20 @@ class Turn:
     contact: Contact
     conversation: Conversation
     incoming: Message | None = None
+    replies: list[Outbox] = field(default_factory=list)  # fixed replies queued by this turn, sent after its commit
 
     @property
     def reply_token(self) -> str | None:
         return self.event.get("replyToken")
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Step one's outcome, acted on after its commit: a fixed reply claimed to send at once (no wake-up, no claim
+    transaction: a sticker or an off-hours notice costs one transaction less), and what to ask Rasa."""
+
+    send: SendPlan | None = None
+    bot: BotCall | None = None
 
 
 @dataclass(frozen=True)
@@ -87,20 +97,20 @@ class Router:
         self._loading: set[asyncio.Task[Any]] = set()
 
     # ---- step one -------------------------------------------------------------------------------------------
-    async def route(self, session: AsyncSession, row: InboxEvent) -> BotCall | None:
-        """Step one, in the unit of work that picked the row; returns what to ask Rasa when the bot must answer."""
+    async def route(self, session: AsyncSession, row: InboxEvent) -> Routed:
+        """Step one, in the unit of work that picked the row; returns what to do once it has committed."""
         event = row.body
         at = from_line_timestamp(event.get("timestamp"))
         source = event.get("source") or {}
         if source.get("type") in ("group", "room"):
             await self._leave_group(session, row, event, at)
-            return None
+            return Routed()
         user_id = source.get("userId")
         kind = row.event_type
         if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
             row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
-            return None
+            return Routed()
         contact = await contact_for(session, user_id, at)
         conversation = await conv.conversation_for(session, contact, at)
         contact.last_seen_at = at
@@ -111,7 +121,10 @@ class Router:
             row.status = "done"
         row.processed_at = utcnow()
         notify(session, {"type": "message", "conversation_id": conversation.id})
-        return self._bot_call(row, contact, conversation, at) if row.status == "bot" else None
+        return Routed(
+            send=await self.outbox.claim_fresh(session, turn.replies) if turn.replies else None,
+            bot=self._bot_call(row, contact, conversation, at) if row.status == "bot" else None,
+        )
 
     async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:
         """The account is for one-to-one talks only; nothing is kept beyond the inbox row."""
@@ -249,7 +262,7 @@ class Router:
         turn.conversation.updated_at = turn.at
 
     async def _reply(self, session: AsyncSession, turn: Turn, text: str, sender: str = "system") -> None:
-        await enqueue(
+        rows = await enqueue(
             session,
             recipient=turn.contact.line_user_id,
             messages=[text_message(text)],
@@ -257,7 +270,9 @@ class Router:
             at=turn.at,
             sender=sender,
             reply_token=turn.reply_token,
+            wake=False,
         )
+        turn.replies.extend(rows)
 
     # ---- step two -------------------------------------------------------------------------------------------
     def _bot_call(self, row: InboxEvent, contact: Contact, conversation: Conversation, at: datetime) -> BotCall:
@@ -301,7 +316,9 @@ class Router:
                 contact = await contact_for(session, user_id, at)
                 conversation = await conv.conversation_for(session, contact, at)
                 conversation_id = conversation.id
-                await self._bot_unavailable(session, Turn(row, event, at, contact, conversation))
+                turn = Turn(row, event, at, contact, conversation)
+                await self._bot_unavailable(session, turn)
+                plan = await self.outbox.claim_fresh(session, turn.replies)
             elif answers:
                 stored = await enqueue(
                     session,

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.support.databases import rows
-from tests.support.servers import Stack, start_stack, wait_for
+from tests.support.servers import ROOT, Stack, start_stack, wait_for
 from tests.support.stub_rasa import StubRasa
 
 USER = "U" + "b" * 32
@@ -84,20 +85,32 @@ def test_a_killed_worker_process_is_restarted_and_nothing_is_lost(process_stack:
     assert ready["checks"]["worker"] is True
 
 
+STICKER_REPLY = yaml.safe_load((ROOT / "data" / "replies.yml").read_text(encoding="utf-8"))["sticker"]
+
+
+@pytest.mark.parametrize(
+    ("event", "answer"),
+    [
+        ({"type": "text", "text": "送信中に落ちたら？"}, "bot:送信中に落ちたら？"),  # the bot's answer (step two)
+        ({"type": "sticker", "packageId": "446", "stickerId": "1988"}, STICKER_REPLY),  # a fixed reply (step one)
+    ],
+    ids=["bot_answer", "fixed_reply"],
+)
 def test_a_crash_while_the_answer_is_being_sent_is_retried_by_push_after_the_lease(
-    tmp_path: Path, sqlite_url: str, rasa: StubRasa
+    tmp_path: Path, sqlite_url: str, rasa: StubRasa, event: dict[str, str], answer: str
 ) -> None:
+    """Both kinds of answer are claimed in the transaction that stores them and sent right after its commit."""
     stack = start_stack(tmp_path, sqlite_url, YCC_RASA_URL=rasa.url, YCC_SEND_LEASE_SECONDS="2")
     try:
         stack.faults("reply", [{"status": 500, "delay": 3}])  # LINE is slow, and the gateway dies meanwhile
-        stack.send(USER, {"type": "text", "text": "送信中に落ちたら？"})
+        stack.send(USER, event)
         query = "SELECT status, attempts FROM outbox"
         wait_for(lambda: rows(stack.database_url, query)[0] == {"status": "pending", "attempts": 1}, what="claim")
         time.sleep(0.5)
         stack.gateway.kill()
         stack.gateway.start()
         delivered = stack.wait_delivered(USER, 1, timeout=20)
-        assert [(m["text"], m["via"]) for m in delivered] == [("bot:送信中に落ちたら？", "push")]
+        assert [(m["text"], m["via"]) for m in delivered] == [(answer, "push")]
         assert delivered[0]["retryKey"]
         assert rows(stack.database_url, query)[0] == {"status": "sent", "attempts": 2}
         # The reply died with the gateway (never recorded); the push came from the sender once the lease ran out.
