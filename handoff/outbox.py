@@ -173,8 +173,9 @@ class OutboxSender:
         """Claim a just-stored answer in the caller's transaction, to send it right after the commit.
 
         Why: the answer to a turn (the bot's, or a fixed reply such as the one to a sticker) is the message the user
-        is waiting for; handing it to the sender would cost a wake-up and a claim transaction per turn. Only a single row with nothing older pending for the recipient is taken
-        (order); anything else goes the normal way."""
+        is waiting for; handing it to the sender would cost a wake-up and a claim transaction per turn. Only a
+        single row with nothing older pending for the recipient is taken (order); anything else goes the normal
+        way."""
         if len(rows) != 1:
             if rows:
                 wake_outbox(session, rows[0].recipient)
