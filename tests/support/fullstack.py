@@ -78,13 +78,6 @@ class FullStack:
         """The fake's outcome: the event, LINE's webhook status and when the webhook was sent (`at`)."""
         return self.stack.send(user, {"type": "text", "text": text})
 
-    def wait_first_message(self, user: str, timeout: float = 30.0) -> dict[str, Any]:
-        """The first message LINE received for the user (with `at`, when LINE received it)."""
-        try:
-            return self.stack.wait_delivered(user, 1, timeout, settle=False)[0]
-        except AssertionError:
-            raise TimeoutError(f"no answer for {user}") from None
-
     def stop(self) -> None:
         if hasattr(self, "stack"):
             self.stack.stop()
