@@ -28,7 +28,7 @@ def _settings() -> Any:
     return load()
 
 
-async def _with_db(work: Any) -> Any:
+async def with_db(work: Any) -> Any:
     from handoff.store.db import Database
     from handoff.store.migrate import upgrade_async
 
@@ -42,9 +42,10 @@ async def _with_db(work: Any) -> Any:
         await db.close()
 
 
-def _read_password() -> str:
+def read_password(prompt: str = "password: ") -> str:
+    """Twice on a terminal, once from a pipe: never from argv, so it stays out of shell history and `ps`."""
     if sys.stdin.isatty():
-        first = getpass.getpass("password: ")
+        first = getpass.getpass(prompt)
         if getpass.getpass("again: ") != first:
             raise UserError("passwords do not match")
         return first
@@ -67,7 +68,7 @@ def _print_enrolment(enrolment: Any, as_json: bool) -> None:
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    password = _read_password()
+    password = read_password()
 
     async def work(session: Any) -> Any:
         return await create_user(session, name=args.name, role=args.role, password=password,
@@ -75,7 +76,7 @@ def _user_add(args: argparse.Namespace) -> int:
                                  max_chats=args.max_chats, actor="cli")
 
     try:
-        enrolment = asyncio.run(_with_db(work))
+        enrolment = asyncio.run(with_db(work))
     except (UserError, ValueError) as exc:
         print(f"ycc user add: {exc}", file=sys.stderr)
         return 2
@@ -94,7 +95,7 @@ def _user_change(args: argparse.Namespace) -> int:
         return None
 
     try:
-        enrolment = asyncio.run(_with_db(work))
+        enrolment = asyncio.run(with_db(work))
     except (UserError, ValueError) as exc:
         print(f"ycc user {args.user_command}: {exc}", file=sys.stderr)
         return 2
@@ -117,7 +118,7 @@ def _token_create(args: argparse.Namespace) -> int:
     if args.ttl is not None and args.ttl <= 0:
         print("ycc token create: --ttl must be positive", file=sys.stderr)
         return 2
-    asyncio.run(_with_db(work))
+    asyncio.run(with_db(work))
     print(token)
     return 0
 
@@ -130,7 +131,7 @@ def _token_revoke(args: argparse.Namespace) -> int:
             row.revoked = True
         return len(rows)
 
-    count = asyncio.run(_with_db(work))
+    count = asyncio.run(with_db(work))
     print(f"revoked {count} token(s) named {args.name}")
     return 0 if count else 1
 

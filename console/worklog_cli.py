@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import os
 import sys
 from datetime import date
@@ -27,17 +26,17 @@ class ReportError(ValueError):
 
 
 def _read_password() -> str:
-    if sys.stdin.isatty():
-        first = getpass.getpass("file password: ")
-        if getpass.getpass("again: ") != first:
-            raise ReportError("passwords do not match")
-    else:
-        first = sys.stdin.readline().rstrip("\r\n")
+    from console.cli import read_password
+    from console.users import UserError
+
     try:
-        security.check_password_policy(first)
+        password = read_password("file password: ")
+        security.check_password_policy(password)
+    except UserError as exc:
+        raise ReportError(str(exc)) from None
     except security.PasswordPolicyError:
         raise ReportError(f"the password must be {security.MIN_PASSWORD_LENGTH} to 128 characters") from None
-    return first
+    return password
 
 
 def _month(text: str | None) -> date:
@@ -50,23 +49,19 @@ def _month(text: str | None) -> date:
 
 
 async def _export(month: date, password: str) -> tuple[bytes, int]:
-    from console.cli import _settings
+    from console.cli import _settings, with_db
     from console.worklog_book import encrypted_file, month_contents
     from handoff.hours import HoursPolicy
-    from handoff.store.db import Database
-    from handoff.store.migrate import upgrade_async
 
-    settings = _settings()
-    hours = HoursPolicy.load(settings.data_dir / "hours.yml")
-    await upgrade_async(settings.database_url)
-    db = Database(settings.database_url)
-    try:
-        async with db.session() as session:
-            log, records = await month_contents(session, month, hours)
-            audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
-                  detail=f"encrypted xlsx; records={len(records)}")
-    finally:
-        await db.close()
+    hours = HoursPolicy.load(_settings().data_dir / "hours.yml")
+
+    async def work(session: Any) -> tuple[Any, list[list[Any]]]:
+        log, records = await month_contents(session, month, hours)
+        audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
+              detail=f"encrypted xlsx; records={len(records)}")
+        return log, records
+
+    log, records = await with_db(work)
     return await encrypted_file(log, records, load_columns(), hours, password), len(records)
 
 

@@ -122,7 +122,7 @@ class Router:
         row.processed_at = utcnow()
         notify(session, {"type": "message", "conversation_id": conversation.id})
         return Routed(
-            send=await self.outbox.claim_fresh(session, turn.replies) if turn.replies else None,
+            send=await self.outbox.claim_fresh(session, turn.replies),
             bot=self._bot_call(row, contact, conversation, at) if row.status == "bot" else None,
         )
 
