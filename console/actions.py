@@ -144,13 +144,13 @@ async def send(session: AsyncSession, principal: Principal, conversation_id: int
     conversation = await load(session, principal, conversation_id)
     _require_holder(principal, conversation)
     now = utcnow()
-    rows = await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(text)],
-                         conversation_id=conversation.id, at=now, sender="agent", agent_id=principal.user_id)
+    ids = await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(text)],
+                        conversation_id=conversation.id, at=now, sender="agent", agent_id=principal.user_id)
     conversation.last_message_at = now
     conversation.updated_at = now
     notify(session, {"type": "message", "conversation_id": conversation.id})
     await session.flush()
-    return list((await session.scalars(select(Message).where(Message.outbox_id.in_([r.id for r in rows]))
+    return list((await session.scalars(select(Message).where(Message.outbox_id.in_(ids))
                                       .order_by(Message.id))).all())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,7 @@ PROFILE_FIELDS: dict[str, set[str] | None] = {
     "role": {"self", "guardian"},
 }
 LIST_FIELDS = {"care_recipients", "care_kinds"}
+SEEN_STEP = timedelta(minutes=1)
 
 
 class ProfileError(ValueError):
@@ -44,6 +45,13 @@ async def contact_for(session: AsyncSession, line_user_id: str, at: datetime) ->
         session.add(contact)
         await session.flush()
     return contact
+
+
+def seen(contact: Contact, at: datetime) -> None:
+    """Record when the user was last heard from, to the minute: every turn would otherwise rewrite the contact
+    row for a time nobody needs to the second (the conversation keeps the exact time of the last message)."""
+    if contact.last_seen_at is None or at - contact.last_seen_at >= SEEN_STEP:
+        contact.last_seen_at = at
 
 
 async def contact_by_key(session: AsyncSession, key: str) -> Contact | None:

@@ -13,6 +13,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff.contacts import contact_for
 from handoff.store.models import Contact, Conversation, StatusChange
 
 BOT: Final = "bot"
@@ -109,6 +110,23 @@ async def conversation_for(session: AsyncSession, contact: Contact, at: datetime
         session.add(conversation)
         await session.flush()
     return conversation
+
+
+async def contact_and_conversation(
+    session: AsyncSession, line_user_id: str, at: datetime
+) -> tuple[Contact, Conversation]:
+    """Both rows a turn needs in one query (every event asks for them); created on first contact."""
+    found = (
+        await session.execute(
+            select(Contact, Conversation)
+            .outerjoin(Conversation, Conversation.contact_id == Contact.id)
+            .where(Contact.line_user_id == line_user_id)
+        )
+    ).first()
+    if found is not None and found[1] is not None:
+        return found[0], found[1]
+    contact = found[0] if found is not None else await contact_for(session, line_user_id, at)
+    return contact, await conversation_for(session, contact, at)
 
 
 async def queue_position(session: AsyncSession, conversation: Conversation) -> int:

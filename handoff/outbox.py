@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.alerts import raise_alert
@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows about a minute; leave room for clock skew
 QUOTA_MESSAGE = "monthly limit"
 QUOTA_BACKOFF = timedelta(minutes=30)
+_INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.id)
+_INSERT_MESSAGE = insert(Message.__table__)
 # An after-commit event for the worker only (never shown to consoles): these recipients have something to send.
 WAKE_OUTBOX = "_outbox"
 
@@ -35,6 +37,66 @@ WAKE_OUTBOX = "_outbox"
 def wake_outbox(session: AsyncSession, recipient: str) -> None:
     """Send right after the commit instead of at the next poll; the poll still catches anything missed."""
     notify(session, {"type": WAKE_OUTBOX, "recipients": [recipient]})
+
+
+def _rows(
+    *, recipient: str, messages: list[dict[str, Any]], conversation_id: int | None, reply_token: str | None,
+    expires_from: datetime,
+) -> list[dict[str, Any]]:
+    """One row per LINE request (at most five messages each); only the first can use the reply token."""
+    now = utcnow()
+    return [
+        {
+            "kind": "message",
+            "conversation_id": conversation_id,
+            "recipient": recipient,
+            "messages": batch,
+            "reply_token": reply_token if index == 0 else None,
+            "reply_token_expires_at": expires_from + REPLY_TOKEN_LIFETIME if reply_token and index == 0 else None,
+            "retry_key": str(uuid.uuid4()),
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for index, batch in enumerate(chunks(messages))
+    ]
+
+
+async def _store(
+    session: AsyncSession, rows: list[dict[str, Any]], *, at: datetime, sender: str, agent_id: int | None
+) -> list[int]:
+    """Insert the rows and, for a conversation, the turns they carry (shown in the console as they are sent).
+
+    Core statements on the session's connection, not ORM objects: this runs on every turn the bot answers, and
+    nothing here needs the identity map (callers get the ids), so the unit of work's bookkeeping is pure cost."""
+    conn = await session.connection()
+    ids: list[int] = []
+    for row in rows:
+        row_id = int((await conn.execute(_INSERT_OUTBOX, row)).scalar_one())
+        ids.append(row_id)
+        if row["conversation_id"] is None:
+            continue
+        await conn.execute(
+            _INSERT_MESSAGE,
+            [
+                {
+                    "conversation_id": row["conversation_id"],
+                    "direction": "out",
+                    "sender": sender,
+                    "agent_id": agent_id,
+                    "kind": "text" if message.get("type") == "text" else str(message.get("type")),
+                    "text": plain_text(message),
+                    "quick_replies": quick_reply_titles(message),
+                    "event_at": at,
+                    "created_at": at,
+                    "outbox_id": row_id,
+                    "delivery": "pending",
+                }
+                for message in row["messages"]
+            ],
+        )
+    return ids
 
 
 async def enqueue(
@@ -48,48 +110,16 @@ async def enqueue(
     agent_id: int | None = None,
     reply_token: str | None = None,
     event_at: datetime | None = None,
-    wake: bool = True,
-) -> list[Outbox]:
-    """Store messages for sending and as turns of the conversation, in the caller's transaction.
-
-    `wake=False`: the caller sends them itself right after its commit (`OutboxSender.claim_fresh`)."""
-    rows: list[Outbox] = []
-    for index, batch in enumerate(chunks(messages)):
-        token = reply_token if index == 0 else None
-        row = Outbox(
-            conversation_id=conversation_id,
-            recipient=recipient,
-            messages=batch,
-            reply_token=token,
-            reply_token_expires_at=(event_at or at) + REPLY_TOKEN_LIFETIME if token else None,
-            retry_key=str(uuid.uuid4()),
-            created_at=utcnow(),
-            next_attempt_at=utcnow(),
-        )
-        session.add(row)
-        await session.flush()
-        rows.append(row)
-        if conversation_id is None:
-            continue
-        for message in batch:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    direction="out",
-                    sender=sender,
-                    agent_id=agent_id,
-                    kind="text" if message.get("type") == "text" else str(message.get("type")),
-                    text=plain_text(message),
-                    quick_replies=quick_reply_titles(message),
-                    event_at=at,
-                    created_at=at,
-                    outbox_id=row.id,
-                    delivery="pending",
-                )
-            )
-    if wake:
-        wake_outbox(session, recipient)
-    return rows
+) -> list[int]:
+    """Store messages for the sender to send, as turns of the conversation, in the caller's transaction.
+    Returns the outbox ids."""
+    rows = _rows(
+        recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
+        expires_from=event_at or at,
+    )
+    ids = await _store(session, rows, at=at, sender=sender, agent_id=agent_id)
+    wake_outbox(session, recipient)
+    return ids
 
 
 async def enqueue_leave(session: AsyncSession, kind: str, chat_id: str, at: datetime) -> None:
@@ -169,32 +199,46 @@ class OutboxSender:
             if await self._record(plan, results) == "pending":
                 return  # backing off; later rows of this recipient wait, so order is kept
 
-    async def claim_fresh(self, session: AsyncSession, rows: list[Outbox]) -> SendPlan | None:
-        """Claim a just-stored answer in the caller's transaction, to send it right after the commit.
+    async def enqueue_to_send(
+        self,
+        session: AsyncSession,
+        *,
+        recipient: str,
+        messages: list[dict[str, Any]],
+        conversation_id: int,
+        at: datetime,
+        sender: str,
+        reply_token: str | None,
+    ) -> SendPlan | None:
+        """Store the answer to a turn and, when it can go at once, store it already claimed: the caller sends it
+        right after its commit (`deliver`).
 
-        Why: the answer to a turn (the bot's, or a fixed reply such as the one to a sticker) is the message the user
-        is waiting for; handing it to the sender would cost a wake-up and a claim transaction per turn. Only a
-        single row with nothing older pending for the recipient is taken (order); anything else goes the normal
-        way."""
-        if len(rows) != 1:
-            if rows:
-                wake_outbox(session, rows[0].recipient)
-            return None
-        row = rows[0]
-        older = await session.scalar(
-            select(Outbox.id)
-            .where(Outbox.recipient == row.recipient, Outbox.status == "pending", Outbox.id < row.id)
-            .limit(1)
+        Why: it is the message the user is waiting for (the bot's answer, or a fixed reply such as the one to a
+        sticker); handing it to the sender would cost a wake-up and a claim transaction. Only a single request with
+        nothing older pending for the recipient goes this way (order); anything else goes to the sender. The row
+        is inserted with its attempt counted and its lease running, so the claim costs no statement of its own."""
+        rows = _rows(
+            recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
+            expires_from=at,
         )
-        if older is not None:
-            wake_outbox(session, row.recipient)
+        if len(rows) != 1 or await self._older_pending(session, recipient):
+            await _store(session, rows, at=at, sender=sender, agent_id=None)
+            wake_outbox(session, recipient)
             return None
-        now = utcnow()
-        row.next_attempt_at = now + self.send_lease
-        return _take(row, now)
+        row, now = rows[0], utcnow()
+        token = row["reply_token"] if now < (row["reply_token_expires_at"] or now) else None
+        row.update(attempts=1, reply_token=None, next_attempt_at=now + self.send_lease)  # taken, as `_take` does
+        (row_id,) = await _store(session, rows, at=at, sender=sender, agent_id=None)
+        return SendPlan(row_id, row["kind"], recipient, row["messages"], row["retry_key"], token)
+
+    async def _older_pending(self, session: AsyncSession, recipient: str) -> bool:
+        older = await session.scalar(
+            select(Outbox.id).where(Outbox.recipient == recipient, Outbox.status == "pending").limit(1)
+        )
+        return older is not None
 
     async def deliver(self, plan: SendPlan) -> None:
-        """Send a row claimed by `claim_fresh` (after its commit); failures back off like any other row.
+        """Send a row claimed by `enqueue_to_send` (after its commit); failures back off like any other row.
 
         Never raises: the caller's own work is committed, and if this send or its record fails, the row is still
         claimed only until the lease runs out, after which the sender retries it (push, same retry key)."""
@@ -287,7 +331,12 @@ class OutboxSender:
         if error:
             row.last_error = error[:255]
         delivery = {"sent": "sent", "failed": "failed", "undeliverable": "undeliverable"}[status]
-        await session.execute(update(Message).where(Message.outbox_id == row.id).values(delivery=delivery))
+        await session.execute(
+            update(Message)
+            .where(Message.outbox_id == row.id)
+            .values(delivery=delivery)
+            .execution_options(synchronize_session=False)  # messages of a sent row are not loaded here
+        )
         if row.conversation_id is not None:
             notify(session, {"type": "delivery", "conversation_id": row.conversation_id, "status": delivery})
         if status != "sent":

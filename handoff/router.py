@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
-from handoff.contacts import contact_for
+from handoff.contacts import seen
 from handoff.content import Content
 from handoff.escalation import escalate
 from handoff.handoff import closed_text
@@ -47,7 +47,7 @@ class Turn:
     contact: Contact
     conversation: Conversation
     incoming: Message | None = None
-    replies: list[Outbox] = field(default_factory=list)  # fixed replies queued by this turn, sent after its commit
+    send: SendPlan | None = None  # this turn's fixed reply, claimed in its transaction and sent after its commit
 
     @property
     def reply_token(self) -> str | None:
@@ -97,8 +97,15 @@ class Router:
         self._loading: set[asyncio.Task[Any]] = set()
 
     # ---- step one -------------------------------------------------------------------------------------------
-    async def route(self, session: AsyncSession, row: InboxEvent) -> Routed:
-        """Step one, in the unit of work that picked the row; returns what to do once it has committed."""
+    async def route(
+        self,
+        session: AsyncSession,
+        row: InboxEvent,
+        contact: Contact | None = None,
+        conversation: Conversation | None = None,
+    ) -> Routed:
+        """Step one, in the unit of work that picked the row (and, if they exist, the user's contact and
+        conversation with it); returns what to do once it has committed."""
         event = row.body
         at = from_line_timestamp(event.get("timestamp"))
         source = event.get("source") or {}
@@ -111,9 +118,9 @@ class Router:
             row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
             return Routed()
-        contact = await contact_for(session, user_id, at)
-        conversation = await conv.conversation_for(session, contact, at)
-        contact.last_seen_at = at
+        if contact is None or conversation is None or contact.line_user_id != user_id:
+            contact, conversation = await conv.contact_and_conversation(session, user_id, at)
+        seen(contact, at)
         turn = Turn(row, event, at, contact, conversation)
         handler = getattr(self, f"_on_{kind}")
         await handler(session, turn)
@@ -122,7 +129,7 @@ class Router:
         row.processed_at = utcnow()
         notify(session, {"type": "message", "conversation_id": conversation.id})
         return Routed(
-            send=await self.outbox.claim_fresh(session, turn.replies),
+            send=turn.send,
             bot=self._bot_call(row, contact, conversation, at) if row.status == "bot" else None,
         )
 
@@ -261,18 +268,17 @@ class Router:
         turn.conversation.last_message_at = turn.at
         turn.conversation.updated_at = turn.at
 
-    async def _reply(self, session: AsyncSession, turn: Turn, text: str, sender: str = "system") -> None:
-        rows = await enqueue(
+    async def _reply(self, session: AsyncSession, turn: Turn, text: str) -> None:
+        """A turn has at most one fixed reply; it goes out right after the turn commits."""
+        turn.send = await self.outbox.enqueue_to_send(
             session,
             recipient=turn.contact.line_user_id,
             messages=[text_message(text)],
             conversation_id=turn.conversation.id,
             at=turn.at,
-            sender=sender,
+            sender="system",
             reply_token=turn.reply_token,
-            wake=False,
         )
-        turn.replies.extend(rows)
 
     # ---- step two -------------------------------------------------------------------------------------------
     def _bot_call(self, row: InboxEvent, contact: Contact, conversation: Conversation, at: datetime) -> BotCall:
@@ -290,8 +296,7 @@ class Router:
             row = await session.get(InboxEvent, row_id)
             if row is None or row.status != "bot":
                 return None
-            contact = await contact_for(session, row.body["source"]["userId"], utcnow())
-            conversation = await conv.conversation_for(session, contact, utcnow())
+            contact, conversation = await conv.contact_and_conversation(session, row.body["source"]["userId"], utcnow())
             return self._bot_call(row, contact, conversation, from_line_timestamp(row.body.get("timestamp")))
 
     async def ask_bot(self, row_id: int, call: BotCall | None = None) -> None:
@@ -305,37 +310,37 @@ class Router:
             answers = None
         finally:
             loading.cancel()  # no dots needed any more (a call already made stands; the answer hides the dots)
-        at, event, user_id = call.at, call.event, call.user_id
         plan = None
         async with self.db.session() as session:
-            row = await session.get(InboxEvent, row_id)
-            if row is None or row.status != "bot":
-                return
+            if not await self._finish_bot_row(session, row_id):
+                return  # handled meanwhile (a resumed run got there first)
             conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
             if answers is None:
-                contact = await contact_for(session, user_id, at)
-                conversation = await conv.conversation_for(session, contact, at)
-                conversation_id = conversation.id
-                turn = Turn(row, event, at, contact, conversation)
-                await self._bot_unavailable(session, turn)
-                plan = await self.outbox.claim_fresh(session, turn.replies)
+                plan, conversation_id = await self._bot_unavailable(session, row_id, call)
             elif answers:
-                stored = await enqueue(
+                plan = await self.outbox.enqueue_to_send(
                     session,
-                    recipient=user_id,
+                    recipient=call.user_id,
                     messages=from_rasa(answers),
                     conversation_id=conversation_id,
-                    at=at,
+                    at=call.at,
                     sender="bot",
-                    reply_token=event.get("replyToken"),
-                    wake=False,
+                    reply_token=call.event.get("replyToken"),
                 )
-                plan = await self.outbox.claim_fresh(session, stored)
-            row.status = "done"
-            row.processed_at = utcnow()
             notify(session, {"type": "message", "conversation_id": conversation_id})
         if plan is not None:
             await self.outbox.deliver(plan)
+
+    async def _finish_bot_row(self, session: AsyncSession, row_id: int) -> bool:
+        """Mark the row done in the transaction that stores the answer; False if it is no longer waiting for it."""
+        table = InboxEvent.__table__
+        conn = await session.connection()  # Core: the row is not loaded in this session, so no ORM bookkeeping
+        done = await conn.execute(
+            update(table)
+            .where(table.c.id == row_id, table.c.status == "bot")
+            .values(status="done", processed_at=utcnow())
+        )
+        return bool(done.rowcount)
 
     def _bot_input(self, row: InboxEvent) -> str:
         event = row.body
@@ -345,13 +350,18 @@ class Router:
             return str((event.get("postback") or {}).get("data", ""))[:5000]
         return str((event.get("message") or {}).get("text", ""))[:5000]
 
-    async def _bot_unavailable(self, session: AsyncSession, turn: Turn) -> None:
+    async def _bot_unavailable(self, session: AsyncSession, row_id: int, call: BotCall) -> tuple[SendPlan | None, int]:
         """R16: the message is kept and a human will read it; the user is told so at once."""
+        row = await session.get(InboxEvent, row_id)
+        assert row is not None  # just marked done in this transaction
+        contact, conversation = await conv.contact_and_conversation(session, call.user_id, call.at)
+        turn = Turn(row, call.event, call.at, contact, conversation)
         await self._reply(session, turn, self.content.reply("received_ack"))
-        if turn.conversation.status == conv.BOT:
+        if conversation.status == conv.BOT:
             await conv.transition(
-                session, turn.conversation, conv.QUEUED, actor="system", reason="bot_unavailable", at=turn.at
+                session, conversation, conv.QUEUED, actor="system", reason="bot_unavailable", at=call.at
             )
+        return turn.send, conversation.id
 
     async def _loading_after(self, user_id: str, delay: float) -> None:
         """LINE's typing dots, only when Rasa is slow: a quick answer needs none, and it saves an API call per

@@ -60,12 +60,13 @@ class Resources:
             hours=HoursPolicy.load(settings.data_dir / "hours.yml"),
             http=http,
             line=LineClient(settings.effective_line_api_base_url, settings.effective_access_token),
-            rasa=RasaClient(settings.rasa_url, http, settings.rasa_timeout),
+            rasa=RasaClient(settings.rasa_url, settings.rasa_timeout),
             safety=SafetyScreen.load(settings.data_dir / "safety.yml"),
         )
 
     async def close(self) -> None:
         await self.line.close()
+        await self.rasa.close()
         await self.http.aclose()
         await self.db.close()
 

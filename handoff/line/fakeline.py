@@ -85,6 +85,7 @@ class FakeLine:
         self.now_ms = wall_clock_ms
         # The bot's own user id, stable per channel: LINE sends it as `destination`.
         self.bot_user_id = "U" + hashlib.sha256(channel_secret.encode()).hexdigest()[:32]
+        self.delivery_listeners: list[Callable[[], None]] = []  # wake long polls (fakeline_api.Arrivals)
         self.reset()
 
     # ----------------------------------------------------------------- state
@@ -333,6 +334,8 @@ class FakeLine:
             if store:
                 chat.timeline.append(rules.outgoing_record(message, item["id"], via, retry_key, self._iso()))
         chat.loading_until = 0.0  # LINE hides the loading animation when a message arrives
+        for listener in self.delivery_listeners:
+            listener()
         return sent
 
     def start_loading(self, body: dict[str, Any]) -> ApiResult:

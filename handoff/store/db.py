@@ -9,9 +9,12 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from handoff.store.sqlite_inline import connector
+
+LOCK_PATIENCE = 10.0  # seconds another process may hold SQLite's write lock before a unit of work fails
 _holder: ContextVar[object | None] = ContextVar("sqlite_turn", default=None)
 
 
@@ -38,33 +41,34 @@ class _Turns:
             self._cond.notify_all()
 
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Callable[[Any, Any], None]:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        """WAL lets the webhook insert while the worker reads; busy_timeout waits instead of failing."""
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    return on_connect
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the webhook insert while the worker reads. busy_timeout=0: a lock held by another process is
+    waited for by the driver with asyncio.sleep (sqlite_inline), never in SQLite's busy handler, which would block
+    the loop (and sleeps up to 100 ms per try)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(self, url: str, echo: bool = False, pool_size: int = 10, lock_patience: float = LOCK_PATIENCE) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_size": pool_size, "max_overflow": pool_size}
         if url.startswith("postgresql"):
             kwargs.update(pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(10_000))
-            # Ingestion does not use SQLite's busy handler, which sleeps up to 100 ms per try and so loses the
-            # lock to the worker process again and again; `store_events` retries every millisecond instead.
+            # sqlite3 in the loop's own thread (see sqlite_inline). Ingestion has its own engine: it never queues
+            # behind a worker connection checked out of the pool.
+            kwargs["async_creator"] = connector(make_url(url).database or ":memory:", lock_patience)
+            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
             self.ingest_engine = create_async_engine(url, **kwargs)
-            event.listen(self.ingest_engine.sync_engine, "connect", _sqlite_pragmas(0))
+            for engine in (self.engine, self.ingest_engine):
+                event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
+            self.engine = create_async_engine(url, **kwargs)
             # Webhook ingestion has its own pool, so a burst of worker transactions never holds LINE's 200 back.
             self.ingest_engine = create_async_engine(url, **{**kwargs, "pool_size": 16, "max_overflow": 16})
         self._ingesting = 0
