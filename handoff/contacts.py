@@ -38,13 +38,9 @@ class ProfileError(ValueError):
     pass
 
 
-async def contact_for(session: AsyncSession, line_user_id: str, at: datetime) -> Contact:
-    contact = await session.scalar(select(Contact).where(Contact.line_user_id == line_user_id))
-    if contact is None:
-        contact = Contact(key="c-" + secrets.token_hex(8), line_user_id=line_user_id, created_at=at, profile={})
-        session.add(contact)
-        await session.flush()
-    return contact
+def new_contact(line_user_id: str, at: datetime) -> Contact:
+    """A contact for a LINE user heard from for the first time; the caller's flush stores it."""
+    return Contact(key="c-" + secrets.token_hex(8), line_user_id=line_user_id, created_at=at, profile={})
 
 
 def seen(contact: Contact, at: datetime) -> None:

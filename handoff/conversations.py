@@ -12,8 +12,9 @@ from typing import Final
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import lazyload, raiseload
 
-from handoff.contacts import contact_for
+from handoff.contacts import new_contact
 from handoff.store.models import Contact, Conversation, StatusChange
 
 BOT: Final = "bot"
@@ -112,6 +113,11 @@ async def conversation_for(session: AsyncSession, contact: Contact, at: datetime
     return conversation
 
 
+# Selected beside its contact, a conversation needs neither of its joined eager loads: the contact is already in
+# the row (and so in the identity map), and routing never reads the assignee (a users row, password hash included).
+BESIDE_CONTACT = (lazyload(Conversation.contact), raiseload(Conversation.assignee))
+
+
 async def contact_and_conversation(
     session: AsyncSession, line_user_id: str, at: datetime
 ) -> tuple[Contact, Conversation]:
@@ -121,12 +127,17 @@ async def contact_and_conversation(
             select(Contact, Conversation)
             .outerjoin(Conversation, Conversation.contact_id == Contact.id)
             .where(Contact.line_user_id == line_user_id)
+            .options(*BESIDE_CONTACT)
         )
     ).first()
-    if found is not None and found[1] is not None:
-        return found[0], found[1]
-    contact = found[0] if found is not None else await contact_for(session, line_user_id, at)
-    return contact, await conversation_for(session, contact, at)
+    if found is None:  # first contact: both rows in one flush
+        contact = new_contact(line_user_id, at)
+        conversation = Conversation(contact=contact, status=BOT, created_at=at, updated_at=at)
+        session.add(conversation)
+        await session.flush()
+        return contact, conversation
+    contact, conversation = found
+    return contact, conversation or await conversation_for(session, contact, at)
 
 
 async def queue_position(session: AsyncSession, conversation: Conversation) -> int:

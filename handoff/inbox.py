@@ -19,6 +19,7 @@ from sqlalchemy import Insert, Select, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from handoff.conversations import BESIDE_CONTACT
 from handoff.router import Routed, Router
 from handoff.store.db import Database
 from handoff.store.models import Contact, Conversation, InboxEvent
@@ -83,6 +84,7 @@ def _next_event(key: str) -> Select[tuple[InboxEvent, Contact | None, Conversati
         .where(InboxEvent.source_key == key, InboxEvent.status.in_(("pending", "bot")))
         .order_by(InboxEvent.id)
         .limit(1)
+        .options(*BESIDE_CONTACT)
     )
 
 
