@@ -3,6 +3,7 @@ through the gateway against a bare call to Rasa's REST channel in the same run.
 
     .venv/bin/python -m bench.bench_pipeline [--rate 300] [--seconds 10] [--repeat 3]
         [--configs sqlite:inline,postgres:process,postgres:inline] [--skip-acks] [--skip-bot]
+        [--turns 40] [--bot-storage sqlite,postgres]
 
 The ack figures are measured per storage and worker mode (`YCC_WORKER`) in the same run: the defaults (`inline` on
 SQLite, `process` on PostgreSQL: the worker in its own, niced process) and `postgres:inline` as the peer that shows
@@ -156,10 +157,11 @@ def _ms_between(first: str, then: str) -> float:
     return (datetime.fromisoformat(then) - datetime.fromisoformat(first)).total_seconds() * 1000
 
 
-def bench_bot_turn(turns: int) -> dict[str, Any]:
+def bench_bot_turn(turns: int, kind: str) -> dict[str, Any]:
     """Each user (and each bare sender) says こんにちは twice: the first turn also creates the contact and the
-    conversation, the second is a turn in a conversation under way, as most turns are."""
-    with tempfile.TemporaryDirectory() as tmp, database("sqlite", Path(tmp)) as url:
+    conversation, the second is a turn in a conversation under way, as most turns are. The gateway runs as
+    deployed for the storage (`YCC_WORKER=auto`: inline on SQLite, worker process on PostgreSQL)."""
+    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as url:
         stack = FullStack(Path(tmp), url, real=real_rasa()).start()
         try:
             times: dict[str, list[float]] = {f"{k}{n}": [] for k in ("bare", "gw", "line") for n in (1, 2)}
@@ -178,7 +180,7 @@ def bench_bot_turn(turns: int) -> dict[str, Any]:
                         times[f"gw{n}"].append((time.perf_counter() - start) * 1000)
                         times[f"line{n}"].append(_ms_between(sent["at"], answer["at"]))
                         time.sleep(0.05)  # the whole answer (one reply call) has arrived before the next turn
-            figures: dict[str, Any] = {"rasa": "real" if stack.real else "stub", "turns": turns}
+            figures: dict[str, Any] = {"rasa": "real" if stack.real else "stub", "turns": turns, "storage": kind}
             for key, values in times.items():
                 figures[f"{key}_p50"], figures[f"{key}_p95"] = statistics.median(values), pct(values, 0.95)
             return figures
@@ -208,9 +210,12 @@ def print_acks(configs: list[tuple[str, str]], rate: int, seconds: float, repeat
             print(f"{kind:<9}{mode:<9}median p99 of {repeat} runs: {statistics.median(p99s):.1f} ms", flush=True)
 
 
-def print_bot_turn(turns: int) -> None:
-    t = bench_bot_turn(turns)
-    print(f"\nbot turn, {t['turns']} users × 2 turns, {t['rasa']} Rasa (targets: gateway p95 < 250 ms, ratio ≤ 1.3)")
+def print_bot_turn(turns: int, kind: str) -> None:
+    t = bench_bot_turn(turns, kind)
+    print(
+        f"\nbot turn on {kind}, {t['turns']} users × 2 turns, {t['rasa']} Rasa "
+        "(targets: gateway p95 < 250 ms, ratio ≤ 1.3)"
+    )
     print(f"{'path':<44}{'turn':>5}{'p50 ms':>9}{'p95 ms':>9}{'ratio p50':>11}{'ratio p95':>11}{'added p50':>11}")
     rows_ = [("bare Rasa REST channel", "bare"), ("LINE webhook → gateway → LINE, bench clock", "gw"),
              ("LINE webhook → gateway → LINE, LINE clock", "line")]
@@ -230,6 +235,7 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=40)
     parser.add_argument("--skip-acks", action="store_true")
     parser.add_argument("--skip-bot", action="store_true")
+    parser.add_argument("--bot-storage", default="sqlite,postgres", help="storages the bot turn is measured on")
     parser.add_argument(
         "--configs", default="sqlite:inline,postgres:process,postgres:inline", help="storage:YCC_WORKER pairs"
     )
@@ -239,7 +245,8 @@ def main() -> None:
         configs = [(kind.strip(), mode.strip()) for kind, _, mode in pairs]
         print_acks(configs, args.rate, args.seconds, args.repeat)
     if not args.skip_bot:
-        print_bot_turn(args.turns)
+        for kind in args.bot_storage.split(","):
+            print_bot_turn(args.turns, kind.strip())
 
 
 if __name__ == "__main__":

@@ -29,7 +29,6 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "off_hours": frozenset({"next_open", "hotlines"}),
     "crisis": frozenset({"emergency", "hotlines"}),
     "service_closed": frozenset(),
-    "unsend_ack": frozenset(),
     "resolved": frozenset(),
     "eligibility_refer_outside": frozenset({"services"}),
     "eligibility_refer_age": frozenset({"services"}),
