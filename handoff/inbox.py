@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoff.conversations import BESIDE_CONTACT
 from handoff.router import Routed, Router
-from handoff.store.db import Database
+from handoff.store.db import Database, disconnected
 from handoff.store.models import Contact, Conversation, InboxEvent
 from handoff.store.types import utcnow
 
@@ -130,6 +130,9 @@ class InboxWorker:
                 return
 
     async def _failed(self, row_id: int, exc: Exception) -> None:
+        if disconnected(exc):
+            log.warning("inbox event %s: the database connection was lost; retrying", row_id)
+            return  # not the event's fault: it stays as it was and is retried at the next poll
         log.exception("inbox event %s failed", row_id)
         async with self.db.session() as session:
             fresh = await session.get(InboxEvent, row_id)

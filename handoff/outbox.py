@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.alerts import raise_alert
 from handoff.line.client import LineClient, LineResult
 from handoff.line.messages import chunks, plain_text, quick_reply_titles
-from handoff.store.db import Database, notify
+from handoff.store.db import Database, notify, retry_on_disconnect
 from handoff.store.models import Contact, DeliveryAttempt, Message, Outbox
 from handoff.store.types import utcnow
 
@@ -37,6 +37,11 @@ WAKE_OUTBOX = "_outbox"
 def wake_outbox(session: AsyncSession, recipient: str) -> None:
     """Send right after the commit instead of at the next poll; the poll still catches anything missed."""
     notify(session, {"type": WAKE_OUTBOX, "recipients": [recipient]})
+
+
+def pending_for(recipient: str) -> Select[tuple[int]]:
+    """Any row still waiting to be sent to the recipient (a new answer must not overtake it)."""
+    return select(Outbox.id).where(Outbox.recipient == recipient, Outbox.status == "pending").limit(1)
 
 
 def _rows(
@@ -209,6 +214,7 @@ class OutboxSender:
         at: datetime,
         sender: str,
         reply_token: str | None,
+        older_pending: bool | None = None,
     ) -> SendPlan | None:
         """Store the answer to a turn and, when it can go at once, store it already claimed: the caller sends it
         right after its commit (`deliver`).
@@ -216,12 +222,15 @@ class OutboxSender:
         Why: it is the message the user is waiting for (the bot's answer, or a fixed reply such as the one to a
         sticker); handing it to the sender would cost a wake-up and a claim transaction. Only a single request with
         nothing older pending for the recipient goes this way (order); anything else goes to the sender. The row
-        is inserted with its attempt counted and its lease running, so the claim costs no statement of its own."""
+        is inserted with its attempt counted and its lease running, so the claim costs no statement of its own.
+        `older_pending`: whether the recipient has rows waiting, if the caller learnt it in this transaction."""
         rows = _rows(
             recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
             expires_from=at,
         )
-        if len(rows) != 1 or await self._older_pending(session, recipient):
+        if older_pending is None:
+            older_pending = await session.scalar(pending_for(recipient)) is not None
+        if len(rows) != 1 or older_pending:
             await _store(session, rows, at=at, sender=sender, agent_id=None)
             wake_outbox(session, recipient)
             return None
@@ -231,19 +240,14 @@ class OutboxSender:
         (row_id,) = await _store(session, rows, at=at, sender=sender, agent_id=None)
         return SendPlan(row_id, row["kind"], recipient, row["messages"], row["retry_key"], token)
 
-    async def _older_pending(self, session: AsyncSession, recipient: str) -> bool:
-        older = await session.scalar(
-            select(Outbox.id).where(Outbox.recipient == recipient, Outbox.status == "pending").limit(1)
-        )
-        return older is not None
-
     async def deliver(self, plan: SendPlan) -> None:
         """Send a row claimed by `enqueue_to_send` (after its commit); failures back off like any other row.
 
         Never raises: the caller's own work is committed, and if this send or its record fails, the row is still
         claimed only until the lease runs out, after which the sender retries it (push, same retry key)."""
         try:
-            await self._record(plan, await self._call(plan))
+            results = await self._call(plan)
+            await retry_on_disconnect(lambda: self._record(plan, results))
         except Exception:
             log.exception("outbox %s: sending after the commit failed; the sender retries after the lease", plan.id)
 

@@ -23,7 +23,7 @@ from handoff.handoff import closed_text
 from handoff.hours import HoursPolicy
 from handoff.line.client import LineClient
 from handoff.line.messages import from_rasa, text_message
-from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
+from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave, pending_for
 from handoff.rasa import RasaClient, RasaUnavailable
 from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
@@ -312,7 +312,8 @@ class Router:
             loading.cancel()  # no dots needed any more (a call already made stands; the answer hides the dots)
         plan = None
         async with self.db.session() as session:
-            if not await self._finish_bot_row(session, row_id):
+            waiting, older_pending = await self._finish_bot_row(session, row_id, call.user_id)
+            if not waiting:
                 return  # handled meanwhile (a resumed run got there first)
             conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
             if answers is None:
@@ -326,21 +327,26 @@ class Router:
                     at=call.at,
                     sender="bot",
                     reply_token=call.event.get("replyToken"),
+                    older_pending=older_pending,
                 )
             notify(session, {"type": "message", "conversation_id": conversation_id})
         if plan is not None:
             await self.outbox.deliver(plan)
 
-    async def _finish_bot_row(self, session: AsyncSession, row_id: int) -> bool:
-        """Mark the row done in the transaction that stores the answer; False if it is no longer waiting for it."""
+    async def _finish_bot_row(self, session: AsyncSession, row_id: int, user_id: str) -> tuple[bool, bool]:
+        """Mark the row done in the transaction that stores the answer, and learn in the same statement whether
+        anything is still waiting to be sent to the user. (False, _) if the row no longer waits for an answer."""
         table = InboxEvent.__table__
         conn = await session.connection()  # Core: the row is not loaded in this session, so no ORM bookkeeping
-        done = await conn.execute(
-            update(table)
-            .where(table.c.id == row_id, table.c.status == "bot")
-            .values(status="done", processed_at=utcnow())
-        )
-        return bool(done.rowcount)
+        done = (
+            await conn.execute(
+                update(table)
+                .where(table.c.id == row_id, table.c.status == "bot")
+                .values(status="done", processed_at=utcnow())
+                .returning(table.c.id, pending_for(user_id).exists())
+            )
+        ).first()
+        return (True, bool(done[1])) if done is not None else (False, False)
 
     def _bot_input(self, row: InboxEvent) -> str:
         event = row.body

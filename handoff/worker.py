@@ -52,10 +52,10 @@ class Resources:
     safety: SafetyScreen
 
     @classmethod
-    def open(cls, settings: Settings) -> Resources:
+    def open(cls, settings: Settings, *, pre_ping: bool = True) -> Resources:
         http = httpx.AsyncClient(timeout=10.0)
         return cls(
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, pre_ping=pre_ping),
             content=Content.load(settings.data_dir),
             hours=HoursPolicy.load(settings.data_dir / "hours.yml"),
             http=http,
@@ -133,7 +133,7 @@ def chain_publish(
 
 async def run_worker(settings: Settings) -> None:
     """`ycc worker`: until SIGTERM/SIGINT. Live console events go to the web process, which fans them out."""
-    res = Resources.open(settings)
+    res = Resources.open(settings, pre_ping=False)  # every unit of work here is retried if it fails (Database)
     worker = Worker(settings, res)
     def on_signal(message: dict[str, Any]) -> None:
         keys = message.get("keys")

@@ -7,13 +7,15 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from handoff.store.sqlite_inline import connector
 
+T = TypeVar("T")
 LOCK_PATIENCE = 10.0  # seconds another process may hold SQLite's write lock before a unit of work fails
 _holder: ContextVar[object | None] = ContextVar("sqlite_turn", default=None)
 
@@ -54,11 +56,19 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    def __init__(self, url: str, echo: bool = False, pool_size: int = 10, lock_patience: float = LOCK_PATIENCE) -> None:
+    def __init__(
+        self,
+        url: str,
+        echo: bool = False,
+        pool_size: int = 10,
+        lock_patience: float = LOCK_PATIENCE,
+        pre_ping: bool = True,
+    ) -> None:
+        """`pre_ping=False` is for the worker process: on asyncpg SQLAlchemy's pre-ping is three round trips per
+        unit of work (BEGIN, a ping, ROLLBACK), a third of a bot turn's; a connection the server dropped then fails
+        its first unit of work instead, which the worker retries (handoff/inbox.py does not count it)."""
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_size": pool_size, "max_overflow": pool_size}
-        if url.startswith("postgresql"):
-            kwargs.update(pool_pre_ping=True)
         if self.is_sqlite:
             # sqlite3 in the loop's own thread (see sqlite_inline). Ingestion has its own engine: it never queues
             # behind a worker connection checked out of the pool.
@@ -68,9 +78,17 @@ class Database:
             for engine in (self.engine, self.ingest_engine):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_async_engine(url, **kwargs)
+            self.engine = create_async_engine(url, pool_pre_ping=pre_ping, **kwargs)
             # Webhook ingestion has its own pool, so a burst of worker transactions never holds LINE's 200 back.
-            self.ingest_engine = create_async_engine(url, **{**kwargs, "pool_size": 16, "max_overflow": 16})
+            # Autocommit: ingestion is one INSERT … ON CONFLICT DO NOTHING, whole by itself and safe to repeat (LINE
+            # redelivers what was not acknowledged), so BEGIN and COMMIT would be two round trips for nothing, and
+            # the pre-ping outside a transaction is one round trip instead of three.
+            self.ingest_engine = create_async_engine(
+                url,
+                pool_pre_ping=True,
+                isolation_level="AUTOCOMMIT",
+                **{**kwargs, "pool_size": 16, "max_overflow": 16},
+            )
         self._ingesting = 0
         self._calm = asyncio.Event()
         self._calm.set()
@@ -126,8 +144,8 @@ class Database:
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
-        """A Core transaction for the hot path (webhook ingestion): no ORM unit of work, and on SQLite it goes
-        before any queued worker transaction, so LINE's 200 waits for at most the one transaction under way."""
+        """A Core connection for the hot path (webhook ingestion, one statement): no ORM unit of work, and on
+        SQLite it goes before any queued worker transaction, so LINE's 200 waits for at most the one under way."""
         self._ingesting += 1
         self._calm.clear()
         try:
@@ -152,6 +170,21 @@ class Database:
         await self.engine.dispose()
         if self.ingest_engine is not self.engine:
             await self.ingest_engine.dispose()
+
+
+def disconnected(exc: BaseException) -> bool:
+    """The database dropped the connection (a restart): the pool has discarded it, and trying again will work."""
+    return isinstance(exc, DBAPIError) and bool(exc.connection_invalidated)
+
+
+async def retry_on_disconnect(work: Callable[[], Awaitable[T]]) -> T:
+    """Once more after the database dropped the connection, for work that is safe to repeat."""
+    try:
+        return await work()
+    except Exception as exc:
+        if not disconnected(exc):
+            raise
+        return await work()
 
 
 def notify(session: AsyncSession, event: dict[str, Any]) -> None:
