@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoff.conversations import BESIDE_CONTACT
 from handoff.router import Routed, Router
-from handoff.store.db import Database, disconnected
+from handoff.store.db import Database, disconnected, retry_on_disconnect
 from handoff.store.models import Contact, Conversation, InboxEvent
 from handoff.store.types import utcnow
 
@@ -69,9 +69,12 @@ async def store_events(db: Database, events: list[dict[str, Any]]) -> int:
     # On SQLite a write lock held by another process (the worker in `YCC_WORKER=process`, a `ycc` command) is
     # waited for by the driver without blocking the loop (handoff/store/sqlite_inline.py); past its patience this
     # raises, the webhook answers 500 and LINE redelivers.
-    async with db.begin() as conn:
-        result = await conn.execute(_insert_statement(db.is_sqlite), rows)
-    return int(result.rowcount or 0)
+    async def insert() -> int:
+        async with db.begin() as conn:
+            result = await conn.execute(_insert_statement(db.is_sqlite), rows)
+        return int(result.rowcount or 0)
+
+    return await retry_on_disconnect(insert)
 
 
 def _next_event(key: str) -> Select[tuple[InboxEvent, Contact | None, Conversation | None]]:

@@ -80,12 +80,12 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_pre_ping=pre_ping, **kwargs)
             # Webhook ingestion has its own pool, so a burst of worker transactions never holds LINE's 200 back.
-            # Autocommit: ingestion is one INSERT … ON CONFLICT DO NOTHING, whole by itself and safe to repeat (LINE
-            # redelivers what was not acknowledged), so BEGIN and COMMIT would be two round trips for nothing, and
-            # the pre-ping outside a transaction is one round trip instead of three.
+            # Ingestion is one INSERT … ON CONFLICT DO NOTHING, whole by itself and safe to repeat, so it runs in
+            # autocommit (BEGIN and COMMIT would be two round trips for nothing) and without a pre-ping: after a
+            # dropped connection it is simply tried again (`store_events`).
             self.ingest_engine = create_async_engine(
                 url,
-                pool_pre_ping=True,
+                pool_pre_ping=False,
                 isolation_level="AUTOCOMMIT",
                 **{**kwargs, "pool_size": 16, "max_overflow": 16},
             )
