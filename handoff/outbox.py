@@ -74,7 +74,11 @@ async def _store(
     """Insert the rows and, for a conversation, the turns they carry (shown in the console as they are sent).
 
     Core statements on the session's connection, not ORM objects: this runs on every turn the bot answers, and
-    nothing here needs the identity map (callers get the ids), so the unit of work's bookkeeping is pure cost."""
+    nothing here needs the identity map (callers get the ids), so the unit of work's bookkeeping is pure cost.
+    Core does not autoflush, so the session is flushed first: the user's message this answers (added to the
+    session, not yet written) must get the lower id, or the console, which orders by time and then id, would show
+    the answer first."""
+    await session.flush()  # nothing to write, and no statement, when the session holds no pending changes
     conn = await session.connection()
     ids: list[int] = []
     for row in rows:

@@ -16,6 +16,11 @@ def _conversation(stack: Stack) -> dict:
     return rows(stack.database_url, "SELECT * FROM conversations")[0]
 
 
+def _directions(stack: Stack) -> list[str]:
+    """The conversation as the console lists it."""
+    return [r["direction"] for r in rows(stack.database_url, "SELECT direction FROM messages ORDER BY event_at, id")]
+
+
 def test_text_goes_to_rasa_and_its_answer_reaches_the_user_with_quick_replies(any_stack: Stack, rasa: StubRasa) -> None:
     any_stack.send(USER, {"type": "text", "text": "こんにちは🌱"})
     delivered = any_stack.wait_delivered(USER, 1)
@@ -70,6 +75,8 @@ def test_images_are_refused_in_japanese_and_never_downloaded(stack: Stack, rasa:
     assert rasa.received == []
     assert not [r for r in stack.requests() if "/content" in r["path"]]
     assert {r["text"] for r in rows(stack.database_url, "SELECT text FROM messages WHERE direction='in'")} == {None}
+    # The console shows each refusal after what it answers (messages are ordered by event time, then id).
+    assert _directions(stack) == ["in", "out"] * 4
 
 
 def test_follow_greets_through_rasa(stack: Stack, rasa: StubRasa) -> None:
@@ -123,6 +130,7 @@ def test_crisis_text_gets_hotlines_at_once_alerts_staff_and_skips_rasa(
     assert body["type"] == "crisis" and body["conversation_id"] == conversation["id"]
     assert set(body) == {"type", "conversation_id", "at", "in_hours"}  # never the text (R14)
     assert "ｼﾆﾀｲ" not in any_stack.gateway.log() and "シニタイ" not in any_stack.gateway.log()
+    assert _directions(any_stack) == ["in", "out"]  # the hotlines come after the words they answer
 
 
 def test_queued_conversation_is_not_sent_to_rasa(stack: Stack, rasa: StubRasa) -> None:
