@@ -7,8 +7,8 @@ through the gateway against a bare call to Rasa's REST channel in the same run.
 
 The ack figures are measured per storage and worker mode (`YCC_WORKER`) in the same run: the defaults (`inline` on
 SQLite, `process` on PostgreSQL: the worker in its own, niced process) and `postgres:inline` as the peer that shows
-what the split buys. `sqlite:process` can be asked for; it is slow (one writer, two processes) and why SQLite
-stays inline.
+what the split buys. `sqlite:process` can be asked for; it measures like `sqlite:inline`, which stays the default
+because one process is simpler to run.
 
 Targets (issue 2): ack p99 < 20 ms at 300 events/s on 2 cores; bot turn p95 < 250 ms; overhead ≤ 1.3× bare Rasa.
 The bot-turn part uses the real Rasa server and action server when a model is trained (models/ycc.tar.gz and

@@ -1,10 +1,11 @@
 """The slow half of the gateway: the inbox (routing, Rasa), the outbox (LINE) and staff alerts.
 
 Why its own process on PostgreSQL (`YCC_WORKER=process`): LINE's 200 must not wait behind routing, Rasa turns or
-LINE calls. In one process they share an event loop; measured at 300 events/s on two cores, the webhook's p99 was
-≈ 100–360 ms inline and ≈ 15 ms split (bench/bench_pipeline.py). On SQLite the split loses: one writer, and two
-processes taking turns through SQLite's busy handler starve the webhook, so there the worker runs inline and takes
-turns with ingestion in asyncio (handoff/store/db.py).
+LINE calls in the same event loop. Measured at 300 events/s on two cores (bench/bench_pipeline.py, 2026-11-24) the
+webhook's p99 was 5–6 ms split and 10–11 ms inline (it had been 27–37 ms inline before the turn lost most of its
+round trips). On SQLite both modes now measure alike (p99 ≈ 8–10 ms; bot turn within 1.3× of bare Rasa either
+way), since the driver waits for another process's lock without blocking the loop (handoff/store/sqlite_inline.py),
+so SQLite stays inline: one process to run, and units of work take turns in asyncio (handoff/store/db.py).
 """
 
 from __future__ import annotations
