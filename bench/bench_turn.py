@@ -1,0 +1,133 @@
+"""The gateway's own share of a bot turn, in-process: no Rasa, no LINE, no HTTP, only the code and the database.
+
+    .venv/bin/python -m bench.bench_turn [--turns 300] [--storage sqlite,postgres]
+
+Why beside bench_pipeline: its end-to-end ratio to bare Rasa moves by about ±0.05 from run to run on this VM, and
+cannot say which part of the turn a change made faster. Here a text message is stored (as the webhook does), then
+routed, answered by a Rasa stand-in that replies at once, stored and handed to a LINE stand-in, and the send is
+recorded, for each storage in the same run. Printed per turn: milliseconds from the start of the worker's turn until
+the answer is handed to LINE (what the user waits for, less Rasa), the whole turn including the record of the send,
+the webhook's insert, and the SQL statements each runs. The first contact of each user is left out (warm-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from handoff.inbox import InboxWorker, store_events
+from handoff.line.client import LineResult
+from handoff.outbox import OutboxSender
+from handoff.router import Router
+from handoff.settings import Settings, normalise_database_url
+from handoff.store.migrate import upgrade
+from handoff.worker import Resources
+from tests.support.databases import database
+
+USERS = 20
+
+
+class InstantLine:
+    """LINE that accepts everything at once and notes when the answer reached it."""
+
+    def __init__(self) -> None:
+        self.replied_at = 0.0
+
+    async def reply(self, token: str, messages: list[dict[str, Any]]) -> LineResult:
+        self.replied_at = time.perf_counter()
+        return LineResult(200, "bench")
+
+    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
+        self.replied_at = time.perf_counter()
+        return LineResult(200, "bench")
+
+    async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:
+        return LineResult(202, "bench")
+
+
+class InstantRasa:
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"recipient_id": sender, "text": "こんにちは。話してくれてありがとう。"}]
+
+
+def _event(i: int) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "mode": "active",
+        "timestamp": int(time.time() * 1000),
+        "source": {"type": "user", "userId": f"U{i % USERS:032x}"},
+        "webhookEventId": f"T{i:024d}",
+        "replyToken": f"r{i:031d}",
+        "message": {"type": "text", "id": str(i), "text": "こんにちは"},
+    }
+
+
+async def _turns(url: str, turns: int) -> dict[str, list[float]]:
+    settings = Settings.from_mapping({"YCC_DATABASE_URL": url})
+    res = Resources.open(settings, pre_ping=False)  # as the worker process opens them
+    line = InstantLine()
+    outbox = OutboxSender(res.db, line, 5)  # type: ignore[arg-type]
+    router = Router(res.db, res.content, res.hours, InstantRasa(), line, res.safety, outbox)  # type: ignore[arg-type]
+    inbox = InboxWorker(res.db, router)
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    for engine in {res.db.engine, res.db.ingest_engine}:
+        event.listen(engine.sync_engine, "before_cursor_execute", count)
+    figures: dict[str, list[float]] = {"answer": [], "turn": [], "ingest": [], "ingest_sql": [], "turn_sql": []}
+    try:
+        for i in range(turns + USERS):
+            ev, warm = _event(i), i >= USERS
+            before, start = statements[0], time.perf_counter()
+            await store_events(res.db, [ev])
+            stored, after_ingest = time.perf_counter(), statements[0]
+            await inbox.drain(ev["source"]["userId"])
+            done = time.perf_counter()
+            if warm:
+                figures["ingest"].append((stored - start) * 1000)
+                figures["answer"].append((line.replied_at - stored) * 1000)
+                figures["turn"].append((done - stored) * 1000)
+                figures["ingest_sql"].append(after_ingest - before)
+                figures["turn_sql"].append(statements[0] - after_ingest)
+    finally:
+        await res.close()
+    return figures
+
+
+def bench(kind: str, turns: int) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory() as tmp, database(kind, Path(tmp)) as raw_url:
+        url = normalise_database_url(raw_url)
+        upgrade(url)
+        return asyncio.run(_turns(url, turns))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument("--storage", default="sqlite,postgres")
+    args = parser.parse_args()
+    print(f"one bot turn in-process, {args.turns} turns of {USERS} users (first contacts left out)")
+    print(f"{'storage':<10}{'part':<34}{'p50 ms':>9}{'p95 ms':>9}{'SQL':>6}")
+    for kind in (k.strip() for k in args.storage.split(",")):
+        f = bench(kind, args.turns)
+        p95 = lambda values: sorted(values)[int(0.95 * len(values))]  # noqa: E731
+        sql_turn, sql_ingest = statistics.median(f["turn_sql"]), statistics.median(f["ingest_sql"])
+        for label, key, sql in (
+            ("webhook insert", "ingest", f"{sql_ingest:.0f}"),
+            ("worker: turn until answer handed on", "answer", ""),
+            ("worker: whole turn with its record", "turn", f"{sql_turn:.0f}"),
+        ):
+            print(f"{kind:<10}{label:<34}{statistics.median(f[key]):>9.2f}{p95(f[key]):>9.2f}{sql:>6}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
