@@ -53,7 +53,8 @@ CV_MIN_CRISIS_RECALL ?= 0.975
 
 crossval: $(BOT_VENV)/.installed ## twin check, then NLU 5-fold CV; gate: macro-F1 ≥ CV_MIN_F1, crisis recall ≥ CV_MIN_CRISIS_RECALL
 	$(BOT_BIN)/python tests/bot/check_nlu_twins.py bot/data/nlu
-	$(RASA) test nlu $(RASA_FILES) --nlu bot/data/nlu --cross-validation --folds $(CV_FOLDS) --out $(BOT_RESULTS)
+	$(BOT_ENV) $(BOT_BIN)/python tests/bot/crossval.py $(RASA_FILES) --nlu bot/data/nlu --cross-validation \
+	  --folds $(CV_FOLDS) --out $(BOT_RESULTS)
 	$(BOT_BIN)/python tests/bot/check_nlu_report.py $(BOT_RESULTS)/intent_report.json \
 	  --macro-f1 $(CV_MIN_F1) --crisis-recall $(CV_MIN_CRISIS_RECALL)
 
