@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import event
 
+from bench.bench_pipeline import pct
 from handoff.inbox import InboxWorker, store_events
 from handoff.line.client import LineResult
 from handoff.outbox import OutboxSender
@@ -119,14 +120,14 @@ def main() -> None:
     print(f"{'storage':<10}{'part':<34}{'p50 ms':>9}{'p95 ms':>9}{'SQL':>6}")
     for kind in (k.strip() for k in args.storage.split(",")):
         f = bench(kind, args.turns)
-        p95 = lambda values: sorted(values)[int(0.95 * len(values))]  # noqa: E731
         sql_turn, sql_ingest = statistics.median(f["turn_sql"]), statistics.median(f["ingest_sql"])
         for label, key, sql in (
             ("webhook insert", "ingest", f"{sql_ingest:.0f}"),
             ("worker: turn until answer handed on", "answer", ""),
             ("worker: whole turn with its record", "turn", f"{sql_turn:.0f}"),
         ):
-            print(f"{kind:<10}{label:<34}{statistics.median(f[key]):>9.2f}{p95(f[key]):>9.2f}{sql:>6}", flush=True)
+            p50, p95 = statistics.median(f[key]), pct(f[key], 0.95)
+            print(f"{kind:<10}{label:<34}{p50:>9.2f}{p95:>9.2f}{sql:>6}", flush=True)
 
 
 if __name__ == "__main__":

@@ -157,12 +157,15 @@ class SendPlan:
     reply_token: str | None
 
 
+def _fresh_token(token: str | None, expires_at: datetime | None, now: datetime) -> str | None:
+    """The reply token if LINE will still take it; either way it is used up by this attempt (single use)."""
+    return token if token and expires_at and now < expires_at else None
+
+
 def _take(row: Outbox, now: datetime) -> SendPlan:
-    """Count the attempt and take the reply token if it is still fresh (single use, whatever the outcome)."""
+    """Count the attempt and take the reply token if it is still fresh."""
     row.attempts += 1
-    token = None
-    if row.reply_token and row.reply_token_expires_at and now < row.reply_token_expires_at:
-        token = row.reply_token
+    token = _fresh_token(row.reply_token, row.reply_token_expires_at, now)
     row.reply_token = None
     return SendPlan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
 
@@ -239,7 +242,7 @@ class OutboxSender:
             wake_outbox(session, recipient)
             return None
         row, now = rows[0], utcnow()
-        token = row["reply_token"] if now < (row["reply_token_expires_at"] or now) else None
+        token = _fresh_token(row["reply_token"], row["reply_token_expires_at"], now)
         row.update(attempts=1, reply_token=None, next_attempt_at=now + self.send_lease)  # taken, as `_take` does
         (row_id,) = await _store(session, rows, at=at, sender=sender, agent_id=None)
         return SendPlan(row_id, row["kind"], recipient, row["messages"], row["retry_key"], token)

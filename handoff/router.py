@@ -118,7 +118,7 @@ class Router:
             row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
             return Routed()
-        if contact is None or conversation is None or contact.line_user_id != user_id:
+        if contact is None or conversation is None:  # read with the row (inbox._next_event) unless new
             contact, conversation = await conv.contact_and_conversation(session, user_id, at)
         seen(contact, at)
         turn = Turn(row, event, at, contact, conversation)
@@ -270,14 +270,27 @@ class Router:
 
     async def _reply(self, session: AsyncSession, turn: Turn, text: str) -> None:
         """A turn has at most one fixed reply; it goes out right after the turn commits."""
-        turn.send = await self.outbox.enqueue_to_send(
+        turn.send = await self._fixed_reply(session, turn.contact, turn.conversation, turn.at, turn.reply_token, text)
+
+    async def _fixed_reply(
+        self,
+        session: AsyncSession,
+        contact: Contact,
+        conversation: Conversation,
+        at: datetime,
+        reply_token: str | None,
+        text: str,
+        older_pending: bool | None = None,
+    ) -> SendPlan | None:
+        return await self.outbox.enqueue_to_send(
             session,
-            recipient=turn.contact.line_user_id,
+            recipient=contact.line_user_id,
             messages=[text_message(text)],
-            conversation_id=turn.conversation.id,
-            at=turn.at,
+            conversation_id=conversation.id,
+            at=at,
             sender="system",
-            reply_token=turn.reply_token,
+            reply_token=reply_token,
+            older_pending=older_pending,
         )
 
     # ---- step two -------------------------------------------------------------------------------------------
@@ -317,7 +330,7 @@ class Router:
                 return  # handled meanwhile (a resumed run got there first)
             conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
             if answers is None:
-                plan, conversation_id = await self._bot_unavailable(session, row_id, call)
+                plan, conversation_id = await self._bot_unavailable(session, call, older_pending)
             elif answers:
                 plan = await self.outbox.enqueue_to_send(
                     session,
@@ -356,18 +369,20 @@ class Router:
             return str((event.get("postback") or {}).get("data", ""))[:5000]
         return str((event.get("message") or {}).get("text", ""))[:5000]
 
-    async def _bot_unavailable(self, session: AsyncSession, row_id: int, call: BotCall) -> tuple[SendPlan | None, int]:
+    async def _bot_unavailable(
+        self, session: AsyncSession, call: BotCall, older_pending: bool
+    ) -> tuple[SendPlan | None, int]:
         """R16: the message is kept and a human will read it; the user is told so at once."""
-        row = await session.get(InboxEvent, row_id)
-        assert row is not None  # just marked done in this transaction
         contact, conversation = await conv.contact_and_conversation(session, call.user_id, call.at)
-        turn = Turn(row, call.event, call.at, contact, conversation)
-        await self._reply(session, turn, self.content.reply("received_ack"))
+        text = self.content.reply("received_ack")
+        plan = await self._fixed_reply(
+            session, contact, conversation, call.at, call.event.get("replyToken"), text, older_pending
+        )
         if conversation.status == conv.BOT:
             await conv.transition(
                 session, conversation, conv.QUEUED, actor="system", reason="bot_unavailable", at=call.at
             )
-        return turn.send, conversation.id
+        return plan, conversation.id
 
     async def _loading_after(self, user_id: str, delay: float) -> None:
         """LINE's typing dots, only when Rasa is slow: a quick answer needs none, and it saves an API call per

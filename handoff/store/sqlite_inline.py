@@ -60,12 +60,6 @@ class Cursor:
     async def close(self) -> None:
         self._cursor.close()
 
-    async def nextset(self) -> None:
-        return None
-
-    async def setinputsizes(self, *sizes: Any) -> None:
-        return None
-
     @property
     def description(self) -> Any:
         return self._cursor.description
@@ -123,9 +117,6 @@ class Connection:
 
     def cursor(self) -> Cursor:
         return Cursor(self)
-
-    async def execute(self, sql: str, parameters: Sequence[Any] | dict[str, Any] = ()) -> Cursor:
-        return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
         self.raw.commit()
