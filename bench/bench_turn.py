@@ -23,60 +23,22 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.bench_pipeline import pct
-from handoff.inbox import InboxWorker, store_events
-from handoff.line.client import LineResult
-from handoff.outbox import OutboxSender
-from handoff.router import Router
-from handoff.settings import Settings, normalise_database_url
+from handoff.inbox import store_events
+from handoff.settings import normalise_database_url
 from handoff.store.migrate import upgrade
-from handoff.worker import Resources
 from tests.support.databases import database
+from tests.support.inprocess import InProcess, in_process, text_event
 
 USERS = 20
 
 
-class InstantLine:
-    """LINE that accepts everything at once and notes when the answer reached it."""
-
-    def __init__(self) -> None:
-        self.replied_at = 0.0
-
-    async def reply(self, token: str, messages: list[dict[str, Any]]) -> LineResult:
-        self.replied_at = time.perf_counter()
-        return LineResult(200, "bench")
-
-    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
-        self.replied_at = time.perf_counter()
-        return LineResult(200, "bench")
-
-    async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:
-        return LineResult(202, "bench")
-
-
-class InstantRasa:
-    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
-        return [{"recipient_id": sender, "text": "こんにちは。話してくれてありがとう。"}]
-
-
-def _event(i: int) -> dict[str, Any]:
-    return {
-        "type": "message",
-        "mode": "active",
-        "timestamp": int(time.time() * 1000),
-        "source": {"type": "user", "userId": f"U{i % USERS:032x}"},
-        "webhookEventId": f"T{i:024d}",
-        "replyToken": f"r{i:031d}",
-        "message": {"type": "text", "id": str(i), "text": "こんにちは"},
-    }
-
-
 async def _turns(url: str, turns: int) -> dict[str, list[float]]:
-    settings = Settings.from_mapping({"YCC_DATABASE_URL": url})
-    res = Resources.open(settings, pre_ping=False)  # as the worker process opens them
-    line = InstantLine()
-    outbox = OutboxSender(res.db, line, 5)  # type: ignore[arg-type]
-    router = Router(res.db, res.content, res.hours, InstantRasa(), line, res.safety, outbox)  # type: ignore[arg-type]
-    inbox = InboxWorker(res.db, router)
+    async with in_process(url) as worker:
+        return await _measure(worker, turns)
+
+
+async def _measure(worker: InProcess, turns: int) -> dict[str, list[float]]:
+    res, inbox, line = worker.res, worker.inbox, worker.line
     statements = [0]
 
     def count(*_: Any) -> None:
@@ -85,22 +47,19 @@ async def _turns(url: str, turns: int) -> dict[str, list[float]]:
     for engine in {res.db.engine, res.db.ingest_engine}:
         event.listen(engine.sync_engine, "before_cursor_execute", count)
     figures: dict[str, list[float]] = {"answer": [], "turn": [], "ingest": [], "ingest_sql": [], "turn_sql": []}
-    try:
-        for i in range(turns + USERS):
-            ev, warm = _event(i), i >= USERS
-            before, start = statements[0], time.perf_counter()
-            await store_events(res.db, [ev])
-            stored, after_ingest = time.perf_counter(), statements[0]
-            await inbox.drain(ev["source"]["userId"])
-            done = time.perf_counter()
-            if warm:
-                figures["ingest"].append((stored - start) * 1000)
-                figures["answer"].append((line.replied_at - stored) * 1000)
-                figures["turn"].append((done - stored) * 1000)
-                figures["ingest_sql"].append(after_ingest - before)
-                figures["turn_sql"].append(statements[0] - after_ingest)
-    finally:
-        await res.close()
+    for i in range(turns + USERS):
+        ev, warm = text_event(f"U{i % USERS:032x}", "こんにちは", i), i >= USERS
+        before, start = statements[0], time.perf_counter()
+        await store_events(res.db, [ev])
+        stored, after_ingest = time.perf_counter(), statements[0]
+        await inbox.drain(ev["source"]["userId"])
+        done = time.perf_counter()
+        if warm:
+            figures["ingest"].append((stored - start) * 1000)
+            figures["answer"].append((line.replied_at - stored) * 1000)
+            figures["turn"].append((done - stored) * 1000)
+            figures["ingest_sql"].append(after_ingest - before)
+            figures["turn_sql"].append(statements[0] - after_ingest)
     return figures
 
 

@@ -125,7 +125,7 @@ class InboxWorker:
                 if routed.send is not None:
                     await self.router.outbox.deliver(routed.send)
                 if routed.bot is not None or status == "bot":
-                    await self.router.ask_bot(row_id, routed.bot)
+                    await self.router.bot.answer(row_id, routed.bot)
             except Exception as exc:
                 if row_id is None:
                     raise  # could not even read the inbox: the runner logs it and retries after a pause

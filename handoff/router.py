@@ -1,12 +1,11 @@
 """What happens to one LINE event: the safety screen first, then routing by conversation state.
 
 Step one (`route`) runs in one transaction: store the turn, screen it, change state, queue fixed replies. Step two
-(`ask_bot`) only runs for events the bot must answer. See `handoff.inbox` for why there are two steps.
+(`handoff.bot_step`) only runs for events the bot must answer. See `handoff.inbox` for why there are two steps.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,25 +15,25 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff.bot_step import BotCall, BotStep, bot_call
 from handoff.contacts import seen
 from handoff.content import Content
 from handoff.escalation import escalate
 from handoff.handoff import closed_text
 from handoff.hours import HoursPolicy
 from handoff.line.client import LineClient
-from handoff.line.messages import from_rasa, text_message
-from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave, pending_for
-from handoff.rasa import RasaClient, RasaUnavailable
+from handoff.line.messages import text_message
+from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
+from handoff.rasa import RasaClient
 from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
-from handoff.timeutil import from_line_timestamp, to_tokyo
+from handoff.timeutil import from_line_timestamp
 
 log = logging.getLogger(__name__)
 REFUSED_MEDIA = {"image", "video", "audio", "file"}
 HUMAN_STATES = {conv.QUEUED, conv.OPEN}
-LOADING_AFTER = 0.3  # seconds of waiting for Rasa before LINE shows the typing dots
 
 
 @dataclass
@@ -63,19 +62,6 @@ class Routed:
     bot: BotCall | None = None
 
 
-@dataclass(frozen=True)
-class BotCall:
-    """What step two sends to Rasa. Step one knows it already, so a fresh turn needs no extra read."""
-
-    row_id: int
-    key: str
-    user_id: str
-    text: str
-    metadata: dict[str, Any]
-    at: datetime
-    event: dict[str, Any]
-
-
 class Router:
     def __init__(
         self,
@@ -90,11 +76,10 @@ class Router:
         self.db = db
         self.content = content
         self.hours = hours
-        self.rasa = rasa
         self.line = line
         self.safety = safety
         self.outbox = outbox
-        self._loading: set[asyncio.Task[Any]] = set()
+        self.bot = BotStep(db, content, rasa, line, outbox)
 
     # ---- step one -------------------------------------------------------------------------------------------
     async def route(
@@ -130,7 +115,7 @@ class Router:
         notify(session, {"type": "message", "conversation_id": conversation.id})
         return Routed(
             send=turn.send,
-            bot=self._bot_call(row, contact, conversation, at) if row.status == "bot" else None,
+            bot=bot_call(row, contact, conversation, at) if row.status == "bot" else None,
         )
 
     async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:
@@ -270,124 +255,12 @@ class Router:
 
     async def _reply(self, session: AsyncSession, turn: Turn, text: str) -> None:
         """A turn has at most one fixed reply; it goes out right after the turn commits."""
-        turn.send = await self._fixed_reply(session, turn.contact, turn.conversation, turn.at, turn.reply_token, text)
-
-    async def _fixed_reply(
-        self,
-        session: AsyncSession,
-        contact: Contact,
-        conversation: Conversation,
-        at: datetime,
-        reply_token: str | None,
-        text: str,
-        older_pending: bool | None = None,
-    ) -> SendPlan | None:
-        return await self.outbox.enqueue_to_send(
+        turn.send = await self.outbox.enqueue_to_send(
             session,
-            recipient=contact.line_user_id,
+            recipient=turn.contact.line_user_id,
             messages=[text_message(text)],
-            conversation_id=conversation.id,
-            at=at,
+            conversation_id=turn.conversation.id,
+            at=turn.at,
             sender="system",
-            reply_token=reply_token,
-            older_pending=older_pending,
+            reply_token=turn.reply_token,
         )
-
-    # ---- step two -------------------------------------------------------------------------------------------
-    def _bot_call(self, row: InboxEvent, contact: Contact, conversation: Conversation, at: datetime) -> BotCall:
-        metadata = {
-            "contact": contact.key,
-            "conversation_id": conversation.id,
-            "at": to_tokyo(at).isoformat(),
-            "event": row.rasa_event or "message",
-        }
-        return BotCall(row.id, contact.key, contact.line_user_id, self._bot_input(row), metadata, at, row.body)
-
-    async def _resume_bot_call(self, row_id: int) -> BotCall | None:
-        """After a restart between the steps: rebuild the call from the stored row."""
-        async with self.db.session() as session:
-            row = await session.get(InboxEvent, row_id)
-            if row is None or row.status != "bot":
-                return None
-            contact, conversation = await conv.contact_and_conversation(session, row.body["source"]["userId"], utcnow())
-            return self._bot_call(row, contact, conversation, from_line_timestamp(row.body.get("timestamp")))
-
-    async def ask_bot(self, row_id: int, call: BotCall | None = None) -> None:
-        call = call or await self._resume_bot_call(row_id)
-        if call is None:
-            return
-        loading = asyncio.create_task(self._loading_after(call.user_id, LOADING_AFTER))
-        try:
-            answers: list[dict[str, Any]] | None = await self.rasa.send(call.key, call.text, call.metadata)
-        except RasaUnavailable:
-            answers = None
-        finally:
-            loading.cancel()  # no dots needed any more (a call already made stands; the answer hides the dots)
-        plan = None
-        async with self.db.session() as session:
-            waiting, older_pending = await self._finish_bot_row(session, row_id, call.user_id)
-            if not waiting:
-                return  # handled meanwhile (a resumed run got there first)
-            conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
-            if answers is None:
-                plan, conversation_id = await self._bot_unavailable(session, call, older_pending)
-            elif answers:
-                plan = await self.outbox.enqueue_to_send(
-                    session,
-                    recipient=call.user_id,
-                    messages=from_rasa(answers),
-                    conversation_id=conversation_id,
-                    at=call.at,
-                    sender="bot",
-                    reply_token=call.event.get("replyToken"),
-                    older_pending=older_pending,
-                )
-            notify(session, {"type": "message", "conversation_id": conversation_id})
-        if plan is not None:
-            await self.outbox.deliver(plan)
-
-    async def _finish_bot_row(self, session: AsyncSession, row_id: int, user_id: str) -> tuple[bool, bool]:
-        """Mark the row done in the transaction that stores the answer, and learn in the same statement whether
-        anything is still waiting to be sent to the user. (False, _) if the row no longer waits for an answer."""
-        table = InboxEvent.__table__
-        conn = await session.connection()  # Core: the row is not loaded in this session, so no ORM bookkeeping
-        done = (
-            await conn.execute(
-                update(table)
-                .where(table.c.id == row_id, table.c.status == "bot")
-                .values(status="done", processed_at=utcnow())
-                .returning(table.c.id, pending_for(user_id).exists())
-            )
-        ).first()
-        return (True, bool(done[1])) if done is not None else (False, False)
-
-    def _bot_input(self, row: InboxEvent) -> str:
-        event = row.body
-        if row.rasa_event == "follow":
-            return "/follow"
-        if row.event_type == "postback":
-            return str((event.get("postback") or {}).get("data", ""))[:5000]
-        return str((event.get("message") or {}).get("text", ""))[:5000]
-
-    async def _bot_unavailable(
-        self, session: AsyncSession, call: BotCall, older_pending: bool
-    ) -> tuple[SendPlan | None, int]:
-        """R16: the message is kept and a human will read it; the user is told so at once."""
-        contact, conversation = await conv.contact_and_conversation(session, call.user_id, call.at)
-        text = self.content.reply("received_ack")
-        plan = await self._fixed_reply(
-            session, contact, conversation, call.at, call.event.get("replyToken"), text, older_pending
-        )
-        if conversation.status == conv.BOT:
-            await conv.transition(
-                session, conversation, conv.QUEUED, actor="system", reason="bot_unavailable", at=call.at
-            )
-        return plan, conversation.id
-
-    async def _loading_after(self, user_id: str, delay: float) -> None:
-        """LINE's typing dots, only when Rasa is slow: a quick answer needs none, and it saves an API call per
-        turn. Best effort and in its own task, so it never holds the answer back."""
-        await asyncio.sleep(delay)
-        task = asyncio.create_task(self.line.show_loading(user_id, 20))
-        self._loading.add(task)
-        task.add_done_callback(self._loading.discard)

@@ -11,6 +11,8 @@ import json
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 from linebot.v3.messaging import (
     AsyncApiClient,
@@ -56,10 +58,23 @@ def _error_message(body: Any) -> str | None:
         return str(body)[:255]
 
 
+def env_proxy(url: str) -> str | None:
+    """The proxy the environment names for `url` (HTTPS_PROXY, NO_PROXY, ...), as aiohttp's trust_env would find it."""
+    parts = urlsplit(url)
+    if parts.hostname and proxy_bypass(parts.hostname):
+        return None
+    return getproxies().get(parts.scheme)
+
+
 class LineClient:
     def __init__(self, base_url: str, access_token: str, timeout: float = 10.0) -> None:
         self._config = Configuration(host=base_url, access_token=access_token)
+        self._config.proxy = env_proxy(base_url)
         self._api_client = AsyncApiClient(self._config)
+        # The SDK opens its aiohttp session with trust_env=True, and aiohttp then reads ~/.netrc and the proxy
+        # variables in a worker thread on every request: 0.6 of the 1.05 ms a reply call took here, on the path of
+        # every answer. The proxy is read once above instead (a netrc login is no use to a Bearer-token API).
+        self._api_client.rest_client.pool_manager._trust_env = False
         self._api = AsyncMessagingApi(self._api_client)
         self._timeout = timeout
 
