@@ -15,12 +15,13 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff.bot_step_pg import store_answer
 from handoff.content import Content
 from handoff.line.client import LineClient
 from handoff.line.messages import from_rasa, text_message
-from handoff.outbox import OutboxSender, SendPlan, pending_for
+from handoff.outbox import OutboxSender, SendPlan, outbox_rows, pending_for
 from handoff.rasa import RasaClient, RasaUnavailable
-from handoff.store.db import Database, notify
+from handoff.store.db import Database, message_event, notify
 from handoff.store.models import Contact, Conversation, InboxEvent
 from handoff.store.types import utcnow
 from handoff.timeutil import from_line_timestamp, to_tokyo
@@ -96,6 +97,8 @@ class BotStep:
         if call is None:
             return
         answers = await self._ask(call)
+        if answers and not self.db.is_sqlite and await self._in_one_statement(row_id, call, from_rasa(answers)):
+            return
         plan = None
         async with self.db.session() as session:
             waiting, older_pending = await self._finish_row(session, row_id, call.user_id)
@@ -115,9 +118,23 @@ class BotStep:
                     reply_token=call.event.get("replyToken"),
                     older_pending=older_pending,
                 )
-            notify(session, {"type": "message", "conversation_id": conversation_id})
+            notify(session, message_event(conversation_id))
         if plan is not None:
             await self.outbox.deliver(plan)
+
+    async def _in_one_statement(self, row_id: int, call: BotCall, messages: list[dict[str, Any]]) -> bool:
+        """PostgreSQL: store the answer in one round trip (`handoff.bot_step_pg`) and send it. False when the
+        answer needs more than one LINE request; the transaction below handles that."""
+        rows = outbox_rows(
+            recipient=call.user_id, messages=messages, conversation_id=int(call.metadata["conversation_id"]),
+            reply_token=call.event.get("replyToken"), expires_from=call.at,
+        )
+        if len(rows) != 1:
+            return False
+        plan = await store_answer(self.outbox, row_id, call.user_id, rows[0], "bot", call.at)
+        if plan is not None:
+            await self.outbox.deliver(plan)
+        return True
 
     async def _finish_row(self, session: AsyncSession, row_id: int, user_id: str) -> tuple[bool, bool]:
         """Mark the row done in the transaction that stores the answer, and learn in the same statement whether

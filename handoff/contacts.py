@@ -39,8 +39,11 @@ class ProfileError(ValueError):
 
 
 def new_contact(line_user_id: str, at: datetime) -> Contact:
-    """A contact for a LINE user heard from for the first time; the caller's flush stores it."""
-    return Contact(key="c-" + secrets.token_hex(8), line_user_id=line_user_id, created_at=at, profile={})
+    """A contact for a LINE user heard from for the first time; the caller's flush stores it (seen now, so
+    `seen` has nothing to update in the same turn)."""
+    return Contact(
+        key="c-" + secrets.token_hex(8), line_user_id=line_user_id, created_at=at, last_seen_at=at, profile={}
+    )
 
 
 def seen(contact: Contact, at: datetime) -> None:

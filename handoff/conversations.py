@@ -130,14 +130,21 @@ async def contact_and_conversation(
             .options(*BESIDE_CONTACT)
         )
     ).first()
-    if found is None:  # first contact: both rows in one flush
-        contact = new_contact(line_user_id, at)
-        conversation = Conversation(contact=contact, status=BOT, created_at=at, updated_at=at)
-        session.add(conversation)
-        await session.flush()
-        return contact, conversation
+    if found is None:
+        return await first_contact(session, line_user_id, at)
     contact, conversation = found
     return contact, conversation or await conversation_for(session, contact, at)
+
+
+async def first_contact(session: AsyncSession, line_user_id: str, at: datetime) -> tuple[Contact, Conversation]:
+    """Both rows for a user heard from for the first time, in one flush, for a caller that has just looked and
+    found no contact in this transaction. The times are those of the turn that creates them, so storing the turn
+    changes nothing and costs no UPDATE."""
+    contact = new_contact(line_user_id, at)
+    conversation = Conversation(contact=contact, status=BOT, created_at=at, updated_at=at, last_message_at=at)
+    session.add(conversation)
+    await session.flush()
+    return contact, conversation
 
 
 async def queue_position(session: AsyncSession, conversation: Conversation) -> int:

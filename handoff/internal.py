@@ -12,7 +12,7 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from handoff import conversations as conv
 from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
@@ -70,10 +70,14 @@ def _body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _unknown(key: str) -> BadRequest:
+    return BadRequest("unknown_contact", f"no contact {key}", 404)
+
+
 async def _contact(session: Any, key: str) -> Contact:
     contact = await contact_by_key(session, key)
     if contact is None:
-        raise BadRequest("unknown_contact", f"no contact {key}", 404)
+        raise _unknown(key)
     return contact
 
 
@@ -104,23 +108,31 @@ async def hours(request: Request) -> HTTPResponse:
     )
 
 
+# The contact and whether a counsellor ever closed a conversation of theirs, in one query: the bot asks on every
+# greeting, while the user waits. Built once; only the key is bound per call.
+_CONTACT_RETURNING = select(
+    Contact,
+    select(Record.id)
+    .join(Conversation, Conversation.id == Record.conversation_id)
+    .where(Conversation.contact_id == Contact.id)
+    .exists(),
+).where(Contact.key == bindparam("key"))
+
+
 @bp.get("/contacts/<key>")
 async def contact(request: Request, key: str) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
-        found = await _contact(session, key)
-        returning = await session.scalar(
-            select(Record.id)
-            .join(Conversation, Conversation.id == Record.conversation_id)
-            .where(Conversation.contact_id == found.id)
-            .limit(1)
-        )
+        row = (await session.execute(_CONTACT_RETURNING, {"key": key})).first()
+        if row is None:
+            raise _unknown(key)
+        found, returning = row
         return json(
             {
                 "key": found.key,
                 "consent": found.consent,
                 "profile": found.profile or {},
                 "eligibility": _eligibility(request, found),
-                "returning": returning is not None,
+                "returning": bool(returning),
             },
             ensure_ascii=False,
         )

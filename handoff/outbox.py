@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from handoff.alerts import raise_alert
 from handoff.line.client import LineClient, LineResult
@@ -34,17 +35,21 @@ _INSERT_MESSAGE = insert(Message.__table__)
 WAKE_OUTBOX = "_outbox"
 
 
+def wake_event(recipient: str) -> dict[str, Any]:
+    return {"type": WAKE_OUTBOX, "recipients": [recipient]}
+
+
 def wake_outbox(session: AsyncSession, recipient: str) -> None:
     """Send right after the commit instead of at the next poll; the poll still catches anything missed."""
-    notify(session, {"type": WAKE_OUTBOX, "recipients": [recipient]})
+    notify(session, wake_event(recipient))
 
 
-def pending_for(recipient: str) -> Select[tuple[int]]:
+def pending_for(recipient: str | ColumnElement[str]) -> Select[tuple[int]]:
     """Any row still waiting to be sent to the recipient (a new answer must not overtake it)."""
     return select(Outbox.id).where(Outbox.recipient == recipient, Outbox.status == "pending").limit(1)
 
 
-def _rows(
+def outbox_rows(
     *, recipient: str, messages: list[dict[str, Any]], conversation_id: int | None, reply_token: str | None,
     expires_from: datetime,
 ) -> list[dict[str, Any]]:
@@ -68,6 +73,30 @@ def _rows(
     ]
 
 
+def message_rows(
+    row: dict[str, Any], outbox_id: int | None, *, at: datetime, sender: str, agent_id: int | None
+) -> list[dict[str, Any]]:
+    """The turns an outbox row carries, one per LINE message, as the console shows them until they are sent."""
+    return [
+        {
+            "conversation_id": row["conversation_id"],
+            "direction": "out",
+            "sender": sender,
+            "agent_id": agent_id,
+            "kind": "text" if message.get("type") == "text" else str(message.get("type")),
+            "text": plain_text(message),
+            "quick_replies": quick_reply_titles(message),
+            "event_at": at,
+            "created_at": at,
+            "outbox_id": outbox_id,
+            "delivery": "pending",
+            "crisis": False,
+            "internal": False,
+        }
+        for message in row["messages"]
+    ]
+
+
 async def _store(
     session: AsyncSession, rows: list[dict[str, Any]], *, at: datetime, sender: str, agent_id: int | None
 ) -> list[int]:
@@ -84,27 +113,8 @@ async def _store(
     for row in rows:
         row_id = int((await conn.execute(_INSERT_OUTBOX, row)).scalar_one())
         ids.append(row_id)
-        if row["conversation_id"] is None:
-            continue
-        await conn.execute(
-            _INSERT_MESSAGE,
-            [
-                {
-                    "conversation_id": row["conversation_id"],
-                    "direction": "out",
-                    "sender": sender,
-                    "agent_id": agent_id,
-                    "kind": "text" if message.get("type") == "text" else str(message.get("type")),
-                    "text": plain_text(message),
-                    "quick_replies": quick_reply_titles(message),
-                    "event_at": at,
-                    "created_at": at,
-                    "outbox_id": row_id,
-                    "delivery": "pending",
-                }
-                for message in row["messages"]
-            ],
-        )
+        if row["conversation_id"] is not None:
+            await conn.execute(_INSERT_MESSAGE, message_rows(row, row_id, at=at, sender=sender, agent_id=agent_id))
     return ids
 
 
@@ -122,7 +132,7 @@ async def enqueue(
 ) -> list[int]:
     """Store messages for the sender to send, as turns of the conversation, in the caller's transaction.
     Returns the outbox ids."""
-    rows = _rows(
+    rows = outbox_rows(
         recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
         expires_from=event_at or at,
     )
@@ -231,7 +241,7 @@ class OutboxSender:
         nothing older pending for the recipient goes this way (order); anything else goes to the sender. The row
         is inserted with its attempt counted and its lease running, so the claim costs no statement of its own.
         `older_pending`: whether the recipient has rows waiting, if the caller learnt it in this transaction."""
-        rows = _rows(
+        rows = outbox_rows(
             recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
             expires_from=at,
         )
@@ -241,11 +251,17 @@ class OutboxSender:
             await _store(session, rows, at=at, sender=sender, agent_id=None)
             wake_outbox(session, recipient)
             return None
-        row, now = rows[0], utcnow()
-        token = _fresh_token(row["reply_token"], row["reply_token_expires_at"], now)
-        row.update(attempts=1, reply_token=None, next_attempt_at=now + self.send_lease)  # taken, as `_take` does
+        row = rows[0]
+        taken, token = self.taken(row, utcnow())
+        row.update(taken)
         (row_id,) = await _store(session, rows, at=at, sender=sender, agent_id=None)
         return SendPlan(row_id, row["kind"], recipient, row["messages"], row["retry_key"], token)
+
+    def taken(self, row: dict[str, Any], now: datetime) -> tuple[dict[str, Any], str | None]:
+        """The columns of a new row stored already claimed (its attempt counted and its lease running, as `_take`
+        does), and the reply token that attempt may use."""
+        token = _fresh_token(row["reply_token"], row["reply_token_expires_at"], now)
+        return {"attempts": 1, "reply_token": None, "next_attempt_at": now + self.send_lease}, token
 
     async def deliver(self, plan: SendPlan) -> None:
         """Send a row claimed by `enqueue_to_send` (after its commit); failures back off like any other row.

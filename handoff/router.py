@@ -26,7 +26,7 @@ from handoff.line.messages import text_message
 from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
 from handoff.rasa import RasaClient
 from handoff.safety import SafetyScreen
-from handoff.store.db import Database, notify
+from handoff.store.db import Database, message_event, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
 from handoff.timeutil import from_line_timestamp
@@ -86,11 +86,11 @@ class Router:
         self,
         session: AsyncSession,
         row: InboxEvent,
-        contact: Contact | None = None,
-        conversation: Conversation | None = None,
+        contact: Contact | None,
+        conversation: Conversation | None,
     ) -> Routed:
-        """Step one, in the unit of work that picked the row (and, if they exist, the user's contact and
-        conversation with it); returns what to do once it has committed."""
+        """Step one, in the unit of work that picked the row with the user's contact and conversation (None where
+        that query found none); returns what to do once it has committed."""
         event = row.body
         at = from_line_timestamp(event.get("timestamp"))
         source = event.get("source") or {}
@@ -103,8 +103,10 @@ class Router:
             row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
             return Routed()
-        if contact is None or conversation is None:  # read with the row (inbox._next_event) unless new
-            contact, conversation = await conv.contact_and_conversation(session, user_id, at)
+        if contact is None:  # the row's query looked for it in this transaction: a new user
+            contact, conversation = await conv.first_contact(session, user_id, at)
+        elif conversation is None:
+            conversation = await conv.conversation_for(session, contact, at)
         seen(contact, at)
         turn = Turn(row, event, at, contact, conversation)
         handler = getattr(self, f"_on_{kind}")
@@ -112,7 +114,7 @@ class Router:
         if row.status == "pending":
             row.status = "done"
         row.processed_at = utcnow()
-        notify(session, {"type": "message", "conversation_id": conversation.id})
+        notify(session, message_event(conversation.id))
         return Routed(
             send=turn.send,
             bot=bot_call(row, contact, conversation, at) if row.status == "bot" else None,

@@ -126,10 +126,7 @@ class Database:
         Live events queued with `notify` go out only after the commit, so a console never fetches a change
         that was rolled back or is not visible yet.
         """
-        if not self._calm.is_set():
-            # Let webhook requests under way finish first (bounded, so workers still progress in a long burst).
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._calm.wait(), 0.02)
+        await self._after_ingestion()
         async with self._turn(), self.sessionmaker() as session:
             try:
                 yield session
@@ -137,10 +134,31 @@ class Database:
             except BaseException:
                 await session.rollback()
                 raise
-            events = session.info.pop("events", [])
-            if self.publish is not None:
-                for item in events:
-                    await self.publish(item)
+            await self.announce(session.info.pop("events", []))
+
+    async def _after_ingestion(self) -> None:
+        """Let webhook requests under way finish first (bounded, so workers still progress in a long burst)."""
+        if not self._calm.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._calm.wait(), 0.02)
+
+    async def announce(self, events: list[dict[str, Any]]) -> None:
+        """Publish live events of work that has committed (`session` does it; `single_statement` callers must)."""
+        if self.publish is not None:
+            for item in events:
+                await self.publish(item)
+
+    @asynccontextmanager
+    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
+        """PostgreSQL only: a connection in autocommit for a statement that is a whole unit of work by itself (a
+        data-modifying WITH). BEGIN and COMMIT would be two of its three round trips. It comes from the ingestion
+        pool, whose connections are in autocommit already (and, like the worker's, not pinged: a dropped one fails
+        the statement, and the caller's unit of work is retried)."""
+        if self.is_sqlite:
+            raise RuntimeError("single_statement is for PostgreSQL; SQLite units of work use session()")
+        await self._after_ingestion()
+        async with self.ingest_engine.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
@@ -185,6 +203,11 @@ async def retry_on_disconnect(work: Callable[[], Awaitable[T]]) -> T:
         if not disconnected(exc):
             raise
         return await work()
+
+
+def message_event(conversation_id: int) -> dict[str, Any]:
+    """The live event for a conversation with a new or changed turn (consoles fetch the turn themselves)."""
+    return {"type": "message", "conversation_id": conversation_id}
 
 
 def notify(session: AsyncSession, event: dict[str, Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.support.databases import rows
+from tests.support.databases import execute, rows
 from tests.support.servers import Stack
 from tests.support.stub_rasa import StubRasa
 
@@ -100,3 +100,19 @@ def test_services_and_hotlines_come_from_the_data_files(stack: Stack) -> None:
 def test_unknown_contact_is_a_clear_404(stack: Stack) -> None:
     response = stack.internal("GET", "/contacts/c-nobody")
     assert response.status_code == 404 and response.json()["error"] == "unknown_contact"
+
+
+def test_contact_says_returning_once_a_counsellor_has_closed_a_conversation(any_stack: Stack) -> None:
+    """The bot greets a returning user differently (R22); the flag comes with the contact in one query."""
+    key = _key(any_stack)
+    before = any_stack.internal("GET", f"/contacts/{key}", params={"at": IN_HOURS}).json()
+    assert before["key"] == key and before["returning"] is False and before["consent"] is None
+    execute(
+        any_stack.database_url,
+        "INSERT INTO records (conversation_id, created_at, topics, care_recipients, follow_up, summary) "
+        "SELECT id, CURRENT_TIMESTAMP, '[]', '[]', false, '' FROM conversations",
+    )
+    after = any_stack.internal("GET", f"/contacts/{key}", params={"at": IN_HOURS}).json()
+    assert after["returning"] is True
+    other = any_stack.internal("GET", "/contacts/c-nobody")
+    assert other.status_code == 404 and other.json()["error"] == "unknown_contact"

@@ -39,6 +39,16 @@ def sync_url(url: str) -> str:
     return url
 
 
+def execute(url: str, sql: str, **params: Any) -> None:
+    """Run one statement and commit it, as another program writing to the database would."""
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.execute(text(sql), params)
+    finally:
+        engine.dispose()
+
+
 def rows(url: str, sql: str, **params: Any) -> list[dict[str, Any]]:
     engine = create_engine(sync_url(url))
     try:
