@@ -68,6 +68,15 @@ const YCC = (() => {
     return node;
   }
 
+  // Several requests and the live socket can learn at once that the session ended. Each new assignment to
+  // location aborts the navigation before it, so the page goes to the login screen exactly once.
+  let leaving = false;
+  function toLogin() {
+    if (leaving) return;
+    leaving = true;
+    window.location.assign("/console/login");
+  }
+
   async function api(method, path, body) {
     const response = await fetch(path, {
       method,
@@ -76,7 +85,7 @@ const YCC = (() => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     if (response.status === 401) {
-      window.location.href = "/console/login";
+      toLogin();
       return { ok: false, status: 401, data: {} };
     }
     let data = {};
@@ -150,7 +159,7 @@ const YCC = (() => {
       handlers.forEach((fn) => fn(event));
     };
     socket.onclose = (close) => {
-      if (close.code === 4401) { window.location.href = "/console/login"; return; }
+      if (close.code === 4401) { toLogin(); return; }
       document.getElementById("connection").hidden = false;
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10000);
