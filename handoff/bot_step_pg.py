@@ -23,7 +23,6 @@ from handoff.store.models import InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
 
 INBOX, OUTBOX, MESSAGES = InboxEvent.__table__, Outbox.__table__, Message.__table__
-CLAIM_COLUMNS = ("attempts", "reply_token", "next_attempt_at")  # what `OutboxSender.taken` sets
 
 
 def _param(table: Any, column: str, name: str) -> ColumnElement[Any]:
@@ -33,9 +32,12 @@ def _param(table: Any, column: str, name: str) -> ColumnElement[Any]:
 
 
 @cache
-def answer_statement(outbox_columns: tuple[str, ...], turn_columns: tuple[str, ...], turns: int) -> Select[Any]:
+def answer_statement(
+    outbox_columns: tuple[str, ...], claim_columns: tuple[str, ...], turn_columns: tuple[str, ...], turns: int
+) -> Select[Any]:
     """Built once per shape and executed with parameters, so SQLAlchemy's compiled cache is hit without
-    rebuilding and re-keying a statement of some forty values on every turn.
+    rebuilding and re-keying a statement of some forty values on every turn. `claim_columns` are those
+    `OutboxSender.taken` sets, taken from its result so the two cannot drift apart.
 
     Its single result row says whether anything older was pending for the user (then the answer is stored for
     the sender, unclaimed) and the new outbox id. No row: the inbox row no longer waited (handled by another
@@ -51,7 +53,7 @@ def answer_statement(outbox_columns: tuple[str, ...], turn_columns: tuple[str, .
     )
 
     def value(column: str) -> ColumnElement[Any]:
-        if column not in CLAIM_COLUMNS:
+        if column not in claim_columns:
             return _param(OUTBOX, column, f"o_{column}")
         # Older rows wait: stored as built, for the sender to send after them; else stored already claimed.
         column_type = OUTBOX.c[column].type
@@ -89,11 +91,11 @@ async def store_answer(
     now = utcnow()
     taken, token = outbox.taken(row, now)
     turns = message_rows(row, None, at=at, sender=sender, agent_id=None)
-    params = {f"o_{c}": v for c, v in row.items()} | {f"taken_{c}": taken[c] for c in CLAIM_COLUMNS}
+    params = {f"o_{c}": v for c, v in row.items()} | {f"taken_{c}": v for c, v in taken.items()}
     params |= {"p_row_id": row_id, "p_user_id": user_id, "p_now": now}
     for n, turn in enumerate(turns):
         params |= {f"t{n}_{c}": v for c, v in turn.items() if c != "outbox_id"}
-    statement = answer_statement(tuple(row), tuple(turns[0]), len(turns))
+    statement = answer_statement(tuple(row), tuple(taken), tuple(turns[0]), len(turns))
     db = outbox.db
     async with db.single_statement() as conn:
         result = (await conn.execute(statement, params)).first()

@@ -36,6 +36,7 @@ WAKE_OUTBOX = "_outbox"
 
 
 def wake_event(recipient: str) -> dict[str, Any]:
+    """The in-process event that makes the sender look at the recipient's rows now rather than at its next poll."""
     return {"type": WAKE_OUTBOX, "recipients": [recipient]}
 
 

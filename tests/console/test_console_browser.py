@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.console.conftest import Account, Gateway, new_line_user, wait_for
 from tests.console.pngcheck import is_crisis_red, pixels, share
+from tests.support.databases import execute
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -188,13 +189,8 @@ def test_idle_session_sends_the_browser_back_to_login(browser: Browser, gateway_
     account = gw.add_user("counsellor")
     page = login(browser, gw, account)
     expect(page).to_have_url(f"{gw.url}/console/queue")
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(gw.database_url)
-    with engine.begin() as conn:  # as if the counsellor had walked away for two hours
-        conn.execute(text("UPDATE console_sessions SET last_seen_at = :t WHERE user_id = :u"),
-                     {"t": datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=2), "u": account.id})
-    engine.dispose()
+    execute(gw.database_url, "UPDATE console_sessions SET last_seen_at = :t WHERE user_id = :u",  # walked away
+            t=datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=2), u=account.id)
     gw.user_says(new_line_user(), "こんにちは")  # the live update makes the page call the API, which refuses
     page.wait_for_url("**/console/login", timeout=15000)
     expect(page.locator("h1")).to_have_text("ログイン")

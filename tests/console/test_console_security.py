@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.console.conftest import PASSWORD, Account, Gateway
+from tests.support.databases import execute
 
 
 def _form_token(page: httpx.Response) -> str:
@@ -92,13 +93,9 @@ def test_logout_idle_timeout_and_disabling_end_sessions_server_side(gateway_sqli
     idle = gateway_sqlite.login(account)
     assert idle.get("/api/conversations").status_code == 200
     long_ago = (datetime.now(UTC) - timedelta(hours=2)).replace(tzinfo=None)
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(gateway_sqlite.database_url)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE console_sessions SET last_seen_at = :t WHERE user_id = :u AND revoked = 0"),
-                     {"t": long_ago, "u": account.id})
-    engine.dispose()
+    execute(gateway_sqlite.database_url,
+            "UPDATE console_sessions SET last_seen_at = :t WHERE user_id = :u AND revoked = 0",
+            t=long_ago, u=account.id)
     assert idle.get("/api/conversations").status_code == 401
 
     account = gateway_sqlite.add_user("counsellor")
