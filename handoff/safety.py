@@ -44,16 +44,28 @@ class SafetyConfigError(ValueError):
     """safety.yml is malformed; the message names the entry so staff can fix it."""
 
 
+# Risk levels, most urgent first; the queue orders conversations the same way (crisis, emergency_other, concern).
+CRISIS = "crisis"  # danger to the writer's life or body now or soon: 110/119 and 24 h lines at once
+EMERGENCY_OTHER = "emergency_other"  # someone else (usually the person cared for) in immediate medical danger: 119
+CONCERN = "concern"  # possible risk a counsellor must look at; the user gets no crisis message
+LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN)
+
+
 @dataclass(frozen=True)
 class SafetyResult:
-    """Outcome of the screen. `term` is the normalised text that matched, for staff, never for logs."""
+    """Outcome of the screen: a level (None = nothing found), a category id for staff and records, and `term`, the
+    normalised text that matched, for staff and tests only, never for logs or alerts."""
 
-    crisis: bool
+    level: str | None = None
     category: str | None = None
     term: str | None = None
 
+    @property
+    def crisis(self) -> bool:
+        return self.level == CRISIS
 
-NO_CRISIS = SafetyResult(False)
+
+NO_CRISIS = SafetyResult()
 
 
 def normalise(text: str) -> str:
@@ -158,7 +170,7 @@ class SafetyScreen:
                 category = self._plain[match.group()]
                 best = _better(best, self._rank[category], category, match.group())
                 if best[0] == 0:
-                    return SafetyResult(True, best[1], best[2])
+                    return SafetyResult(CRISIS, best[1], best[2])
         if self._latin_rx is not None:
             for match in self._latin_rx.finditer(folded):
                 start, end = match.span()
@@ -174,7 +186,7 @@ class SafetyScreen:
                 best = (self._rank[category], category, found.group())
         if best is None:
             return NO_CRISIS
-        return SafetyResult(True, best[1], best[2])
+        return SafetyResult(CRISIS, best[1], best[2])
 
 
 def _better(best: tuple[int, str, str] | None, rank: int, category: str, term: str) -> tuple[int, str, str]:
