@@ -92,13 +92,12 @@ async def list_conversations(request: Request) -> HTTPResponse:
     if statuses:
         where.append(Conversation.status.in_(statuses))
     if principal.role == "counsellor":
-        where.append((Conversation.status == conv.QUEUED) | (Conversation.assignee_id == principal.user_id))
+        where.append((Conversation.status == conv.QUEUED) | holds(principal))
     async with request.app.ctx.db.session() as session:
         total = int(await session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0)
         rows = (await session.scalars(
             select(Conversation).where(*where)
-            .order_by(Conversation.priority.desc(), Conversation.waiting_since.is_(None),
-                      Conversation.waiting_since, Conversation.updated_at.desc(), Conversation.id.desc())
+            .order_by(*conv.QUEUE_ORDER, Conversation.updated_at.desc(), Conversation.id.desc())
             .limit(limit).offset(offset)
         )).unique().all()
         items = await conversations_json(session, rows, request.app.ctx.settings.session_idle_seconds)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.routing import Counsellor, online_counsellors, suggest, topic_of
+from handoff.conversations import risk_level
 from handoff.store.models import Conversation, Escalation, Message, Record, User
 from handoff.store.types import utcnow
 from handoff.timeutil import to_tokyo
@@ -65,6 +66,9 @@ def conversation_json(
         "status": conversation.status,
         "priority": conversation.priority,
         "crisis": bool(conversation.crisis),
+        "risk": conversation.risk,
+        "risk_reason": conversation.risk_reason,
+        "risk_level": risk_level(conversation),
         "assignee": user_ref(conversation.assignee),
         "assignee_id": conversation.assignee_id,
         "line_user_id": contact.line_user_id,
@@ -120,6 +124,8 @@ def message_json(message: Message, agents: dict[int, User]) -> dict[str, Any]:
         "internal": bool(message.internal),
         "delivery": message.delivery,
         "crisis": bool(message.crisis),
+        "risk_level": message.risk_level,
+        "risk_category": message.risk_category,
         "at": iso(message.event_at),
         "read_at": iso(message.read_at),
         "unsent": message.unsent_at is not None,
@@ -132,7 +138,9 @@ def escalation_json(escalation: Escalation) -> dict[str, Any]:
         "conversation_id": escalation.conversation_id,
         "opened_at": iso(escalation.opened_at),
         "source": escalation.source,
+        "level": escalation.level,
         "category": escalation.category,
+        "message_id": escalation.message_id,
         "in_hours": escalation.in_hours,
         "status": escalation.status,
         "checklist": escalation.checklist or {},

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, raiseload
 
 from handoff.contacts import new_contact
+from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER
 from handoff.store.models import Contact, Conversation, StatusChange
 
 BOT: Final = "bot"
@@ -42,7 +43,13 @@ TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(
     }
 )
 
-CRISIS_PRIORITY: Final = 100
+# The one queue rule (issue 13): risk level first — crisis, then someone else in danger, then concern — then
+# waiting time. Both queue_position and the console's queue order by (priority desc, waiting_since), so the level
+# is stored as a priority; risk_level reads it back.
+RISK_PRIORITY: Final[dict[str, int]] = {CRISIS: 100, EMERGENCY_OTHER: 90, CONCERN: 50}
+CRISIS_PRIORITY: Final = RISK_PRIORITY[CRISIS]
+# The queue's order by those columns; queue_position counts the rows ahead in exactly this order.
+QUEUE_ORDER: Final = (Conversation.priority.desc(), Conversation.waiting_since.is_(None), Conversation.waiting_since)
 
 
 class InvalidTransition(ValueError):
@@ -87,6 +94,8 @@ async def transition(
         if to in (RESOLVED, BOT):
             conversation.crisis = False
             conversation.priority = 0
+            conversation.risk = None
+            conversation.risk_reason = None
     session.add(
         StatusChange(
             conversation_id=conversation.id, from_status=current, to_status=to, actor=actor, reason=reason, at=at
@@ -96,10 +105,33 @@ async def transition(
     return Change(current, to)
 
 
-def raise_to_crisis(conversation: Conversation) -> None:
+def raise_risk(conversation: Conversation, level: str, category: str | None) -> bool:
+    """Mark the conversation at `level` (crisis, emergency_other or concern) in any state; True if that raised it.
+
+    A level never lowers a higher one already there (a later concern leaves a crisis alone). emergency_other is a
+    crisis of the conversation (`risk` "crisis") ranked just below the writer's own danger. This is the only place
+    that sets `risk`, so `crisis` is kept equal to `risk == "crisis"` here.
+    """
+    priority = RISK_PRIORITY[level]
+    if conversation.risk is not None and conversation.priority >= priority:
+        return False
+    conversation.priority = max(conversation.priority or 0, priority)
+    conversation.risk = CONCERN if level == CONCERN else CRISIS
+    conversation.risk_reason = category
+    conversation.crisis = conversation.risk == CRISIS
+    return True
+
+
+def raise_to_crisis(conversation: Conversation, category: str | None = "counsellor") -> bool:
     """Crisis outranks everything in the queue, in any state."""
-    conversation.crisis = True
-    conversation.priority = CRISIS_PRIORITY
+    return raise_risk(conversation, CRISIS, category)
+
+
+def risk_level(conversation: Conversation) -> str | None:
+    """The level the conversation is at (crisis, emergency_other, concern or None), read back from its priority."""
+    if conversation.risk is None:
+        return None
+    return next((level for level, p in RISK_PRIORITY.items() if conversation.priority >= p), CONCERN)
 
 
 async def conversation_for(session: AsyncSession, contact: Contact, at: datetime) -> Conversation:
@@ -148,7 +180,8 @@ async def first_contact(session: AsyncSession, line_user_id: str, at: datetime) 
 
 
 async def queue_position(session: AsyncSession, conversation: Conversation) -> int:
-    """1-based place in the queue: crisis first, then by waiting time (the console shows the same order)."""
+    """1-based place in the queue: by RISK_PRIORITY, then by waiting time (the console's queue, console/api.py,
+    orders by the same two columns)."""
     if conversation.status != QUEUED or conversation.waiting_since is None:
         return 0
     ahead = await session.scalar(

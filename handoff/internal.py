@@ -17,11 +17,12 @@ from sqlalchemy import bindparam, select
 from handoff import conversations as conv
 from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
 from handoff.eligibility import assess
-from handoff.escalation import escalate
+from handoff.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.handoff import closed_text, request_handoff
 from handoff.hours import format_next_open
+from handoff.safety import CONCERN
 from handoff.store.db import notify
-from handoff.store.models import Contact, Conversation, Record
+from handoff.store.models import Contact, Conversation, Message, Record
 from handoff.timeutil import parse_iso, to_tokyo
 
 bp = Blueprint("internal", url_prefix="/internal")
@@ -197,23 +198,39 @@ async def handoff_request(request: Request, key: str) -> HTTPResponse:
 
 @bp.post("/contacts/<key>/crisis")
 async def crisis(request: Request, key: str) -> HTTPResponse:
+    """The bot's crisis intent. It never raises `crisis` on its own: had the gateway's screen found danger in the
+    message, Rasa would not have heard it. The intent alone is a `concern` for a counsellor to read (issue 13:
+    the intent scored 0.91–0.98 on plain care talk); the answer's `text`, if any, is for the bot to say."""
     body = _body(request)
     at = _at(body.get("at"))
     ctx = request.app.ctx
     async with ctx.db.session() as session:
         found = await _contact(session, key)
         conversation = await conv.conversation_for(session, found, at)
-        escalation = await escalate(
+        flagged = await escalate(
             session,
             conversation=conversation,
             contact=found,
             content=ctx.content,
             hours=ctx.hours,
             source=str(body.get("source") or "nlu")[:16],
-            category=None,
+            level=CONCERN,
+            category=NLU_CRISIS_INTENT,
             at=at,
+            message=await session.scalar(_LAST_USER_TEXT, {"conversation_id": conversation.id}),
+            deliver=False,
         )
-    return json({"escalation_id": escalation.id})
+        escalation_id = flagged.escalation.id if flagged.escalation is not None else None
+    return json({"level": flagged.level, "escalation_id": escalation_id, "text": flagged.text}, ensure_ascii=False)
+
+
+# The user's message the bot was answering when its crisis intent fired: the flag counsellors review.
+_LAST_USER_TEXT = (
+    select(Message)
+    .where(Message.conversation_id == bindparam("conversation_id"), Message.direction == "in", Message.kind == "text")
+    .order_by(Message.id.desc())
+    .limit(1)
+)
 
 
 @bp.get("/services")

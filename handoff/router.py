@@ -206,21 +206,22 @@ class Router:
     async def _after_user_text(self, session: AsyncSession, turn: Turn, text: str, *, screen_text: bool) -> None:
         conversation = turn.conversation
         result = self.safety.screen(text) if screen_text else None
-        if result is not None and result.crisis:
-            await escalate(
+        if result is not None and result.level is not None:
+            flagged = await escalate(
                 session,
                 conversation=conversation,
                 contact=turn.contact,
                 content=self.content,
                 hours=self.hours,
                 source="lexicon",
+                level=result.level,
                 category=result.category,
                 at=turn.at,
                 reply_token=turn.reply_token,
+                message=turn.incoming,
             )
-            if turn.incoming is not None:
-                turn.incoming.crisis = True
-            return
+            if flagged.done:
+                return
         if conversation.status in HUMAN_STATES:
             conversation.unread += 1
             return  # a counsellor has it (or will): Rasa hears nothing

@@ -125,6 +125,9 @@ class Message(Base):
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     crisis: Mapped[bool] = mapped_column(Boolean, default=False)
     internal: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the safety screen (or the bot's crisis intent) flagged on this user message: the flag counsellors review.
+    risk_level: Mapped[str | None] = mapped_column(String(16), nullable=True)  # crisis | emergency_other | concern
+    risk_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class InboxEvent(Base):
@@ -191,7 +194,9 @@ class Escalation(Base):
     conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     source: Mapped[str] = mapped_column(String(16))  # lexicon | nlu | counsellor
+    level: Mapped[str] = mapped_column(String(16), default="crisis", server_default="crisis")  # or emergency_other
     category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)  # what raised it
     in_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(16), default="open")
     checklist: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
@@ -199,6 +204,25 @@ class Escalation(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     close_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SafetyFeedback(Base):
+    """A counsellor's verdict on a flag (issue 13): a false alarm or another level, with a reason. Trainers export
+    these as labelled examples (`ycc safety export-feedback`); the message text is read from `messages` then."""
+
+    __tablename__ = "safety_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), nullable=True)
+    escalation_id: Mapped[int | None] = mapped_column(ForeignKey("escalations.id"), nullable=True)
+    flagged_level: Mapped[str] = mapped_column(String(16))
+    flagged_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(16), nullable=True)  # the counsellor's level; None = false alarm
+    reason: Mapped[str] = mapped_column(String(32))  # an id from console.safety_feedback.REASONS
+    note: Mapped[str] = mapped_column(String(255), default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Alert(Base):
