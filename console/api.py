@@ -92,7 +92,7 @@ async def list_conversations(request: Request) -> HTTPResponse:
     if statuses:
         where.append(Conversation.status.in_(statuses))
     if principal.role == "counsellor":
-        where.append((Conversation.status == conv.QUEUED) | holds(principal))
+        where.append((Conversation.status == conv.QUEUED) | (Conversation.assignee_id == principal.user_id))
     async with request.app.ctx.db.session() as session:
         total = int(await session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0)
         rows = (await session.scalars(
