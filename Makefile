@@ -11,7 +11,7 @@ GW := $(VENV)/bin
 
 include mk/bot.mk
 
-.PHONY: help run test test-gateway test-e2e lint migrate bench install clean
+.PHONY: help run test test-gateway test-e2e lint migrate bench install clean safety-eval
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -44,6 +44,10 @@ test-e2e: install $(MODEL) ## the running stack: gateway + trained Rasa + action
 
 test: lint test-gateway test-bot test-e2e ## everything CI runs
 	@echo "all test suites passed"
+
+SAFETY_SETS ?= tests/safety/data/dev.yml
+safety-eval: $(VENV)/.installed ## safety screen recall/false alarms per level and category on the dev set (SAFETY_SETS adds more)
+	$(GW)/python -m tests.safety.evaluate $(SAFETY_SETS)
 
 bench: $(VENV)/.installed ## print pipeline figures (webhook ack latency, throughput, overhead vs bare Rasa)
 	$(GW)/python -m bench.bench_pipeline

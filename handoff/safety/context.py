@@ -1,0 +1,112 @@
+"""Context qualifiers around a hit, after the ConText/NegEx family of clinical NLP algorithms.
+
+ConText asks three things of every finding: is it negated, is it historical, and who experiences it. A trained
+SNS counsellor asks the same of 「死にたい」, plus what kind of text it is: hyperbole with 笑, a game or the news, a
+question about what the service accepts, a hypothetical. Each question is answered by cue phrases from
+data/safety.yml (`context:`), looked for in a window before or after the hit inside its sentence, so that the
+answer stays explainable ("quoted speech of an elder") and staff can extend the cues without code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from handoff.safety.lexicon import SafetyConfigError, compile_pattern, fold_terms, strings, trie_regex
+
+# Cue groups, and where each is looked for relative to the hit: "before", "after" (within WINDOW characters),
+# or "sentence" (anywhere in the hit's sentence).
+CUES: dict[str, str] = {
+    "laughter": "after",
+    "fiction": "sentence",
+    "past": "sentence",
+    "past_after": "after",
+    "resolved": "sentence",
+    "speech": "after",
+    "negation": "after",
+    "service": "sentence",
+    "hypothetical": "before",
+    "care_giving": "after",
+    "care_after": "after",
+    "urgency": "sentence",
+}
+WINDOW = 12
+# Who a sentence is about: the nearest person mentioned before the hit (and marked as its subject) decides.
+PEOPLE = ("first_person", "elder", "peer", "child")
+_SUBJECT_PARTICLES = ("が", "は", "も", "って", "ったら", "から", "ちゃんが")
+
+
+@dataclass(frozen=True)
+class Qualifiers:
+    """What the context says about one hit; `who` is first_person, elder, peer, child, or None (unsaid)."""
+
+    cues: frozenset[str]
+    who: str | None
+
+    def has(self, *names: str) -> bool:
+        return any(name in self.cues for name in names)
+
+
+class Context:
+    """Compiled cue lists; `qualify` reads the context of one hit."""
+
+    def __init__(self, cues: dict[str, list[str]], patterns: dict[str, list[str]] | None = None) -> None:
+        patterns = patterns or {}
+        unknown = (set(cues) | set(patterns)) - set(CUES) - set(PEOPLE)
+        if unknown:
+            raise SafetyConfigError(f"context: unknown cue groups {sorted(unknown)}")
+        self._rx: dict[str, re.Pattern[str]] = {}
+        for name in (*CUES, *PEOPLE):
+            plain, latin = fold_terms(cues.get(name, []), f"context.{name}")
+            parts = [trie_regex(plain | latin)] if plain or latin else []
+            parts += [compile_pattern(p, f"context.{name} pattern").pattern for p in patterns.get(name, [])]
+            if parts:
+                self._rx[name] = re.compile("|".join(f"(?:{p})" for p in parts))
+
+    @classmethod
+    def from_data(cls, raw: Any, where: str) -> Context:
+        if raw is None:
+            return cls({})
+        if not isinstance(raw, dict):
+            raise SafetyConfigError(f"{where}: context needs cue groups ({', '.join((*CUES, *PEOPLE))})")
+        cues: dict[str, list[str]] = {}
+        patterns: dict[str, list[str]] = {}
+        for name, entry in raw.items():
+            if isinstance(entry, dict):
+                cues[name] = strings(entry.get("terms"), f"{where}: context.{name}.terms")
+                patterns[name] = strings(entry.get("patterns"), f"{where}: context.{name}.patterns")
+            else:
+                cues[name] = strings(entry, f"{where}: context.{name}")
+        return cls(cues, patterns)
+
+    def qualify(self, sentence: str, start: int, end: int, question: bool) -> Qualifiers:
+        """The cues around sentence[start:end] and who it is about."""
+        before, after = sentence[max(0, start - WINDOW) : start], sentence[end : end + WINDOW]
+        found: set[str] = set()
+        for name, where in CUES.items():
+            rx = self._rx.get(name)
+            if rx is None:
+                continue
+            scope = {"before": before, "after": after}.get(where, sentence)
+            if rx.search(scope):
+                found.add(name)
+        if question:
+            found.add("question")
+        return Qualifiers(frozenset(found), self._who(sentence[:start]))
+
+    def _who(self, before: str) -> str | None:
+        """The nearest person named before the hit, if marked as a subject or topic; possessives (母の薬) do not
+        count, they say whose thing it is, not who acts."""
+        best: tuple[int, str] | None = None
+        for name in PEOPLE:
+            rx = self._rx.get(name)
+            if rx is None:
+                continue
+            for match in rx.finditer(before):
+                follows = before[match.end() : match.end() + 4]
+                if name != "first_person" and not follows.startswith(_SUBJECT_PARTICLES):
+                    continue
+                if best is None or match.end() >= best[0]:
+                    best = (match.end(), name)
+        return best[1] if best else None

@@ -1,0 +1,81 @@
+"""Text folding shared by the lexicon, the context rules and the data file's own entries.
+
+Matching happens on a folded form so that width, script and decoration variants (ｼﾆﾀｲ, シニタイ, し に た い,
+死にたい〜〜) meet the same entry. Laughing emoji are turned into 笑 first: laughter is a context cue (hyperbole)
+and must survive the folding that removes every other symbol.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Katakana → hiragana, and small kana → full size (「しにたぃ」 is common slang); っ stays, it changes words.
+_KANA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
+_SMALL = dict(zip(map(ord, "ぁぃぅぇぉゃゅょゎ"), map(ord, "あいうえおやゆよわ"), strict=True))
+FOLD = {k: _SMALL.get(v, v) for k, v in _KANA.items()} | _SMALL
+# Everything that is not a letter or digit, plus the elongation mark (a letter to Unicode) and underscore.
+_STRIP = re.compile(r"[\W_ー]+")
+_KANA_RUN = re.compile("[ァ-ヶぁぃぅぇぉゃゅょゎ]+")
+_HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
+_LATIN_WORD = re.compile("[a-z0-9]+")
+_LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
+# Sentence ends; a space between two Japanese words also ends a sentence on LINE (「テスト死んだ笑 まじ無理」),
+# a space inside English or romaji or between single letters (「し に た い」) does not.
+_SENTENCE_END = re.compile(r"[。．！？!?\n\r]+|(?<=[^\x00-\x7f]{2})[ \u3000\t]+(?=[^\x00-\x7f]{2})")
+
+
+def normalise(text: str) -> str:
+    """Fold a message to the form the lexicon is written in.
+
+    NFKC folds width (ｼﾆﾀｲ → シニタイ, ＯＤ → OD); katakana become hiragana; latin is lower-cased; spaces,
+    punctuation, emoji and elongation marks (ー 〜 ~) are removed; laughing emoji become 笑.
+    """
+    folded = unicodedata.normalize("NFKC", text).lower()
+    folded = _LAUGH_EMOJI.sub("笑", folded)
+    # str.translate with a dict costs a lookup per character; folding only the kana runs is ~10x faster.
+    folded = _KANA_RUN.sub(_fold_run, folded)
+    return _STRIP.sub("", folded)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One folded sentence and whether it was asked as a question (the question mark is folded away)."""
+
+    folded: str
+    question: bool
+    latin: str = ""  # the sentence's latin words, lower-cased and space-separated, for English and romaji terms
+
+
+def sentences(text: str) -> list[Sentence]:
+    """The folded sentences of a message, in order, empty ones dropped.
+
+    Context (who, when, laughter, a question) is read inside one sentence, so that the one risky sentence in
+    the middle of a long care story is judged on its own words and not on the story around it.
+    """
+    raw = unicodedata.normalize("NFKC", text)
+    found: list[Sentence] = []
+    pos = 0
+    for end in [*_SENTENCE_END.finditer(raw), None]:
+        part = raw[pos : end.start()] if end else raw[pos:]
+        folded = normalise(part)
+        if folded:
+            question = bool(end and ("?" in end.group() or "？" in end.group()))
+            found.append(Sentence(folded, question, latin_words(part)))
+        if end:
+            pos = end.end()
+    return found
+
+
+def latin_words(text: str) -> str:
+    """Latin words of a text, lower-cased, apostrophes dropped ("don't" → "dont"), one space between words, so
+    that English and romaji terms can be matched as whole words ("rape" is not in "grape")."""
+    if not _HAS_LATIN.search(text):
+        return ""
+    lowered = unicodedata.normalize("NFKC", text).lower().replace("'", "").replace("’", "")
+    return " ".join(_LATIN_WORD.findall(lowered))
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return match.group().translate(FOLD)

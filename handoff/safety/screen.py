@@ -1,0 +1,195 @@
+"""The safety screen (R13): three levels for every user text, decided by a lexicon and its context.
+
+Why rules and not the NLU model alone: the screen must be predictable, explainable to staff and the prefecture,
+fast enough to run before anything else on every message, and editable by staff without retraining
+(`data/safety.yml`). The lexicon is the floor for explicit statements; context rules (handoff/safety/context.py)
+lower a hit only where a counsellor would: hyperbole, games and news, quoted words of an elder, long past and
+resolved, questions and hypotheticals become `concern` or nothing. How the choice was measured: `make
+safety-eval` and docs/decisions/0002-safety-screen.md.
+
+Signals have a `kind` that says which rules apply:
+- self (ideation, plans, self-harm, overdose, running away): danger to the writer; quoted from an elder → none,
+  from a peer → concern, about the writer's own child → crisis (a guardian writing about their child).
+- victim (being hit, threatened, abused, assaulted): danger to the writer's body; someone else as the victim or
+  a past that may not be over → concern.
+- threat (a weapon, 殺すぞ): crisis unless it is laughter or fiction.
+- medical (not breathing, choking, collapsed, swallowed): someone else in immediate danger → emergency_other;
+  told as the past of a care story (倒れてから介護) → none.
+- concern (hopelessness, a high place, farewell words): concern; together with any other danger-to-self signal
+  in the message → crisis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from handoff.safety.context import Context, Qualifiers
+from handoff.safety.lexicon import Lexicon, SafetyConfigError, strings
+from handoff.safety.normalise import sentences
+from handoff.settings import DATA_DIR
+
+# Risk levels, most urgent first; the queue orders conversations the same way (crisis, emergency_other, concern).
+CRISIS = "crisis"  # danger to the writer's life or body now or soon: 110/119 and 24 h lines at once
+EMERGENCY_OTHER = "emergency_other"  # someone else (usually the person cared for) in immediate medical danger: 119
+CONCERN = "concern"  # possible risk a counsellor must look at; the user gets no crisis message
+LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN)
+KINDS = ("self", "victim", "threat", "medical", "concern")
+_RANK = {CRISIS: 0, EMERGENCY_OTHER: 1, CONCERN: 2}
+
+
+@dataclass(frozen=True)
+class SafetyResult:
+    """Outcome of the screen: a level (None = nothing found), a category id for staff and records, and `term`, the
+    normalised text that matched, for staff and tests only, never for logs or alerts."""
+
+    level: str | None = None
+    category: str | None = None
+    term: str | None = None
+
+    @property
+    def crisis(self) -> bool:
+        return self.level == CRISIS
+
+
+NO_CRISIS = SafetyResult()
+
+
+@dataclass(frozen=True)
+class Signal:
+    """A lexicon entry group: its category id (reported as the risk reason) and which context rules apply."""
+
+    category: str
+    kind: str
+
+
+class SafetyScreen:
+    """A compiled lexicon with its context rules. Build it once (`SafetyScreen.load`) and reuse it."""
+
+    def __init__(self, signals: dict[str, Signal], lexicon: Lexicon, context: Context) -> None:
+        self._signals = signals
+        self._order = {name: i for i, name in enumerate(signals)}  # earlier in safety.yml = more serious
+        self._lexicon = lexicon
+        self._context = context
+
+    @classmethod
+    def load(cls, path: Path | str) -> SafetyScreen:
+        """Read and compile safety.yml; errors name the entry that is wrong."""
+        path = Path(path)
+        try:
+            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise SafetyConfigError(f"{path}: not valid YAML: {exc}") from None
+        try:
+            return cls.from_data(raw)
+        except SafetyConfigError as exc:
+            raise SafetyConfigError(f"{path}: {exc}") from None
+
+    @classmethod
+    def from_data(cls, raw: Any) -> SafetyScreen:
+        entries = raw.get("signals") if isinstance(raw, dict) else None
+        if not isinstance(entries, dict) or not entries:
+            raise SafetyConfigError("expected `signals:`, each with `kind:` and `terms:` and/or `patterns:`")
+        signals: dict[str, Signal] = {}
+        terms: dict[str, list[str]] = {}
+        patterns: dict[str, list[str]] = {}
+        for name, entry in entries.items():
+            if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
+                raise SafetyConfigError(f"signals.{name} needs `kind:` (one of {', '.join(KINDS)})")
+            signals[name] = Signal(str(entry.get("category") or name), entry["kind"])
+            terms[name] = strings(entry.get("terms"), f"signals.{name}.terms")
+            patterns[name] = strings(entry.get("patterns"), f"signals.{name}.patterns")
+        excl = raw.get("exclusions") or {}
+        if not isinstance(excl, dict):
+            raise SafetyConfigError("exclusions needs `phrases:` and/or `patterns:`")
+        lexicon = Lexicon(
+            terms,
+            patterns,
+            strings(excl.get("phrases"), "exclusions.phrases"),
+            strings(excl.get("patterns"), "exclusions.patterns"),
+        )
+        return cls(signals, lexicon, Context.from_data(raw.get("context"), "context"))
+
+    def screen(self, text: str) -> SafetyResult:
+        """Screen one message: the most urgent level found in any of its sentences wins."""
+        best: tuple[int, int, SafetyResult] | None = None  # (level rank, signal order, result)
+        self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
+        hints: list[SafetyResult] = []
+        for sentence in sentences(text):
+            folded = self._lexicon.mask(sentence.folded)
+            for hit in self._lexicon.hits(folded, sentence.latin):
+                signal = self._signals[hit.signal]
+                q = self._context.qualify(folded, hit.start, hit.end, sentence.question)
+                level = decide(signal.kind, q)
+                if level is None:
+                    continue
+                result = SafetyResult(level, signal.category, hit.text)
+                if signal.kind == "concern":
+                    hints.append(result)
+                elif signal.kind in ("self", "victim"):
+                    self_danger = True
+                rank = (_RANK[level], self._order[hit.signal])
+                if best is None or rank < best[:2]:
+                    best = (*rank, result)
+        if best is not None and best[0] == 0:
+            return best[2]
+        if hints and self_danger:
+            return SafetyResult(CRISIS, hints[0].category, hints[0].term)
+        if len(hints) >= 2 and len({h.category for h in hints}) >= 2:
+            return SafetyResult(CRISIS, hints[0].category, hints[0].term)  # e.g. farewell words on a rooftop
+        return best[2] if best else NO_CRISIS
+
+
+def decide(kind: str, q: Qualifiers) -> str | None:
+    """The level of one hit given its context; the one place where the context rules live."""
+    if q.has("fiction"):
+        return None
+    if kind == "medical":
+        return _medical(q)
+    if kind == "threat":
+        return None if q.has("laughter") else CRISIS
+    if kind == "concern":
+        if q.has("laughter") or q.who in ("elder", "peer") or (q.has("past", "past_after") and q.has("resolved")):
+            return None
+        return CONCERN
+    # self and victim: danger to the writer
+    if q.who == "child":
+        return CRISIS  # a guardian writing about their child counts as the child's risk
+    if q.who in ("elder", "peer"):
+        if kind == "self" and q.has("speech"):
+            return None if q.who == "elder" else CONCERN
+        return CONCERN
+    if q.has("care_giving"):
+        return None  # 薬を全部飲ませた: giving the medicine, not taking it
+    if q.has("past", "past_after"):
+        return None if q.has("resolved") else CONCERN
+    if q.has("laughter"):
+        return None if kind == "victim" else CONCERN
+    if q.has("negation", "hypothetical") or (q.has("service") and q.has("question")):
+        return CONCERN
+    return CRISIS
+
+
+def _medical(q: Qualifiers) -> str | None:
+    if q.who == "first_person":
+        return CONCERN
+    if q.has("care_after", "past", "past_after") and not q.has("urgency"):
+        return None
+    if q.has("laughter"):
+        return None
+    return EMERGENCY_OTHER
+
+
+@lru_cache(maxsize=4)
+def default_screen(path: Path = DATA_DIR / "safety.yml") -> SafetyScreen:
+    """The shipped lexicon, compiled once per process (the gateway may also inject its own)."""
+    return SafetyScreen.load(path)
+
+
+def screen(text: str, lexicon: SafetyScreen | None = None) -> SafetyResult:
+    """Screen `text` with `lexicon`, or with the shipped data/safety.yml."""
+    return (lexicon or default_screen()).screen(text)
