@@ -1,8 +1,10 @@
-"""Crisis (R13) caught by the NLU after the gateway's lexicon screen missed it.
+"""The bot's crisis intent (R13, issue 13): a signal for the gateway, which decides what it means.
 
-The action only reports the signal: the gateway sends the crisis reply (110/119 + 24 h lines), raises the
-conversation to the top of the queue and alerts staff. Uttering hotlines here too would double the message, so
-the bot speaks only when the gateway cannot be reached.
+The gateway's safety screen has already read the message (danger it finds never reaches Rasa), so the intent
+alone is a `concern`: a counsellor will read the conversation, and the user gets no 110/119 alarm for talk about
+caring (the intent scored 0.91–0.98 on such messages). The gateway answers with the text to say, if any (the
+hand-off, or off hours the off-hours reply); the bot sends the 110/119 fallback only when the gateway cannot be
+reached, because then nobody else will.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from actions.gateway_client import GatewayError
 
 
 class ActionCrisis(GatewayAction):
-    """POST /internal/contacts/{key}/crisis; on failure send the fallback with 110/119 and 24 h lines."""
+    """POST /internal/contacts/{key}/crisis and say the gateway's text; on failure the 110/119 fallback."""
 
     def name(self) -> str:
         return "action_crisis"
@@ -27,7 +29,11 @@ class ActionCrisis(GatewayAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
         try:
-            await self.gateway.post_crisis(contact_key(tracker), intent_confidence(tracker), event_time(tracker))
+            key, confidence = contact_key(tracker), intent_confidence(tracker)
+            result = await self.gateway.post_crisis(key, confidence, event_time(tracker))
         except GatewayError:
             dispatcher.utter_message(response="utter_crisis_fallback")
+            return []
+        if result.get("text"):
+            dispatcher.utter_message(text=str(result["text"]))
         return []

@@ -61,7 +61,9 @@ class Handoff(TypedDict, total=False):
 
 
 class CrisisResult(TypedDict, total=False):
-    escalation_id: Any
+    level: str  # the conversation's risk level after the signal: concern, or higher if it already was
+    escalation_id: Any  # the open crisis case, if any (a concern opens none)
+    text: Optional[str]  # what the bot says; None when a counsellor has the conversation
 
 
 class Services(TypedDict, total=False):

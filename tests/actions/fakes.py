@@ -31,7 +31,8 @@ class FakeGateway:
             "post_profile": {"profile": {}, "eligibility": {"level": "unknown", "reason": None, "text": None}},
             "post_handoff": {"status": "queued", "open": True, "position": 1, "all_busy": False,
                              "text": "相談員につなぎます。"},
-            "post_crisis": {"escalation_id": 7},
+            "post_crisis": {"level": "concern", "escalation_id": None,
+                            "text": "話してくれて、ありがとう。このあとは相談員がお返事しますね。"},
             "get_services": {"municipality": None, "items": [], "text": "石川県の窓口です。"},
         }
         self.down = False

@@ -76,7 +76,8 @@ async def handoff(request: web.Request) -> web.Response:
 async def crisis(request: web.Request) -> web.Response:
     body = await request.json()
     print("crisis", request.match_info["key"], body.get("confidence"), flush=True)
-    return web.json_response({"escalation_id": 1})
+    return web.json_response({"level": "concern", "escalation_id": None,
+                              "text": "（スタブ）話してくれてありがとう。相談員がお返事します。"})
 
 
 async def services(request: web.Request) -> web.Response:

@@ -63,9 +63,17 @@ async def test_hours_with_gateway_down_shows_regular_schedule(gateway, dispatche
     assert responses(dispatcher) == ["utter_hours_schedule"]
 
 
-async def test_crisis_is_reported_and_bot_stays_silent(gateway, dispatcher, domain):
-    await ActionCrisis(gateway).run(dispatcher, make_tracker("crisis", "消えたい", confidence=0.91), domain)
+async def test_crisis_intent_is_reported_and_the_bot_says_the_gateways_text_without_110(gateway, dispatcher, domain):
+    """The intent alone is a concern (issue 13): the gateway answers with the hand-off, never 110/119."""
+    await ActionCrisis(gateway).run(dispatcher, make_tracker("crisis", "お母さんが心の病気で", confidence=0.91), domain)
     assert gateway.calls == [("post_crisis", KEY, 0.91, AT)]
+    assert [m["text"] for m in dispatcher.messages] == ["話してくれて、ありがとう。このあとは相談員がお返事しますね。"]
+    assert "110" not in dispatcher.messages[0]["text"]
+
+
+async def test_crisis_intent_stays_silent_when_the_gateway_has_nothing_to_say(gateway, dispatcher, domain):
+    gateway.answers["post_crisis"] = {"level": "crisis", "escalation_id": 7, "text": None}
+    await ActionCrisis(gateway).run(dispatcher, make_tracker("crisis", "消えたい"), domain)
     assert dispatcher.messages == []
 
 

@@ -77,15 +77,25 @@ def test_handoff_off_hours_keeps_the_conversation_for_the_next_opening(stack: St
     assert result["open"] is False and result["status"] == "queued" and "11月26日" in result["text"]
 
 
-def test_crisis_from_the_bot_escalates_and_the_gateway_replies(stack: Stack, rasa: StubRasa) -> None:
+def test_the_bots_crisis_intent_alone_is_a_concern_without_110(stack: Stack, rasa: StubRasa) -> None:
+    """Issue 13: the intent scored 0.91–0.98 on plain care talk, so on its own it queues the conversation for a
+    counsellor (concern) and the bot says the hand-off; no 110/119, no crisis case, a concern alert."""
     key = _key(stack)
     result = stack.internal(
-        "POST", f"/contacts/{key}/crisis", json={"at": IN_HOURS, "source": "nlu", "confidence": 0.8}
+        "POST", f"/contacts/{key}/crisis", json={"at": IN_HOURS, "source": "nlu", "confidence": 0.95}
     )
-    assert result.status_code == 200 and result.json()["escalation_id"]
-    delivered = stack.wait_delivered(USER, 2)
-    assert "110" in delivered[-1]["text"]
-    assert rows(stack.database_url, "SELECT source FROM escalations") == [{"source": "nlu"}]
+    assert result.status_code == 200
+    answer = result.json()
+    assert answer["level"] == "concern" and answer["escalation_id"] is None
+    assert "相談員" in answer["text"] and "110" not in answer["text"] and "119" not in answer["text"]
+    assert rows(stack.database_url, "SELECT status, risk, risk_reason, crisis FROM conversations") == [
+        {"status": "queued", "risk": "concern", "risk_reason": "nlu_crisis_intent", "crisis": 0}]
+    assert rows(stack.database_url, "SELECT id FROM escalations") == []
+    assert rows(stack.database_url, "SELECT type FROM alerts") == [{"type": "concern"}]
+    flagged = rows(stack.database_url, "SELECT text, risk_level FROM messages WHERE risk_level IS NOT NULL")
+    assert flagged == [{"text": "はじめまして", "risk_level": "concern"}]  # the message the bot was answering
+    off = stack.internal("POST", f"/contacts/{key}/crisis", json={"at": OFF_HOURS, "source": "nlu"}).json()
+    assert off["level"] == "concern" and off["text"] is None  # already queued: a counsellor will read it
 
 
 def test_services_and_hotlines_come_from_the_data_files(stack: Stack) -> None:
