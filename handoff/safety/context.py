@@ -21,9 +21,15 @@ CUES: dict[str, str] = {
     "laughter": "after",
     "fiction": "sentence",
     "past": "sentence",
+    "past_life": "sentence",
     "past_after": "after",
     "resolved": "sentence",
+    "resolved_more": "sentence",
     "speech": "after",
+    "speech_more": "after",
+    "trivial": "sentence",
+    "ongoing": "sentence",
+    "topical": "after",
     "negation": "after",
     "service": "sentence",
     "hypothetical": "before",
@@ -32,9 +38,14 @@ CUES: dict[str, str] = {
     "urgency": "sentence",
 }
 WINDOW = 12
+# Groups split only so the data file stays readable (phrases and patterns); rules see one name.
+_ALIAS = {"past_life": "past", "resolved_more": "resolved", "speech_more": "speech"}
 # Who a sentence is about: the nearest person mentioned before the hit (and marked as its subject) decides.
 PEOPLE = ("first_person", "elder", "peer", "child")
 _SUBJECT_PARTICLES = ("が", "は", "も", "って", "ったら", "から", "ちゃんが")
+# Quoted words belong to anyone named before them, particle or not (「じいちゃん、夜中に『殺される』」), except
+# the person they were said to.
+_ADDRESSEE = ("に", "へ")
 
 
 @dataclass(frozen=True)
@@ -80,33 +91,57 @@ class Context:
                 cues[name] = strings(entry, f"{where}: context.{name}")
         return cls(cues, patterns)
 
-    def qualify(self, sentence: str, start: int, end: int, question: bool) -> Qualifiers:
-        """The cues around sentence[start:end] and who it is about."""
-        before, after = sentence[max(0, start - WINDOW) : start], sentence[end : end + WINDOW]
-        found: set[str] = set()
+    def message_cues(self, sentences: list[str]) -> frozenset[str]:
+        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」), laughter in
+        a short message (「ママに殺される お皿割った笑」)."""
+        found = {"resolved" for name in ("resolved", "resolved_more") if self._any(name, sentences)}
+        if sum(map(len, sentences)) <= 40 and self._any("laughter", sentences):
+            found.add("laughter")
+        return frozenset(found)
+
+    def fiction(self, sentence: str) -> bool:
+        rx = self._rx.get("fiction")
+        return bool(rx and rx.search(sentence))
+
+    def _any(self, name: str, sentences: list[str]) -> bool:
+        rx = self._rx.get(name)
+        return rx is not None and any(rx.search(s) for s in sentences)
+
+    def qualify(
+        self, sentence: str, start: int, end: int, question: bool, inherited: frozenset[str] = frozenset()
+    ) -> Qualifiers:
+        """The cues around sentence[start:end] and who it is about; `inherited` are message-level cues."""
+        # "after" starts inside the hit's last two characters: 「死にたかった時期」 reads 「った時期」.
+        before, after = sentence[max(0, start - WINDOW) : start], sentence[max(start, end - 2) : end + WINDOW]
+        found: set[str] = set(inherited)
         for name, where in CUES.items():
             rx = self._rx.get(name)
             if rx is None:
                 continue
             scope = {"before": before, "after": after}.get(where, sentence)
             if rx.search(scope):
-                found.add(name)
+                found.add(_ALIAS.get(name, name))
         if question:
             found.add("question")
-        return Qualifiers(frozenset(found), self._who(sentence[:start]))
+        return Qualifiers(frozenset(found), self._who(sentence[:start], quoted="speech" in found))
 
-    def _who(self, before: str) -> str | None:
+    def _who(self, before: str, quoted: bool) -> str | None:
         """The nearest person named before the hit, if marked as a subject or topic; possessives (母の薬) do not
-        count, they say whose thing it is, not who acts."""
-        best: tuple[int, str] | None = None
+        count, they say whose thing it is, not who acts. Words quoted with a speech verb belong to the nearest
+        person named, particle or not (「じいちゃん、夜中に『殺される』って叫ぶ」)."""
+        found: list[tuple[int, str]] = []
         for name in PEOPLE:
             rx = self._rx.get(name)
             if rx is None:
                 continue
             for match in rx.finditer(before):
                 follows = before[match.end() : match.end() + 4]
-                if name != "first_person" and not follows.startswith(_SUBJECT_PARTICLES):
-                    continue
-                if best is None or match.end() >= best[0]:
-                    best = (match.end(), name)
-        return best[1] if best else None
+                if name != "first_person":
+                    if quoted and follows.startswith(_ADDRESSEE):
+                        continue  # 「母に死にたいって言ったら」: said to her, not by her
+                    if not quoted and not follows.startswith(_SUBJECT_PARTICLES):
+                        continue
+                found.append((match.end(), name))
+        if quoted and any(name != "first_person" for _, name in found):
+            found = [f for f in found if f[1] != "first_person"]  # 「母が『私なんて…』って泣く」: 私 is quoted
+        return max(found)[1] if found else None

@@ -18,12 +18,14 @@ FOLD = {k: _SMALL.get(v, v) for k, v in _KANA.items()} | _SMALL
 # Everything that is not a letter or digit, plus the elongation mark (a letter to Unicode) and underscore.
 _STRIP = re.compile(r"[\W_ー]+")
 _KANA_RUN = re.compile("[ァ-ヶぁぃぅぇぉゃゅょゎ]+")
+# A question without a question mark: 「聞いてもらえるんですか」「相談できますか」.
+_ASKS = re.compile("(か|かな|かね|っけ|でしょう|の)$")
 _HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
 _LATIN_WORD = re.compile("[a-z0-9]+")
 _LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
-# Sentence ends; a space between two Japanese words also ends a sentence on LINE (「テスト死んだ笑 まじ無理」),
-# a space inside English or romaji or between single letters (「し に た い」) does not.
-_SENTENCE_END = re.compile(r"[。．！？!?\n\r]+|(?<=[^\x00-\x7f]{2})[ \u3000\t]+(?=[^\x00-\x7f]{2})")
+# Sentence ends; a space after laughter (「テスト死んだ笑 まじ無理」) or two spaces also end one; a single space
+# does not: children write with a space between words (「むすこが　じぶんの　あたまを」), and so does English.
+_SENTENCE_END = re.compile(r"[。．！？!?\n\r]+|(?<=[笑wｗ草])[ \u3000\t]+|(?<=[^\x00-\x7f])[ \u3000\t]{2,}")
 
 
 def normalise(text: str) -> str:
@@ -61,7 +63,7 @@ def sentences(text: str) -> list[Sentence]:
         part = raw[pos : end.start()] if end else raw[pos:]
         folded = normalise(part)
         if folded:
-            question = bool(end and ("?" in end.group() or "？" in end.group()))
+            question = bool(end and "?" in end.group()) or bool(_ASKS.search(folded))
             found.append(Sentence(folded, question, latin_words(part)))
         if end:
             pos = end.end()

@@ -81,7 +81,7 @@ class SafetyScreen:
         """Read and compile safety.yml; errors name the entry that is wrong."""
         path = Path(path)
         try:
-            raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            raw: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeys) or {}
         except yaml.YAMLError as exc:
             raise SafetyConfigError(f"{path}: not valid YAML: {exc}") from None
         try:
@@ -119,12 +119,16 @@ class SafetyScreen:
         best: tuple[int, int, SafetyResult] | None = None  # (level rank, signal order, result)
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
-        for sentence in sentences(text):
+        parts = sentences(text)
+        inherited = self._context.message_cues([p.folded for p in parts])
+        for i, sentence in enumerate(parts):
             folded = self._lexicon.mask(sentence.folded)
+            # A game or the news named in the sentence before also frames this one (「国語で『こころ』。Kが…」).
+            framed = inherited | ({"fiction"} if i and self._context.fiction(parts[i - 1].folded) else set())
             for hit in self._lexicon.hits(folded, sentence.latin):
                 signal = self._signals[hit.signal]
-                q = self._context.qualify(folded, hit.start, hit.end, sentence.question)
-                level = decide(signal.kind, q)
+                q = self._context.qualify(folded, hit.start, hit.end, sentence.question, frozenset(framed))
+                level = decide(signal.kind, q, signal.category)
                 if level is None:
                     continue
                 result = SafetyResult(level, signal.category, hit.text)
@@ -144,7 +148,7 @@ class SafetyScreen:
         return best[2] if best else NO_CRISIS
 
 
-def decide(kind: str, q: Qualifiers) -> str | None:
+def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     """The level of one hit given its context; the one place where the context rules live."""
     if q.has("fiction"):
         return None
@@ -157,19 +161,25 @@ def decide(kind: str, q: Qualifiers) -> str | None:
             return None
         return CONCERN
     # self and victim: danger to the writer
+    if q.has("past", "past_after") and q.has("resolved"):
+        return None
     if q.who == "child":
         return CRISIS  # a guardian writing about their child counts as the child's risk
     if q.who in ("elder", "peer"):
-        if kind == "self" and q.has("speech"):
-            return None if q.who == "elder" else CONCERN
+        if q.has("speech"):  # their words: an ill or confused elder's are care talk, a peer's may be a risk
+            return None if q.who == "elder" or q.has("laughter") else CONCERN
+        if category in ("self_harm", "overdose") and not q.has("past", "past_after"):
+            return EMERGENCY_OTHER  # the person cared for cut themself or took too much: a medical emergency
         return CONCERN
     if q.has("care_giving"):
         return None  # 薬を全部飲ませた: giving the medicine, not taking it
-    if q.has("past", "past_after"):
-        return None if q.has("resolved") else CONCERN
+    if q.has("past", "past_after") and not q.has("ongoing"):
+        return CONCERN
     if q.has("laughter"):
-        return None if kind == "victim" else CONCERN
-    if q.has("negation", "hypothetical") or (q.has("service") and q.has("question")):
+        return None if kind == "victim" or q.has("trivial") else CONCERN
+    if q.has("service") and q.has("question"):
+        return None if q.has("topical") else CONCERN  # 「リスカの話とかも聞いてもらえる？」 asks about the service
+    if q.has("negation", "hypothetical"):
         return CONCERN
     return CRISIS
 
@@ -182,6 +192,21 @@ def _medical(q: Qualifiers) -> str | None:
     if q.has("laughter"):
         return None
     return EMERGENCY_OTHER
+
+
+class _UniqueKeys(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word; in a lexicon that silently drops a list of terms."""
+
+
+def _unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+    twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+    if twice:
+        raise SafetyConfigError(f"line {node.start_mark.line + 1}: {', '.join(twice)} given twice")
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeys.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 @lru_cache(maxsize=4)

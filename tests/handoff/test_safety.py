@@ -87,7 +87,6 @@ POSITIVES: list[tuple[str, str]] = [
     ("首を絞められた", "violence|threat"),
     ("部屋に閉じ込められてる", "violence|threat"),
     # danger to others / acute danger
-    ("包丁", "threat|collapsed|not_breathing|violence"),
     ("父が包丁を持って暴れてる", "threat|collapsed|not_breathing|violence"),
     ("ﾎｳﾁｮｳ向けられた", "threat|collapsed|not_breathing|violence"),
     ("刃物を持ち出した", "threat|collapsed|not_breathing|violence"),
@@ -103,6 +102,7 @@ POSITIVES: list[tuple[str, str]] = [
 ]
 
 NEGATIVES: list[str] = [
+    "包丁",  # alone it is cooking; a knife pointed at someone is in the threat patterns
     "死ぬほど眠い",
     "テストで死んだ",
     "死ぬほど笑った",
@@ -257,4 +257,13 @@ def test_bad_lexicon_is_rejected_with_the_entry_named(tmp_path):
     path = tmp_path / "safety.yml"
     path.write_text("signals:\n  suicide:\n    kind: self\n    patterns: ['(死にたい']\n", encoding="utf-8")
     with pytest.raises(SafetyConfigError, match="not a valid regular expression"):
+        SafetyScreen.load(path)
+
+
+def test_a_key_given_twice_in_the_lexicon_is_refused_not_silently_dropped(tmp_path):
+    path = tmp_path / "safety.yml"
+    path.write_text(
+        "signals:\n  suicide:\n    kind: self\n    terms: [死にたい]\n    terms: [消えたい]\n", encoding="utf-8"
+    )
+    with pytest.raises(SafetyConfigError, match="terms given twice"):
         SafetyScreen.load(path)
