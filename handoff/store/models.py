@@ -75,7 +75,10 @@ class Conversation(Base):
     contact_id: Mapped[int] = mapped_column(ForeignKey("contacts.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="bot")
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    crisis: Mapped[bool] = mapped_column(Boolean, default=False)
+    crisis: Mapped[bool] = mapped_column(Boolean, default=False)  # kept equal to risk == "crisis"
+    # Risk level (crisis | concern | None) and its category id, set only by handoff.conversations.raise_risk.
+    risk: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    risk_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     waiting_since: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     queue_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
