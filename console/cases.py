@@ -13,7 +13,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import select
 
-from console import actions
+from console import actions, safety_feedback
 from console.actions import Conflict, Invalid
 from console.api import api_errors, body_of
 from console.auth import Denied, NotFound, Principal, audit, guarded
@@ -183,4 +183,30 @@ async def escalate(request: Request, conversation_id: int) -> HTTPResponse:
         audit(session, principal.name, "case_open", "escalation", escalation.id)
         notify(session, {"type": "crisis", "conversation_id": conversation.id, "escalation_id": escalation.id})
         result = case_json(escalation)
+    return json(result, status=201, ensure_ascii=False)
+
+
+@bp.get("/conversations/<conversation_id:int>/safety-feedback", name="list_safety_feedback")
+@guarded(*STAFF)
+@api_errors
+async def list_safety_feedback(request: Request, conversation_id: int) -> HTTPResponse:
+    """Verdicts already given on this conversation's flags, and the reasons a counsellor may choose from."""
+    async with request.app.ctx.db.session() as session:
+        conversation = await actions.load(session, request.ctx.principal, conversation_id)
+        items = await safety_feedback.for_conversation(session, conversation.id)
+    return json({"items": items, "total": len(items), "reasons": safety_feedback.load_reasons()},
+                ensure_ascii=False)
+
+
+@bp.post("/conversations/<conversation_id:int>/safety-feedback", name="add_safety_feedback")
+@guarded(*STAFF)
+@api_errors
+async def add_safety_feedback(request: Request, conversation_id: int) -> HTTPResponse:
+    """Mark a flag as a false alarm or give it another level, with a reason (issue 13); stored and audited."""
+    body = body_of(request)
+    async with request.app.ctx.db.session() as session:
+        conversation = await actions.load(session, request.ctx.principal, conversation_id)
+        feedback = await safety_feedback.record(session, request.ctx.principal, conversation, body)
+        notify(session, {"type": "safety_feedback", "conversation_id": conversation.id})
+        result = safety_feedback.feedback_json(feedback)
     return json(result, status=201, ensure_ascii=False)

@@ -138,7 +138,7 @@ def _token_revoke(args: argparse.Namespace) -> int:
 
 def add_commands(sub: Any) -> None:
     """Called by handoff/cli.py: `ycc user add|disable|enable|reset-2fa`, `ycc token create|revoke`, `ycc report`."""
-    from console import worklog_cli
+    from console import safety_cli, worklog_cli
 
     worklog_cli.add_commands(sub)
     user = sub.add_parser("user", help="console accounts").add_subparsers(dest="user_command", required=True)
@@ -159,6 +159,7 @@ def add_commands(sub: Any) -> None:
     token = sub.add_parser("token", help="bearer tokens for the JSON API").add_subparsers(
         dest="token_command", required=True)
     create = token.add_parser("create", help="print a new bearer token (only its hash is stored)")
+    safety_cli.add_commands(sub)  # ycc safety export-feedback
     create.add_argument("name")
     create.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: no expiry)")
     create.add_argument("--role", default="supervisor", choices=("supervisor", "counsellor"))

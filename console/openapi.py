@@ -41,13 +41,17 @@ _I = {"type": "integer"}
 _B = {"type": "boolean"}
 _T = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601, Asia/Tokyo (+09:00)"}
 _LIST = {"type": "array", "items": _S}
+_RISK = {"enum": ["crisis", "concern", None], "description": "crisis is true exactly when risk is crisis"}
+_LEVEL = {"enum": ["crisis", "emergency_other", "concern", None],
+          "description": "queue order: crisis, emergency_other, concern, then waiting time"}
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _S, "message": _S, "fields": {"type": "object"}}, ["error"]),
     "UserRef": {"type": ["object", "null"], "properties": {"id": _I, "name": _S, "display_name": _S}},
     "Conversation": _obj({
         "id": _I, "status": {"enum": ["bot", "queued", "open", "resolved", "blocked"]}, "priority": _I,
-        "crisis": _B, "assignee": {"$ref": "#/components/schemas/UserRef"},
+        "crisis": _B, "risk": _RISK, "risk_reason": {"type": ["string", "null"], "description": "a category id"},
+        "risk_level": _LEVEL, "assignee": {"$ref": "#/components/schemas/UserRef"},
         "assignee_id": {"type": ["integer", "null"]},
         "line_user_id": _S, "contact_key": _S, "waiting_since": _T, "waiting_seconds": {"type": ["integer", "null"]},
         "queue_reason": {"type": ["string", "null"]}, "unread": _I, "last_message_at": _T, "created_at": _T,
@@ -59,16 +63,25 @@ SCHEMAS: dict[str, Any] = {
         "id": _I, "direction": {"enum": ["in", "out"]}, "sender": {"enum": ["user", "bot", "agent", "system"]},
         "sender_label": _S, "agent": {"$ref": "#/components/schemas/UserRef"}, "kind": _S,
         "text": {"type": ["string", "null"]}, "internal": _B,
-        "delivery": {"enum": ["pending", "sent", "failed", "undeliverable", None]}, "crisis": _B, "at": _T,
+        "delivery": {"enum": ["pending", "sent", "failed", "undeliverable", None]}, "crisis": _B,
+        "risk_level": _LEVEL, "risk_category": {"type": ["string", "null"]}, "at": _T,
         "read_at": _T, "unsent": _B,
     }),
     "Escalation": _obj({
-        "id": _I, "conversation_id": _I, "opened_at": _T, "source": _S, "category": {"type": ["string", "null"]},
+        "id": _I, "conversation_id": _I, "opened_at": _T, "source": _S,
+        "level": {"enum": ["crisis", "emergency_other"]},
+        "category": {"type": ["string", "null"]}, "message_id": {"type": ["integer", "null"]},
         "in_hours": _B, "status": {"enum": ["open", "closed"]}, "checklist": {"type": "object"},
         "steps": {"type": "array", "items": _obj({"key": _S, "label": _S, "done": _B, "at": _T, "by": _S,
                                                   "note": _S})},
         "missing": _LIST, "outcome": {"type": ["string", "null"]}, "closed_at": _T,
         "close_reason": {"type": ["string", "null"]},
+    }),
+    "SafetyFeedback": _obj({
+        "id": _I, "conversation_id": _I, "message_id": {"type": ["integer", "null"]},
+        "escalation_id": {"type": ["integer", "null"]}, "flagged_level": _S, "flagged_category": {"type": [
+            "string", "null"]}, "verdict": {"enum": ["false_alarm", "change_level"]}, "level": _LEVEL, "reason": _S,
+        "reason_label": _S, "note": _S, "author": _S, "at": _T,
     }),
     "Record": _obj({"id": _I, "conversation_id": _I, "author_id": {"type": ["integer", "null"]}, "created_at": _T,
                     "topics": _LIST, "care_recipients": _LIST, "referral": {"type": ["string", "null"]},
@@ -89,7 +102,8 @@ def _items(ref: str) -> dict[str, Any]:
 
 
 PATHS: dict[str, dict[str, Any]] = {
-    "/api/conversations": {"get": _op("List conversations: crisis first, then by waiting time", _ok(_items(
+    "/api/conversations": {"get": _op(
+        "List conversations: by risk level (crisis, emergency_other, concern), then by waiting time", _ok(_items(
         "Conversation")), params=[
         {"name": "status", "in": "query", "schema": _S,
          "description": "bot, queued, open, resolved, blocked (comma-separated); none = all you may see"},
@@ -120,6 +134,16 @@ PATHS: dict[str, dict[str, Any]] = {
                                                    _ok(_items("Record")), params=[_ID])},
     "/api/conversations/{id}/escalate": {"post": _op("Open a crisis case for this conversation",
                                                      _ok("Escalation", "201"), params=[_ID])},
+    "/api/conversations/{id}/safety-feedback": {
+        "get": _op("Verdicts on this conversation's safety flags, and the reasons to choose from",
+                   _ok(_obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/SafetyFeedback"}},
+                             "total": _I, "reasons": {"type": "object"}})), params=[_ID]),
+        "post": _op("Mark a flag (message_id or escalation_id) a false alarm or give it another level, with a "
+                    "reason (audited)", _ok("SafetyFeedback", "201"), params=[_ID], body=_obj({
+                        "message_id": _I, "escalation_id": _I, "verdict": {"enum": ["false_alarm", "change_level"]},
+                        "level": _LEVEL, "reason": _S, "note": {"type": "string", "maxLength": 200}},
+                        ["verdict", "reason"])),
+    },
     "/api/escalations": {"get": _op("Crisis cases", _ok(_items("Escalation")), params=[
         {"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all"], "default": "open"}}])},
     "/api/escalations/{id}": {"get": _op("One crisis case with its checklist", _ok("Escalation"), params=[_ID])},

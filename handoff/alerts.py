@@ -1,7 +1,9 @@
 """Staff alerts (crisis, LINE quota, …) POSTed to YCC_ALERT_WEBHOOK_URL.
 
 Alerts are rows first, so an alert endpoint that is down delays an alert but never drops it. The body carries
-ids and times only, never what the user wrote (R14).
+ids and times only, never what the user wrote (R14). The risk alerts' `type` is the level the safety screen (or
+the bot's crisis intent) found: "crisis", "emergency_other" or "concern" (handoff/escalation.py); on-call staff
+route them by type (a concern needs a counsellor soon, not a call to the police).
 """
 
 from __future__ import annotations

@@ -40,8 +40,15 @@
     conversation = result.data;
     const c = conversation;
     document.getElementById("chat-status").textContent = label("status", c.status);
-    document.getElementById("chat-crisis").hidden = !c.crisis;
-    document.getElementById("chat-case-banner").hidden = !c.escalation_id;
+    const tag = document.getElementById("chat-crisis");
+    tag.hidden = !c.crisis;
+    tag.textContent = label("risk_level", c.risk_level || "crisis");
+    const banner = document.getElementById("chat-case-banner");
+    banner.hidden = !c.escalation_id;
+    const level = c.risk_level === "emergency_other" ? "emergency_other" : "crisis";
+    banner.querySelectorAll("[data-level]").forEach((node) => { node.hidden = node.dataset.level !== level; });
+    document.getElementById("chat-concern-banner").hidden = c.risk !== "concern";
+    document.getElementById("chat-concern-reason").textContent = c.risk_reason || "—";
     document.getElementById("chat-sub").textContent =
       `待ち始め ${time(c.waiting_since) || "—"} ・ 話題 ${label("topic", c.topic)}`;
     document.getElementById("profile").replaceChildren(...profileRows(c));
@@ -72,11 +79,14 @@
     const classes = ["msg", m.direction === "in" ? "msg-in" : "msg-out", `msg-${m.sender}`];
     if (m.internal) classes.push("msg-note");
     if (m.crisis) classes.push("msg-crisis");
+    if (m.risk_level === "concern") classes.push("msg-concern");
     if (m.delivery === "failed" || m.delivery === "undeliverable") classes.push("msg-undelivered");
     return el("li", { class: classes.join(" "), "data-message-id": m.id },
       el("div", { class: "msg-meta" }, el("span", { class: "msg-who", text: who }),
         el("span", { class: "msg-time", text: time(m.at) }),
-        m.direction === "in" && m.read_at ? el("span", { class: "muted", text: "既読" }) : null, deliveryMark(m)),
+        m.direction === "in" && m.read_at ? el("span", { class: "muted", text: "既読" }) : null, deliveryMark(m),
+        m.risk_level ? el("span", { class: "flag-mark", "data-flag": m.risk_level,
+          text: `フラグ：${label("risk_level", m.risk_level)}（${m.risk_category || "—"}）` }) : null),
       el("div", { class: "bubble", text: body }));
   }
 
@@ -88,6 +98,7 @@
     if (atBottom || !history.dataset.loaded) history.scrollTop = history.scrollHeight;
     history.dataset.loaded = "1";
     markRead(result.data.items);
+    loadFeedback(result.data.items.filter((m) => m.risk_level && m.direction === "in"));
   }
 
   // LINE shows 既読 only when a person has actually had the message on screen.
@@ -119,6 +130,60 @@
       text.focus();
     });
   }
+
+  // Safety flags (issue 13): the counsellor marks a flag a false alarm or gives it another level, with a reason.
+  const feedbackForm = document.getElementById("feedback-form");
+  let reasons = null;
+
+  function fillReasons() {
+    const verdict = feedbackForm.querySelector('input[name="verdict"]:checked').value;
+    document.getElementById("feedback-level-row").hidden = verdict !== "change_level";
+    document.getElementById("feedback-reason").replaceChildren(el("option", { value: "", text: "理由を選ぶ…" }),
+      ...Object.entries(reasons[verdict]).map(([key, text]) => el("option", { value: key, text })));
+  }
+
+  const verdictText = (f) => (f.verdict === "false_alarm" ? "誤検知"
+    : `${label("risk_level", f.flagged_level)} → ${label("risk_level", f.level)}`);
+
+  async function loadFeedback(flagged) {
+    const panel = document.getElementById("feedback-panel");
+    panel.hidden = flagged.length === 0;
+    if (!flagged.length) return;
+    const result = await api("GET", `/api/conversations/${id}/safety-feedback`);
+    if (!result.ok) return;
+    if (!reasons) { reasons = result.data.reasons; fillReasons(); }
+    const select = document.getElementById("feedback-flag");
+    const chosen = select.value;
+    select.replaceChildren(...flagged.map((m) => el("option", { value: String(m.id),
+      text: `${time(m.at)} ${label("risk_level", m.risk_level)}（${m.risk_category || "—"}）` })));
+    if (chosen) select.value = chosen;
+    document.getElementById("feedback-list").replaceChildren(...result.data.items.map((f) => el("li", {
+      class: "feedback-item", "data-feedback": f.id },
+      el("strong", { text: verdictText(f) }), ` ${f.reason_label}`, f.note ? `（${f.note}）` : "",
+      el("span", { class: "muted small", text: ` ${time(f.at)} ${f.author}` }))));
+  }
+
+  feedbackForm.addEventListener("change", (event) => { if (event.target.name === "verdict") fillReasons(); });
+  feedbackForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    feedbackForm.querySelectorAll(".field-error").forEach((p) => { p.textContent = ""; });
+    const verdict = feedbackForm.querySelector('input[name="verdict"]:checked').value;
+    const body = { message_id: Number(feedbackForm.elements.flag.value), verdict,
+      reason: feedbackForm.elements.reason.value, note: feedbackForm.elements.note.value };
+    if (verdict === "change_level") body.level = feedbackForm.elements.level.value;
+    const result = await api("POST", `/api/conversations/${id}/safety-feedback`, body);
+    if (result.ok) {
+      feedbackForm.elements.note.value = "";
+      flash(notice, "見直しを記録しました。", "ok");
+      loadMessages();
+      return;
+    }
+    for (const [field, msg] of Object.entries(result.data.fields || {})) {
+      const p = feedbackForm.querySelector(`.field-error[data-field="${field}"]`);
+      if (p) p.textContent = msg;
+    }
+    flash(notice, result.data.message || "記録できませんでした。", "error");
+  });
 
   async function refresh() {
     await loadConversation();

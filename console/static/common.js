@@ -24,7 +24,16 @@ const YCC = (() => {
     status: { bot: "ボット対応", queued: "待機中", open: "対応中", resolved: "対応済み", blocked: "ブロック" },
     delivery: { pending: "送信中", sent: "送信済み", failed: "送信できませんでした", undeliverable: "届きません（ブロック）" },
     topic: { care: "ケア", career: "進路・仕事" },
+    // Safety flags (issue 13), in queue order; emergency_other is a crisis of someone else (usually the person cared for).
+    risk_level: { crisis: "危機", emergency_other: "救急（本人以外）", concern: "要確認" },
   };
+
+  // The queue's level tag: crisis and emergency_other in red, concern in amber; null when nothing was flagged.
+  function riskTag(level) {
+    if (!level) return null;
+    return el("span", { class: level === "concern" ? "concern-tag" : "crisis-tag", "data-risk": level,
+      text: label("risk_level", level) });
+  }
 
   function label(kind, value) {
     if (value === null || value === undefined || value === "") return "—";
@@ -174,5 +183,5 @@ const YCC = (() => {
   }
 
   return { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, refreshCrisis, role, userId,
-    csrf, LABELS };
+    csrf, LABELS, riskTag };
 })();

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, role, userId } = YCC;
+  const { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, role, userId, riskTag } = YCC;
   const message = document.getElementById("queue-message");
   let known = null; // ids already seen, so only new arrivals make a sound
   let staff = [];
@@ -37,11 +37,12 @@
     return select;
   }
 
+  const rowClass = (c) => (c.crisis ? "row-crisis" : c.risk === "concern" ? "row-concern" : "");
+
   function queueRow(c) {
     const suggested = c.suggested_assignee;
-    return el("tr", { class: c.crisis ? "row-crisis" : "", "data-conversation": c.id },
-      el("td", {}, c.crisis ? el("span", { class: "crisis-tag", text: "危機" })
-        : el("span", { class: "muted", text: c.priority > 0 ? "優先" : "通常" })),
+    return el("tr", { class: rowClass(c), "data-conversation": c.id, "data-risk": c.risk_level || "" },
+      el("td", {}, riskTag(c.risk_level) || el("span", { class: "muted", text: c.priority > 0 ? "優先" : "通常" })),
       el("td", { class: "num-cell", text: waited(c.waiting_seconds) }),
       el("td", { text: profileCell(c, "age_band") }),
       el("td", { text: profileCell(c, "municipality") }),
@@ -56,9 +57,8 @@
   }
 
   function openRow(c, withAssign) {
-    return el("tr", { class: c.crisis ? "row-crisis" : "" },
-      el("td", {}, el("a", { href: `/console/chat/${c.id}`, text: `相談 #${c.id}` }),
-        c.crisis ? el("span", { class: "crisis-tag", text: "危機" }) : null),
+    return el("tr", { class: rowClass(c), "data-risk": c.risk_level || "" },
+      el("td", {}, el("a", { href: `/console/chat/${c.id}`, text: `相談 #${c.id}` }), riskTag(c.risk_level)),
       withAssign ? el("td", { text: c.assignee ? c.assignee.display_name : "—" })
         : el("td", { text: label("status", c.status) }),
       el("td", {}, c.unread ? el("span", { class: "unread", text: String(c.unread) }) : "0"),
