@@ -141,6 +141,7 @@ def add_commands(sub: Any) -> None:
     from console import safety_cli, worklog_cli
 
     worklog_cli.add_commands(sub)
+    safety_cli.add_commands(sub)  # ycc safety export-feedback
     user = sub.add_parser("user", help="console accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account (password on stdin); prints TOTP secret and codes")
     add.add_argument("name")
@@ -159,7 +160,6 @@ def add_commands(sub: Any) -> None:
     token = sub.add_parser("token", help="bearer tokens for the JSON API").add_subparsers(
         dest="token_command", required=True)
     create = token.add_parser("create", help="print a new bearer token (only its hash is stored)")
-    safety_cli.add_commands(sub)  # ycc safety export-feedback
     create.add_argument("name")
     create.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: no expiry)")
     create.add_argument("--role", default="supervisor", choices=("supervisor", "counsellor"))
