@@ -40,6 +40,8 @@ CONCERN = "concern"  # possible risk a counsellor must look at; the user gets no
 LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN)
 KINDS = ("self", "victim", "threat", "medical", "concern")
 _RANK = {CRISIS: 0, EMERGENCY_OTHER: 1, CONCERN: 2}
+# Acts, not words: 「またリスカしちゃった笑」 is self-harm with a laugh, never hyperbole.
+_NO_JOKE = frozenset({"self_harm", "overdose", "suicide_plan"})
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,7 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return None  # 薬を全部飲ませた: giving the medicine, not taking it
     if q.has("past", "past_after") and not q.has("ongoing"):
         return CONCERN
-    if q.has("laughter"):
+    if q.has("laughter") and category not in _NO_JOKE:
         return None if kind == "victim" or q.has("trivial") else CONCERN
     if q.has("service") and q.has("question"):
         return None if q.has("topical") else CONCERN  # 「リスカの話とかも聞いてもらえる？」 asks about the service

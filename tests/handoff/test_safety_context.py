@@ -1,0 +1,103 @@
+"""Context rules of the safety screen (issue 13): who, when and what kind of text decide the level.
+
+One table per rule, each row its own test id. The sentences here are written for these tests; the dev set that
+measures the screen as a whole (tests/safety/data/dev.yml) is never copied here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER, screen
+
+NONE = None
+
+TABLES: dict[str, list[tuple[str, str | None]]] = {
+    "explicit_first_person_is_crisis": [
+        ("もうしにたい", CRISIS),
+        ("自分なんか消えたほうがいい", CRISIS),
+        ("今から屋上にいく。今までありがとう", CRISIS),
+        ("手首きっちゃった", CRISIS),
+        ("睡眠薬まとめて飲んだ", CRISIS),
+        ("i really want to die tonight", CRISIS),
+    ],
+    "hyperbole_with_laughter_is_not_crisis": [
+        ("部活の先輩に殺される笑", NONE),
+        ("小テスト爆死したｗ", NONE),
+        ("寝坊して遅刻、消えたい笑", NONE),
+        ("i could die of embarrassment lol", NONE),
+    ],
+    "laughter_never_hides_self_harm": [
+        ("またリスカしちゃった笑", CRISIS),
+    ],
+    "past_and_resolved_is_nothing_past_alone_is_concern": [
+        ("小学生のときリスカしてたけど今はもうしてない", NONE),
+        ("昔は死にたいと思ってた。今は平気", NONE),
+        ("中学のとき死にたいと思ってた", CONCERN),
+    ],
+    "past_that_goes_on_stays_crisis": [
+        ("前から死にたかったけど最近毎日そう思う", CRISIS),
+    ],
+    "quoted_words_of_an_elder_are_care_talk": [
+        ("認知症のおばあちゃんが「死にたい」って毎日言う", NONE),
+        ("父が「もう殺してくれ」って叫ぶ", NONE),
+    ],
+    "quoted_words_of_a_peer_are_a_concern": [
+        ("友達が死にたいって言ってて心配", CONCERN),
+    ],
+    "a_guardian_about_their_child_is_the_childs_crisis": [
+        ("娘が死にたいと言って部屋から出てきません", CRISIS),
+        ("息子の腕に新しい傷がたくさんあります", CRISIS),
+    ],
+    "a_threat_quoted_from_a_relative_is_crisis": [
+        ("父に殺すぞって言われた", CRISIS),
+    ],
+    "games_films_and_news_are_nothing": [
+        ("アニメで主人公が自殺する回つらかった", NONE),
+        ("ニュースで虐待の事件みた", NONE),
+    ],
+    "questions_about_the_service_are_not_crisis": [
+        ("リスカの話とかもここで相談できますか？", NONE),
+        ("死にたい気持ちでも相談していいですか", CONCERN),
+    ],
+    "hypotheticals_and_denials_are_concern": [
+        ("もし死にたくなったらどうしたらいい？", CONCERN),
+        ("死にたいわけじゃないけど疲れた", CONCERN),
+    ],
+    "ordinary_care_talk_is_nothing": [
+        ("おとうとがまだ3さいでお世話してる", NONE),
+        ("朝起きれなくて学校遅刻しがち", NONE),
+        ("父が脳梗塞で倒れてから介護してる", NONE),
+        ("お母さんが心の病気で通院してる", NONE),
+        ("祖母の薬を毎朝飲ませてる", NONE),
+        ("去年おじいちゃんが救急車で運ばれて今は施設にいる", NONE),
+        ("包丁で玉ねぎ切るの上手になった", NONE),
+    ],
+    "someone_else_in_danger_now_is_an_emergency": [
+        ("おばあちゃんが倒れて呼んでも起きない", EMERGENCY_OTHER),
+        ("じいちゃん息してないかも", EMERGENCY_OTHER),
+        ("弟がパンを喉に詰まらせた", EMERGENCY_OTHER),
+        ("母が転んで頭から血が止まらない", EMERGENCY_OTHER),
+        ("妹が洗剤を飲んじゃった", EMERGENCY_OTHER),
+        ("父がけいれんしてる", EMERGENCY_OTHER),
+        ("母が薬を全部飲んじゃった", EMERGENCY_OTHER),
+    ],
+    "hopelessness_without_intent_is_concern": [
+        ("もう限界かも", CONCERN),
+        ("生きるのしんどい", CONCERN),
+    ],
+    "one_risky_sentence_in_a_long_story_is_found": [
+        (
+            "母が病気で家事は全部わたし。弟の送り迎えもしてる。学校は楽しいけど疲れる。"
+            "昨日の夜、母の薬を20錠くらい飲んだ。明日は部活の大会がある。",
+            CRISIS,
+        ),
+    ],
+}
+
+CASES = [(rule, text, level) for rule, rows in TABLES.items() for text, level in rows]
+
+
+@pytest.mark.parametrize(("rule", "text", "level"), CASES, ids=[f"{r}-{i}" for i, (r, _, _) in enumerate(CASES)])
+def test_context_rule(rule: str, text: str, level: str | None) -> None:
+    assert screen(text).level == level, (rule, text, screen(text))
