@@ -129,7 +129,7 @@ def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
     """A data-file regex in the folded alphabet (katakana written in it match hiragana in messages)."""
     folded = unicodedata.normalize("NFKC", pattern).translate(_PATTERN_FOLD)
     try:
-        return re.compile(folded)
+        return re.compile(folded, re.MULTILINE)  # `$` ends each sentence of a joined message
     except re.error as exc:
         raise SafetyConfigError(f"{where} {pattern!r} is not a valid regular expression: {exc}") from None
 

@@ -21,8 +21,10 @@ Signals have a `kind` that says which rules apply:
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -122,25 +124,34 @@ class SafetyScreen:
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
         parts = sentences(text)
+        if not parts:
+            return NO_CRISIS
         inherited = self._context.message_cues([p.folded for p in parts])
-        for i, sentence in enumerate(parts):
-            folded = self._lexicon.mask(sentence.folded)
+        # One pass of the lexicon over all sentences joined by a newline (no term or pattern crosses it): a
+        # 5 000-character story costs one search per pattern, not one per pattern and sentence.
+        masked = self._lexicon.mask("\n".join(p.folded for p in parts)).split("\n")
+        starts = list(accumulate((len(m) + 1 for m in masked[:-1]), initial=0))
+        joined = "\n".join(masked)
+        for hit in self._lexicon.hits(joined, "\n".join(p.latin for p in parts)):
+            i = bisect_right(starts, hit.start) - 1
+            sentence, folded, offset = parts[i], masked[i], starts[i]
             # A game or the news named in the sentence before also frames this one (「国語で『こころ』。Kが…」).
             framed = inherited | ({"fiction"} if i and self._context.fiction(parts[i - 1].folded) else set())
-            for hit in self._lexicon.hits(folded, sentence.latin):
-                signal = self._signals[hit.signal]
-                q = self._context.qualify(folded, hit.start, hit.end, sentence.question, frozenset(framed))
-                level = decide(signal.kind, q, signal.category)
-                if level is None:
-                    continue
-                result = SafetyResult(level, signal.category, hit.text)
-                if signal.kind == "concern":
-                    hints.append(result)
-                elif signal.kind in ("self", "victim"):
-                    self_danger = True
-                rank = (_RANK[level], self._order[hit.signal])
-                if best is None or rank < best[:2]:
-                    best = (*rank, result)
+            signal = self._signals[hit.signal]
+            q = self._context.qualify(
+                folded, hit.start - offset, hit.end - offset, sentence.question, frozenset(framed)
+            )
+            level = decide(signal.kind, q, signal.category)
+            if level is None:
+                continue
+            result = SafetyResult(level, signal.category, hit.text)
+            if signal.kind == "concern":
+                hints.append(result)
+            elif signal.kind in ("self", "victim"):
+                self_danger = True
+            rank = (_RANK[level], self._order[hit.signal])
+            if best is None or rank < best[:2]:
+                best = (*rank, result)
         if best is not None and best[0] == 0:
             return best[2]
         if hints and self_danger:
