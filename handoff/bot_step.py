@@ -7,18 +7,19 @@ through the internal API while Rasa thinks, so they must be there. See `handoff.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
 from handoff.bot_step_pg import store_answer
 from handoff.content import Content
 from handoff.line.client import LineClient
-from handoff.line.messages import from_rasa, text_message
+from handoff.line.messages import MAX_TEXT, from_rasa, text_message
 from handoff.outbox import OutboxSender, SendPlan, outbox_rows, pending_for
 from handoff.rasa import RasaClient, RasaUnavailable
 from handoff.store.db import Database, message_event, notify
@@ -26,6 +27,7 @@ from handoff.store.models import Contact, Conversation, InboxEvent
 from handoff.store.types import utcnow
 from handoff.timeutil import from_line_timestamp, to_tokyo
 
+log = logging.getLogger(__name__)
 LOADING_AFTER = 0.3  # seconds of waiting for Rasa before LINE shows the typing dots
 Answers = list[dict[str, Any]] | None  # None: Rasa is down or too slow (R16)
 
@@ -58,8 +60,8 @@ def _bot_input(row: InboxEvent) -> str:
     if row.rasa_event == "follow":
         return "/follow"
     if row.event_type == "postback":
-        return str((event.get("postback") or {}).get("data", ""))[:5000]
-    return str((event.get("message") or {}).get("text", ""))[:5000]
+        return str((event.get("postback") or {}).get("data", ""))[:MAX_TEXT]
+    return str((event.get("message") or {}).get("text", ""))[:MAX_TEXT]
 
 
 class BotStep:
@@ -172,6 +174,18 @@ class BotStep:
             )
         return plan, conversation.id
 
+    async def recovery_due(self) -> list[str]:
+        """The worker's `rasa` runner: work while the breaker waits for a probe or has just closed."""
+        breaker = self.rasa.breaker
+        return ["rasa"] if breaker.probe_due() or breaker.recovered else []
+
+    async def recover(self, _key: str) -> None:
+        if self.rasa.breaker.probe_due():
+            await self.rasa.probe()
+        if self.rasa.breaker.take_recovered():
+            given = await give_back(self.db, utcnow())
+            log.info("rasa answers again: %d conversation(s) given back to the bot", given)
+
     async def _loading_after(self, user_id: str, delay: float) -> None:
         """LINE's typing dots, only when Rasa is slow: a quick answer needs none, and it saves an API call per
         turn. Best effort and in its own task, so it never holds the answer back."""
@@ -179,3 +193,25 @@ class BotStep:
         task = asyncio.create_task(self.line.show_loading(user_id, 20))
         self._loading.add(task)
         task.add_done_callback(self._loading.discard)
+
+
+async def give_back(db: Database, at: datetime) -> int:
+    """Rasa answers again: conversations queued only because it did not (`bot_unavailable`), that nobody has
+    claimed or flagged since, go back to the bot, recorded as the system's move. A claimed one stays claimed."""
+    waiting = (
+        Conversation.status == conv.QUEUED,
+        Conversation.queue_reason == "bot_unavailable",
+        Conversation.assignee_id.is_(None),
+        Conversation.priority == 0,
+        Conversation.crisis.is_(False),
+    )
+    async with db.session() as session:
+        # A write first takes the row locks (PostgreSQL) or the write lock (SQLite): a counsellor claiming one of
+        # these at this moment is serialised with us, as console claims are with each other.
+        await session.execute(update(Conversation).where(*waiting).values(updated_at=Conversation.updated_at))
+        query = select(Conversation).where(*waiting).execution_options(populate_existing=True)
+        found = (await session.scalars(query)).all()
+        for conversation in found:
+            await conv.transition(session, conversation, conv.BOT, actor="system", reason="bot_available", at=at)
+            notify(session, {"type": "bot", "conversation_id": conversation.id})
+    return len(found)

@@ -40,8 +40,12 @@ TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(
         (RESOLVED, QUEUED),  # the user writes again in crisis
         (RESOLVED, BLOCKED),
         (BLOCKED, BOT),  # friend added again
+        (QUEUED, BOT),  # Rasa answers again: only for ONLY_FOR's reason
     }
 )
+# Moves allowed for one reason only. Rasa answering again gives back to the bot what was queued only because it
+# did not (handoff.bot_step.give_back); a counsellor never sends a waiting user back to the bot.
+ONLY_FOR: Final[dict[tuple[str, str], str]] = {(QUEUED, BOT): "bot_available"}
 
 # The one queue rule (issue 13): risk level first — crisis, then someone else in danger, then concern — then
 # waiting time. Both queue_position and the console's queue order by (priority desc, waiting_since), so the level
@@ -76,7 +80,7 @@ async def transition(
 ) -> Change:
     """Move `conversation` to `to` or raise InvalidTransition; the caller's unit of work commits it."""
     current = conversation.status
-    if (current, to) not in TRANSITIONS:
+    if (current, to) not in TRANSITIONS or ONLY_FOR.get((current, to), reason) != reason:
         raise InvalidTransition(conversation.id, current, to)
     conversation.status = to
     conversation.updated_at = at

@@ -19,7 +19,9 @@ from sqlalchemy import Insert, Select, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from handoff.alerts import raise_alert
 from handoff.conversations import BESIDE_CONTACT
+from handoff.line.events import cleaned
 from handoff.router import Routed, Router
 from handoff.store.db import Database, disconnected, retry_on_disconnect
 from handoff.store.models import Contact, Conversation, InboxEvent
@@ -50,10 +52,14 @@ def _insert_statement(sqlite: bool) -> Insert:
 
 
 async def store_events(db: Database, events: list[dict[str, Any]]) -> int:
-    """Insert events, ignoring ones already stored (LINE redelivers with the same id). Returns new rows."""
+    """Insert events, ignoring ones already stored (LINE redelivers with the same id). Returns new rows.
+
+    Each is stored `cleaned` (handoff/line/events.py): a NUL, a lone surrogate or an optional field of the wrong
+    type would otherwise make the worker's statements fail on it, again on every retry."""
     if not events:
         return 0
     now = utcnow()
+    events = [cleaned(e) for e in events]
     rows = [
         {
             "webhook_event_id": event_id(e),
@@ -133,14 +139,24 @@ class InboxWorker:
                 return
 
     async def _failed(self, row_id: int, exc: Exception) -> None:
+        """Logged by id and exception type only, never with the exception's text or traceback: both can hold what
+        the user wrote (a DataError quoting a value, a UnicodeEncodeError the characters around a bad one)."""
         if disconnected(exc):
             log.warning("inbox event %s: the database connection was lost; retrying", row_id)
             return  # not the event's fault: it stays as it was and is retried at the next poll
-        log.exception("inbox event %s failed", row_id)
         async with self.db.session() as session:
             fresh = await session.get(InboxEvent, row_id)
-            if fresh is not None:
-                fresh.attempts += 1
-                fresh.error = type(exc).__name__
-                if fresh.attempts >= MAX_ATTEMPTS:
-                    fresh.status = "failed"  # visible to operators; the user's turn is already stored
+            if fresh is None:
+                return
+            fresh.attempts += 1
+            fresh.error = type(exc).__name__
+            if fresh.attempts < MAX_ATTEMPTS:
+                log.warning("inbox event %s failed (%s), attempt %d; retrying", row_id, fresh.error, fresh.attempts)
+                return
+            fresh.status = "failed"  # the user may have had no answer: staff are told, with ids only (R14)
+            conversation_id = await session.scalar(
+                select(Conversation.id).join(Contact, Contact.id == Conversation.contact_id)
+                .where(Contact.line_user_id == fresh.source_key)
+            )
+            await raise_alert(session, "inbox_failed", conversation_id=conversation_id, at=utcnow())
+        log.error("inbox event %s failed %d times (%s); staff alerted", row_id, MAX_ATTEMPTS, type(exc).__name__)

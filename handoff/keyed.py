@@ -75,8 +75,8 @@ class KeyedRunner:
             try:
                 for key in await self._due_keys():
                     self._launch(key)
-            except Exception:
-                log.exception("%s: could not read pending work; retrying", self.name)
+            except Exception as exc:  # by type only: an exception's text can quote what a user wrote
+                log.warning("%s: could not read pending work (%s); retrying", self.name, type(exc).__name__)
                 await asyncio.sleep(self._poll)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self._poll)
@@ -85,8 +85,9 @@ class KeyedRunner:
         try:
             async with self._slots:
                 await self._drain_key(key)
-        except Exception:
-            log.exception("%s: work for one key failed; it stays pending and is retried", self.name)
+        except Exception as exc:
+            log.warning("%s: work for one key failed (%s); it stays pending and is retried", self.name,
+                        type(exc).__name__)
             await asyncio.sleep(self._poll)
         finally:
             self._busy.pop(key, None)

@@ -22,7 +22,7 @@ from handoff.escalation import escalate
 from handoff.handoff import closed_text
 from handoff.hours import HoursPolicy
 from handoff.line.client import LineClient
-from handoff.line.messages import text_message
+from handoff.line.messages import MAX_TEXT, text_message
 from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
 from handoff.rasa import RasaClient
 from handoff.safety import SafetyScreen
@@ -179,7 +179,7 @@ class Router:
 
     async def _on_postback(self, session: AsyncSession, turn: Turn) -> None:
         postback = turn.event.get("postback") or {}
-        shown = str(postback.get("displayText") or postback.get("data") or "")[:5000]
+        shown = str(postback.get("displayText") or postback.get("data") or "")[:MAX_TEXT]
         self._store_in(session, turn, "postback", shown)
         await self._after_user_text(session, turn, shown, screen_text=False)
 
@@ -187,7 +187,7 @@ class Router:
         message = turn.event.get("message") or {}
         mtype = str(message.get("type", "unknown"))
         if mtype == "text":
-            text = str(message.get("text", ""))
+            text = str(message.get("text", ""))[:MAX_TEXT]  # cut on the way in already (handoff/line/events.py)
             self._store_in(session, turn, "text", text, message)
             await self._after_user_text(session, turn, text, screen_text=True)
         elif mtype in REFUSED_MEDIA:  # R12: never downloaded, never stored

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, MetaData, Table, func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from handoff.lifecycle import running, tables
 from handoff.lifecycle.export import Archive, ExportError, read_archive
 from handoff.settings import Settings
+from handoff.store.db import new_engine
 
 KEPT = "alembic_version"  # the empty database keeps its schema, so `ycc serve` on it would still work
 
@@ -227,7 +227,7 @@ async def purge(req: PurgeRequest) -> PurgeReport:
     """Refuse (PurgeRefused, nothing deleted) or erase everything and report what was deleted."""
     url = req.settings.database_url
     expected, database, archive = _check_request(req)
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = new_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")

@@ -25,9 +25,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, MetaData, Table, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import NullPool
 
+from handoff.store.db import new_engine
 from handoff.timeutil import TOKYO
 
 EXCLUDED_TABLES: dict[str, str] = {
@@ -232,7 +233,7 @@ def snapshot_engine(database_url: str) -> AsyncEngine:
 
     Without it, a gateway writing during the export could leave, say, a message whose conversation is missing.
     """
-    engine = create_async_engine(database_url, poolclass=NullPool)
+    engine = new_engine(database_url, poolclass=NullPool)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from handoff.inbox import source_key, store_events
+from handoff.line.events import MAX_DEPTH, problem
 
 log = logging.getLogger(__name__)
 bp = Blueprint("line_webhook")
@@ -38,13 +39,28 @@ async def webhook(request: Request) -> HTTPResponse:
         return _error(400, "invalid_signature", "X-Line-Signature does not match the body")
     try:
         payload = json.loads(body)
+    except RecursionError:
+        return _error(400, "invalid_json", f"the body nests too deeply (events nest at most {MAX_DEPTH} levels)")
     except (ValueError, UnicodeDecodeError):
         return _error(400, "invalid_json", "the body is not JSON")
     events = payload.get("events") if isinstance(payload, dict) else None
-    if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
+    if not isinstance(events, list):
         return _error(400, "invalid_body", "the body has no list of events")
-    if events:  # an empty list is LINE's "Verify" button
-        new = await store_events(request.app.ctx.db, events)
-        request.app.ctx.wake("inbox", sorted({source_key(e) for e in events}))
-        log.info("webhook stored %d new of %d event(s)", new, len(events))
+    problems = {i: why for i, e in enumerate(events) if (why := problem(e)) is not None}
+    accepted = [e for i, e in enumerate(events) if i not in problems]
+    if accepted:  # an empty list is LINE's "Verify" button
+        try:
+            new = await store_events(request.app.ctx.db, accepted)
+        except Exception as exc:  # its message could quote a value; LINE redelivers after a 500
+            log.warning("webhook could not store %d event(s): %s", len(accepted), type(exc).__name__)
+            return _error(500, "not_stored", "the events could not be stored; send them again")
+        request.app.ctx.wake("inbox", sorted({source_key(e) for e in accepted}))
+        log.info("webhook stored %d new of %d event(s)", new, len(accepted))
+    if problems:
+        log.warning("webhook refused %d of %d event(s)", len(problems), len(events))
+        return json_response({
+            "error": "invalid_events",
+            "message": f"{len(problems)} event(s) refused; the other {len(accepted)} were stored",
+            "refused": [{"index": i, "reason": why} for i, why in problems.items()],
+        }, status=400)
     return json_response({})

@@ -6,11 +6,11 @@ import asyncio
 
 from alembic import context
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
 
 # Console and work log tables join the metadata autogenerate compares.
 import handoff.store.models_console
 import handoff.store.models_worklog  # noqa: F401
+from handoff.store.db import new_engine
 from handoff.store.models import Base
 
 config = context.config
@@ -29,7 +29,7 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
+    engine = new_engine(url)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

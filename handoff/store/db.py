@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -43,6 +44,16 @@ class _Turns:
             self._cond.notify_all()
 
 
+def new_engine(url: str, *, echo: bool = False, **kwargs: Any) -> AsyncEngine:
+    """Every engine of the gateway (the app's, migrations, export, purge, commands) is made here, so none can
+    write what users wrote into a log: statement parameters are left out of error messages (`hide_parameters`;
+    an IntegrityError or DataError would otherwise carry the message text into a traceback), and SQLAlchemy's
+    statement and row logging stays off even when the root logger is at DEBUG, unless `echo` asks for it."""
+    if not echo:
+        logging.getLogger("sqlalchemy.engine.Engine").setLevel(logging.WARNING)
+    return create_async_engine(url, echo=echo, hide_parameters=True, **kwargs)
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets the webhook insert while the worker reads. busy_timeout=0: a lock held by another process is
     waited for by the driver with asyncio.sleep (sqlite_inline), never in SQLite's busy handler, which would block
@@ -73,17 +84,17 @@ class Database:
             # sqlite3 in the loop's own thread (see sqlite_inline). Ingestion has its own engine: it never queues
             # behind a worker connection checked out of the pool.
             kwargs["async_creator"] = connector(make_url(url).database or ":memory:", lock_patience)
-            self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-            self.ingest_engine = create_async_engine(url, **kwargs)
+            self.engine: AsyncEngine = new_engine(url, **kwargs)
+            self.ingest_engine = new_engine(url, **kwargs)
             for engine in (self.engine, self.ingest_engine):
                 event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_async_engine(url, pool_pre_ping=pre_ping, **kwargs)
+            self.engine = new_engine(url, pool_pre_ping=pre_ping, **kwargs)
             # Webhook ingestion has its own pool, so a burst of worker transactions never holds LINE's 200 back.
             # Ingestion is one INSERT … ON CONFLICT DO NOTHING, whole by itself and safe to repeat, so it runs in
             # autocommit (BEGIN and COMMIT would be two round trips for nothing) and without a pre-ping: after a
             # dropped connection it is simply tried again (`store_events`).
-            self.ingest_engine = create_async_engine(
+            self.ingest_engine = new_engine(
                 url,
                 pool_pre_ping=False,
                 isolation_level="AUTOCOMMIT",
