@@ -166,7 +166,7 @@ def bench_bot_turn(turns: int, kind: str) -> dict[str, Any]:
         try:
             times: dict[str, list[float]] = {f"{k}{n}": [] for k in ("bare", "gw", "line") for n in (1, 2)}
             rest = f"{stack.rasa_url}/webhooks/rest/webhook"
-            with httpx.Client(timeout=30) as client:
+            with httpx.Client(timeout=30, headers=stack.rasa_headers) as client:
                 for i in range(turns):
                     user = f"U{i:032x}"
                     for n in (1, 2):

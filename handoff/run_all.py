@@ -7,17 +7,17 @@ URL, and Ctrl-C never leaves a Rasa process holding port 5005.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 
-from handoff.settings import ROOT, Settings, SettingsError
+from handoff.settings import ROOT, SHARED_SECRETS, Settings, SettingsError
 
 BOT_VENV = ROOT / ".venv-bot"
 MODEL = ROOT / "models" / "ycc.tar.gz"
@@ -70,15 +70,36 @@ async def _first_admin(settings: Settings) -> Path | None:
     return path
 
 
+# The shared secrets each process is given: only those of the hops it is on (README, Security). The action server
+# never holds the gateway → Rasa secret, Rasa never holds the gateway's internal token.
+SECRETS_OF = {
+    "actions": ("YCC_ACTIONS_TOKEN", "YCC_INTERNAL_TOKEN"),
+    "rasa": ("YCC_RASA_TOKEN", "YCC_ACTIONS_TOKEN"),
+    "gateway": ("YCC_INTERNAL_TOKEN", "YCC_RASA_TOKEN"),
+}
+
+
+def process_env(base: Mapping[str, str], process: str, tokens: Mapping[str, str]) -> dict[str, str]:
+    """`base` without any shared secret, plus the ones `process` needs (values from `tokens`, by variable name)."""
+    env = {k: v for k, v in base.items() if k not in SHARED_SECRETS}
+    env.update({name: tokens[name] for name in SECRETS_OF[process]})
+    return env
+
+
 def bot_commands(rasa_port: int, actions_port: int, endpoints: Path) -> dict[str, list[str]]:
-    """The action server and Rasa server command lines, shared by `make run`, the e2e tests and the benchmarks."""
-    bot = str(BOT_VENV / "bin" / "rasa")
+    """The action server and Rasa server command lines, shared by `make run`, the e2e tests and the benchmarks.
+
+    Both bind 127.0.0.1 only. The action server is our launcher (actions/server.py: loopback, YCC_ACTIONS_TOKEN),
+    not `rasa run actions`, which binds every interface; Rasa runs without `--enable-api`: the gateway needs only
+    the REST channel (bot/channels/gateway.py, YCC_RASA_TOKEN), and the HTTP API would let anyone local read whole
+    trackers (the young person's own words), inject turns or replace the model.
+    """
+    python = str(BOT_VENV / "bin" / "python")
     return {
-        "actions": [bot, "run", "actions", "--port", str(actions_port), "--actions", "actions"],
+        "actions": [python, "-m", "actions.server", "--port", str(actions_port), "--actions", "actions"],
         "rasa": [
-            bot,
+            str(BOT_VENV / "bin" / "rasa"),
             "run",
-            "--enable-api",
             "-i",
             "127.0.0.1",
             "-p",
@@ -138,7 +159,7 @@ def main() -> int:
     log_dir = ROOT / "var" / "log"
     log_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env.setdefault("YCC_INTERNAL_TOKEN", settings.internal_token or secrets.token_urlsafe(32))
+    tokens = {name: getattr(settings, key) for name, key in SHARED_SECRETS.items()}  # from the env, or new per start
     env["YCC_GATEWAY_URL"] = f"http://{settings.host}:{settings.port}"
     env["PYTHONPATH"] = str(ROOT)
     rasa_port = _port(settings.rasa_url, 5005)
@@ -146,7 +167,7 @@ def main() -> int:
     procs: dict[str, subprocess.Popen[bytes]] = {}
     checks = {
         "action server": f"{settings.action_server_url}/health",
-        "rasa": f"{settings.rasa_url}/status",
+        "rasa": f"{settings.rasa_url}/",  # Rasa answers only once the model is loaded
         "gateway": f"http://{settings.host}:{settings.port}/healthz",
     }
     stopping = False
@@ -160,9 +181,10 @@ def main() -> int:
     print("Starting the young carer consultation stack…", flush=True)
     endpoints = write_endpoints(log_dir.parent / "endpoints.yml", settings.action_server_url)
     commands = bot_commands(rasa_port, actions_port, endpoints)
-    procs["action server"] = _spawn("actions", commands["actions"], env, log_dir)
-    procs["rasa"] = _spawn("rasa", commands["rasa"], env, log_dir)
-    procs["gateway"] = _spawn("gateway", [str(ROOT / ".venv" / "bin" / "ycc"), "serve"], env, log_dir)
+    procs["action server"] = _spawn("actions", commands["actions"], process_env(env, "actions", tokens), log_dir)
+    procs["rasa"] = _spawn("rasa", commands["rasa"], process_env(env, "rasa", tokens), log_dir)
+    gateway = [str(ROOT / ".venv" / "bin" / "ycc"), "serve"]
+    procs["gateway"] = _spawn("gateway", gateway, process_env(env, "gateway", tokens), log_dir)
     started = time.monotonic()
     waiting = dict(checks)
     try:

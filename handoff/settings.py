@@ -76,6 +76,25 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+# The secrets the three processes authenticate each other with: environment variable → Settings field.
+SHARED_SECRETS = {
+    "YCC_INTERNAL_TOKEN": "internal_token",  # action server → gateway internal API
+    "YCC_RASA_TOKEN": "rasa_token",  # gateway → Rasa (bot/channels/gateway.py)
+    "YCC_ACTIONS_TOKEN": "actions_token",  # Rasa → action server (actions/server.py)
+}
+MIN_SECRET_LENGTH = 16
+
+
+def _secret(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if len(value) < MIN_SECRET_LENGTH:
+        raise SettingsError(
+            f"{name} must be a random secret of at least {MIN_SECRET_LENGTH} characters, got {len(value)}; "
+            "leave it unset under `make run`, which makes one per start"
+        )
+    return value
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the URLs operators write and pick the async driver the gateway needs."""
     if url.startswith("postgres://"):
@@ -105,6 +124,9 @@ class Settings:
     lines: int = 1
     alert_webhook_url: str = ""
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # One secret per hop (README, Security): gateway → Rasa, Rasa → action server; `make run` makes both per start.
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     redis_url: str = ""
     data_dir: Path = DATA_DIR
@@ -186,8 +208,9 @@ class Settings:
             # Where the web process and the worker find each other's wake-up sockets; one per gateway port.
             run_dir=Path(env.get("YCC_RUN_DIR", "").strip() or Path(tempfile.gettempdir()) / f"ycc-{port}"),
         )
-        if env.get("YCC_INTERNAL_TOKEN", "").strip():
-            kwargs["internal_token"] = env["YCC_INTERNAL_TOKEN"].strip()
+        for name, key in SHARED_SECRETS.items():
+            if env.get(name, "").strip():
+                kwargs[key] = _secret(env, name)
         if env.get("YCC_SECRET_KEY", "").strip():
             kwargs["secret_key"] = env["YCC_SECRET_KEY"].strip()
         if env.get("YCC_DATA_DIR", "").strip():

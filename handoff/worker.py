@@ -61,7 +61,7 @@ class Resources:
             hours=HoursPolicy.load(settings.data_dir / "hours.yml"),
             http=http,
             line=LineClient(settings.effective_line_api_base_url, settings.effective_access_token),
-            rasa=RasaClient(settings.rasa_url, settings.rasa_timeout),
+            rasa=RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token),
             safety=SafetyScreen.load(settings.data_dir / "safety.yml"),
         )
 

@@ -15,7 +15,8 @@ CV_FOLDS ?= 5
 BOT_ENV := PYTHONPATH=$(CURDIR) SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=2
 RASA := $(BOT_ENV) $(BOT_BIN)/rasa
 RASA_FILES := --config config.yml --domain bot/domain
-BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -name '*.pyc' 2>/dev/null) config.yml
+# bot/channels is the gateway's input channel (run time only): changing it must not retrain the model.
+BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' -not -name '*.pyc' 2>/dev/null) config.yml
 
 .PHONY: bot-install validate train test-bot test-actions test-stories crossval run-rasa run-actions
 
@@ -60,8 +61,10 @@ crossval: $(BOT_VENV)/.installed ## twin check, then NLU 5-fold CV; gate: macro-
 
 test-bot: test-actions test-stories crossval ## all bot tests: actions, test stories, NLU cross-validation
 
-run-rasa: $(MODEL) ## Rasa server on 127.0.0.1:5005 (REST channel + HTTP API for the gateway)
-	$(RASA) run --enable-api -i 127.0.0.1 -p 5005 --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
+# Both need the shared secrets in the environment (README, Security): Rasa YCC_RASA_TOKEN and YCC_ACTIONS_TOKEN,
+# the action server YCC_ACTIONS_TOKEN and YCC_INTERNAL_TOKEN; `make run` makes them per start.
+run-rasa: $(MODEL) ## Rasa on 127.0.0.1:5005: only the gateway's REST channel (YCC_RASA_TOKEN), no HTTP API
+	$(RASA) run -i 127.0.0.1 -p 5005 --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 
-run-actions: $(BOT_VENV)/.installed ## action server on port 5055 (binds all interfaces: keep the port firewalled)
-	$(RASA) run actions -p 5055 --actions actions
+run-actions: $(BOT_VENV)/.installed ## action server on 127.0.0.1:5055, only for Rasa (YCC_ACTIONS_TOKEN)
+	$(BOT_ENV) $(BOT_BIN)/python -m actions.server --port 5055 --actions actions

@@ -35,3 +35,13 @@ def test_run_dir_is_per_port_so_two_gateways_on_one_host_do_not_share_sockets() 
 def test_one_line_credential_alone_is_refused() -> None:
     with pytest.raises(SettingsError, match="Set both LINE_CHANNEL_SECRET and LINE_CHANNEL_ACCESS_TOKEN"):
         Settings.from_mapping({"LINE_CHANNEL_SECRET": "s"})
+
+
+def test_shared_secrets_of_the_three_processes_are_checked_at_start_up() -> None:
+    for name in ("YCC_INTERNAL_TOKEN", "YCC_RASA_TOKEN", "YCC_ACTIONS_TOKEN"):
+        with pytest.raises(SettingsError, match=f"{name} must be a random secret of at least 16 characters"):
+            Settings.from_mapping({name: "short"})
+    given = Settings.from_mapping({"YCC_RASA_TOKEN": "r" * 16, "YCC_ACTIONS_TOKEN": "a" * 20})
+    assert (given.rasa_token, given.actions_token) == ("r" * 16, "a" * 20)
+    made = Settings.from_mapping({})  # unset: a new random secret each, so no two hops share one by accident
+    assert len({made.internal_token, made.rasa_token, made.actions_token}) == 3

@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from handoff.run_all import BOT_VENV, MODEL, bot_commands, write_endpoints
+from handoff.run_all import BOT_VENV, MODEL, bot_commands, process_env, write_endpoints
 from tests.support.servers import (
-    INTERNAL_TOKEN,
+    ACTIONS_TOKEN,
+    RASA_TOKEN,
     ROOT,
     SECRET,
     TOKEN,
+    TOKENS,
     Proc,
     Stack,
     fakeline_proc,
@@ -40,6 +42,7 @@ class FullStack:
         self.url = f"http://127.0.0.1:{port}"
         self.fake_url = f"http://127.0.0.1:{fake_port}"
         self.rasa_url = f"http://127.0.0.1:{rasa_port}"
+        self.actions_url = f"http://127.0.0.1:{actions_port}"
         env = gateway_env(
             self.database_url,
             port,
@@ -48,27 +51,36 @@ class FullStack:
             LINE_API_BASE_URL=self.fake_url,
             YCC_RASA_URL=self.rasa_url,
             YCC_RASA_TIMEOUT="10",
-            YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}",
+            YCC_ACTION_SERVER_URL=self.actions_url,
             **self.overrides,
         )
+        env = process_env(env, "gateway", TOKENS)
         self._add(fakeline_proc(self.tmp, fake_port, port))
         self._add(gateway_proc(self.tmp, env))
         self.stack = Stack(self.procs[1], self.procs[0], self.database_url)
         if self.real:
-            bot_env = {
-                **env,
-                "YCC_GATEWAY_URL": self.url,
-                "YCC_INTERNAL_TOKEN": INTERNAL_TOKEN,
-                "PYTHONPATH": str(ROOT),
-            }
-            endpoints = write_endpoints(self.tmp / "endpoints.yml", f"http://127.0.0.1:{actions_port}")
+            bot_env = {**env, "YCC_GATEWAY_URL": self.url, "PYTHONPATH": str(ROOT)}
+            endpoints = write_endpoints(self.tmp / "endpoints.yml", self.actions_url)
             commands = bot_commands(rasa_port, actions_port, endpoints)
-            actions_url = f"http://127.0.0.1:{actions_port}"
-            self._add(Proc(commands["actions"], bot_env, actions_url, "/health", self.tmp / "actions.log"), 120)
-            self._add(Proc(commands["rasa"], bot_env, self.rasa_url, "/status", self.tmp / "rasa.log"), 180)
+            actions_env = process_env(bot_env, "actions", TOKENS)
+            self._add(
+                Proc(commands["actions"], actions_env, self.actions_url, "/health", self.tmp / "actions.log"), 120
+            )
+            rasa_env = process_env(bot_env, "rasa", TOKENS)  # Rasa answers `/` only once the model is loaded
+            self._add(Proc(commands["rasa"], rasa_env, self.rasa_url, "/", self.tmp / "rasa.log"), 180)
         else:
             self.stub = StubRasa(rasa_port).start()
         return self
+
+    @property
+    def rasa_headers(self) -> dict[str, str]:
+        """What the gateway sends Rasa on every call (the REST channel refuses calls without it)."""
+        return {"Authorization": f"Bearer {RASA_TOKEN}"}
+
+    @property
+    def actions_headers(self) -> dict[str, str]:
+        """What Rasa sends the action server (endpoints.yml)."""
+        return {"Authorization": f"Bearer {ACTIONS_TOKEN}"}
 
     def _add(self, proc: Proc, timeout: float = 30.0) -> None:
         proc.start(timeout=timeout)

@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-channel-secret"
 TOKEN = "test-access-token"
 INTERNAL_TOKEN = "test-internal-token"
+RASA_TOKEN = "test-rasa-token-gateway-hop"
+ACTIONS_TOKEN = "test-actions-token-rasa-hop"
+# By variable name, as handoff.run_all.process_env takes them.
+TOKENS = {"YCC_INTERNAL_TOKEN": INTERNAL_TOKEN, "YCC_RASA_TOKEN": RASA_TOKEN, "YCC_ACTIONS_TOKEN": ACTIONS_TOKEN}
 
 
 def free_ports(count: int) -> list[int]:
@@ -166,6 +170,7 @@ def gateway_env(database_url: str, port: int, **overrides: str) -> dict[str, str
         YCC_RASA_URL=f"http://127.0.0.1:{rasa_port}",
         YCC_ACTION_SERVER_URL=f"http://127.0.0.1:{actions_port}",
         YCC_INTERNAL_TOKEN=INTERNAL_TOKEN,
+        YCC_RASA_TOKEN=RASA_TOKEN,
         YCC_SECRET_KEY="test-secret-key",
         YCC_WORKER_POLL_SECONDS="0.2",
         YCC_RASA_TIMEOUT="2",
