@@ -15,7 +15,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
-    from console import account, admin, api, canned, cases, live, login, openapi, pages, records, training, worklog
+    from console import (account, admin, api, canned, cases, headers, live, login, openapi, pages, records, training,
+                         worklog)
     from console.render import make_environment
     from console.worklog_report import load_columns
 
@@ -28,3 +29,4 @@ def register(app: Sanic) -> None:
     for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
+    headers.install(app)

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from console import actions
 from console.actions import Conflict, Invalid
-from console.auth import audit, guarded
+from console.auth import audit, guarded, holds
 from console.routing import online_counsellors
 from console.serialize import conversation_json, conversations_json, message_json, record_json
 from handoff import conversations as conv
@@ -92,7 +92,7 @@ async def list_conversations(request: Request) -> HTTPResponse:
     if statuses:
         where.append(Conversation.status.in_(statuses))
     if principal.role == "counsellor":
-        where.append((Conversation.status == conv.QUEUED) | (Conversation.assignee_id == principal.user_id))
+        where.append((Conversation.status == conv.QUEUED) | holds(principal))
     async with request.app.ctx.db.session() as session:
         total = int(await session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0)
         rows = (await session.scalars(

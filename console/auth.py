@@ -16,11 +16,11 @@ from typing import Any
 
 from sanic import Request
 from sanic.response import HTTPResponse, json, redirect
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, false, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console import security
-from handoff.store.models import ApiToken, AuditLog, ConsoleSession, User
+from handoff.store.models import ApiToken, AuditLog, ConsoleSession, Conversation, User
 from handoff.store.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -34,7 +34,12 @@ Handler = Callable[..., Awaitable[HTTPResponse]]
 
 @dataclass
 class Principal:
-    """The authenticated caller; `user` is None for API tokens, which act with the token's role."""
+    """The authenticated caller: a person (session, or a token made for them) or a legacy personless token.
+
+    A token made by `ycc token create NAME` belongs to user NAME and acts as that person: their role, their scope,
+    their name in the audit log. Tokens made before tokens had owners carry only a role (`user` is None); they see
+    nothing that is scoped to a person (see `holds`).
+    """
 
     name: str
     role: str
@@ -88,12 +93,24 @@ def wants_json(request: Request) -> bool:
     return request.path.startswith("/api/") or "application/json" in (request.headers.get("accept") or "")
 
 
+def holds(principal: Principal) -> ColumnElement[bool]:
+    """SQL condition "assigned to this caller"; false for a caller without a person (never `assignee_id IS NULL`)."""
+    if principal.user_id is None:
+        return false()
+    return Conversation.assignee_id == principal.user_id
+
+
 async def _from_token(request: Request, raw: str) -> Principal | None:
     async with request.app.ctx.db.session() as session:
         token = await session.scalar(select(ApiToken).where(ApiToken.token_hash == security.token_hash(raw)))
         if token is None or token.revoked or (token.expires_at is not None and token.expires_at <= utcnow()):
             return None
-        return Principal(name=f"token:{token.name}", role=token.role, via="token")
+        if token.user_id is None:
+            return Principal(name=f"token:{token.name}", role=token.role, via="token")
+        user = await session.get(User, token.user_id)
+        if user is None or user.disabled:
+            return None  # a disabled person's tokens stop with their sessions
+        return Principal(name=user.name, role=user.role, via="token", user=user)
 
 
 async def _from_session(request: Request, raw: str, *, touch: bool = True) -> Principal | None:
@@ -103,8 +120,9 @@ async def _from_session(request: Request, raw: str, *, touch: bool = True) -> Pr
         row = await session.get(ConsoleSession, security.token_hash(raw))
         if row is None or row.revoked or not row.second_factor_done:
             return None
-        if now - row.last_seen_at > timedelta(seconds=settings.session_idle_seconds):
-            row.revoked = True  # idle timeout, enforced on the server whatever the cookie says
+        if (now - row.last_seen_at > timedelta(seconds=settings.session_idle_seconds)
+                or now - row.created_at > timedelta(seconds=settings.session_max_seconds)):
+            row.revoked = True  # idle timeout and absolute lifetime, enforced on the server whatever the cookie says
             return None
         user = await session.get(User, row.user_id)
         if user is None or user.disabled:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from console import actions, safety_feedback
 from console.actions import Conflict, Invalid
 from console.api import api_errors, body_of
-from console.auth import Denied, NotFound, Principal, audit, guarded
+from console.auth import Denied, NotFound, Principal, audit, guarded, holds
 from console.serialize import escalation_json, iso
 from handoff import conversations as conv
 from handoff.alerts import raise_alert
@@ -78,7 +78,7 @@ async def list_escalations(request: Request) -> HTTPResponse:
     if status != "all":
         query = query.where(Escalation.status == status)
     if principal.role != "supervisor":
-        query = query.where(Conversation.assignee_id == principal.user_id)
+        query = query.where(holds(principal))
     async with request.app.ctx.db.session() as session:
         rows = (await session.scalars(query.order_by(Escalation.opened_at.desc()).limit(500))).all()
         items = [case_json(e) for e in rows]

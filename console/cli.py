@@ -107,18 +107,36 @@ def _user_change(args: argparse.Namespace) -> int:
     return 0
 
 
+TOKEN_TTL_DAYS = 90
+TOKEN_HELP = ("A token belongs to one console user and acts as that person: their role, their scope (a counsellor "
+              "sees the queue and the conversations and crisis cases they hold), their name in the audit log. It "
+              "stops working when it expires, is revoked, or the user is disabled.")
+
+
 def _token_create(args: argparse.Namespace) -> int:
     token = security.new_token("ycc_")
+    ttl = timedelta(seconds=args.ttl) if args.ttl else timedelta(days=TOKEN_TTL_DAYS)
 
-    async def work(session: Any) -> None:
-        expires = utcnow() + timedelta(seconds=args.ttl) if args.ttl else None
-        session.add(ApiToken(name=args.name[:64], token_hash=security.token_hash(token), role=args.role,
-                             created_at=utcnow(), expires_at=expires))
+    async def work(session: Any) -> User:
+        user = await session.scalar(select(User).where(User.name == args.name))
+        if user is None or user.disabled:
+            raise UserError(f"no active user {args.name!r}: a token acts as a person; create one first with "
+                            "`ycc user add NAME --role …`")
+        session.add(ApiToken(name=user.name, user_id=user.id, token_hash=security.token_hash(token), role=user.role,
+                             created_at=utcnow(), expires_at=utcnow() + ttl))
+        return user
 
     if args.ttl is not None and args.ttl <= 0:
         print("ycc token create: --ttl must be positive", file=sys.stderr)
         return 2
-    asyncio.run(with_db(work))
+    try:
+        user = asyncio.run(with_db(work))
+    except UserError as exc:
+        print(f"ycc token create: {exc}", file=sys.stderr)
+        return 2
+    expires = (utcnow() + ttl).isoformat(timespec="seconds")
+    print(f"token for user {user.name} (role {user.role}), acting as that person; expires {expires}",
+          file=sys.stderr)  # stdout stays the token alone, for scripts
     print(token)
     return 0
 
@@ -159,11 +177,12 @@ def add_commands(sub: Any) -> None:
         cmd.set_defaults(func=_user_change)
     token = sub.add_parser("token", help="bearer tokens for the JSON API").add_subparsers(
         dest="token_command", required=True)
-    create = token.add_parser("create", help="print a new bearer token (only its hash is stored)")
-    create.add_argument("name")
-    create.add_argument("--ttl", type=int, default=None, help="lifetime in seconds (default: no expiry)")
-    create.add_argument("--role", default="supervisor", choices=("supervisor", "counsellor"))
+    create = token.add_parser("create", help="print a new bearer token for a console user (only its hash is stored)",
+                              description=TOKEN_HELP)
+    create.add_argument("name", help="the console user the token acts as (its role and scope are theirs)")
+    create.add_argument("--ttl", type=int, default=None,
+                        help=f"lifetime in seconds (default: {TOKEN_TTL_DAYS} days; there is no token without expiry)")
     create.set_defaults(func=_token_create)
-    revoke = token.add_parser("revoke", help="revoke every token with this name")
+    revoke = token.add_parser("revoke", help="revoke every token of this user (or legacy token with this name)")
     revoke.add_argument("name")
     revoke.set_defaults(func=_token_revoke)

@@ -1,11 +1,14 @@
 """Login in two steps (password, then TOTP or a recovery code), logout, and throttling (ASVS V2, V3).
 
 The password step only creates a short-lived pending session; the full session is a new id issued after the
-second factor (session rotation), so a fixed or stolen pre-login id is worth nothing.
+second factor (session rotation), so a fixed or stolen pre-login id is worth nothing. Wrong passwords slow their
+source down (console/throttle.py) and never lock the account, so nobody can lock a colleague out by guessing; wrong
+second factors, which only someone with the password can send, do lock it for LOCK_FOR.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from collections import deque
@@ -16,7 +19,7 @@ from sanic.response import HTTPResponse, redirect
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console import security
+from console import security, throttle
 from console.auth import SESSION_COOKIE, audit, authenticate, client_ip, guarded
 from console.render import render
 from handoff.store.models import ConsoleSession, User
@@ -32,7 +35,8 @@ LOCK_FOR = timedelta(minutes=15)
 IP_WINDOW_SECONDS = 600
 IP_MAX_FAILURES = 30
 GENERIC_ERROR = "ユーザー名またはパスワードが正しくありません。"
-LOCKED_ERROR = "アカウントがロックされています。15分後にもう一度お試しください。"
+LOCKED_ERROR = "確認コードの誤りが続いたため、ロックしています。15分後にもう一度お試しください。"
+THROTTLED_ERROR = "ログインの失敗が続いたため、{seconds}秒ほど待ってからもう一度お試しください。"
 
 
 def _secure(request: Request) -> bool:
@@ -86,33 +90,50 @@ def _locked(user: User | None) -> bool:
     return bool(user and user.locked_until and user.locked_until > utcnow())
 
 
-def _count_failure(user: User | None) -> None:
-    if user is None:
-        return
+def _count_failure(user: User) -> None:
+    """A wrong second factor (the password was right): five in a row lock the account for LOCK_FOR."""
     user.failed_logins += 1
     if user.failed_logins >= MAX_FAILED:
         user.locked_until = utcnow() + LOCK_FOR
         user.failed_logins = 0
 
 
+def _too_soon(request: Request, seconds: float) -> HTTPResponse:
+    """429 with Retry-After: the same answer whichever name was typed (console/throttle.py)."""
+    wait = max(1, math.ceil(seconds))
+    response = _login_form(request, THROTTLED_ERROR.format(seconds=wait), status=429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
 @bp.post("/login", name="login_submit")
 async def login_submit(request: Request) -> HTTPResponse:
+    """The password step. Wrong passwords delay this source for this name; they never lock the account."""
     if not _pre_csrf_ok(request):
         return _login_form(request, "画面の有効期限が切れました。もう一度入力してください。", status=403)
     if _ip_blocked(request):
         return _login_form(request, "ログインの失敗が続いたため、しばらく時間をおいてください。", status=429)
     name = (request.form.get("username") or "").strip()[:64]
     password = request.form.get("password") or ""
+    source, now = client_ip(request), utcnow()
     async with request.app.ctx.db.session() as session:
+        left = await throttle.wait_left(session, name, source, now)
+        if left:
+            audit(session, name or "-", "login_throttled", "user", None, allowed=False, detail=f"ip={source}")
+            return _too_soon(request, left)
         user = await session.scalar(select(User).where(User.name == name)) if name else None
         ok = security.verify_password(user.password_hash if user else None, password)
-        if user is None or user.disabled or _locked(user) or not ok:
-            if ok is False:
-                _count_failure(user)
+        if user is None or user.disabled or not ok:
+            await throttle.failed(session, name, source, now,
+                                  timedelta(seconds=request.app.ctx.settings.login_delay_seconds))
             _ip_failed(request)
             audit(session, name or "-", "login_failed", "user", user.id if user else None, allowed=False,
-                  detail=f"password ip={client_ip(request)}" + (" locked" if _locked(user) else ""))
-            return _login_form(request, LOCKED_ERROR if _locked(user) else GENERIC_ERROR, status=401)
+                  detail=f"password ip={source}")
+            return _login_form(request, GENERIC_ERROR, status=401)
+        await throttle.cleared(session, name, source)
+        if _locked(user):  # only someone who knows the password learns of the second-factor lock
+            audit(session, name, "login_failed", "user", user.id, allowed=False, detail=f"locked ip={source}")
+            return _login_form(request, LOCKED_ERROR, status=401)
         raw = secrets.token_urlsafe(32)
         session.add(ConsoleSession(id=security.token_hash(raw), user_id=user.id, created_at=utcnow(),
                                    last_seen_at=utcnow(), csrf_token=secrets.token_urlsafe(32),

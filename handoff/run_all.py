@@ -33,9 +33,10 @@ def write_endpoints(path: Path, action_server_url: str) -> Path:
     return path
 
 
-async def _first_admin(settings: Settings) -> Path | None:
-    """On a fresh database, create an `admin` account so the operator can log in and add counsellors.
+async def _first_admin(settings: Settings, file: str = "") -> Path | None:
+    """On a fresh database, create the first admin account so the operator can log in and add counsellors.
 
+    Its name is YCC_FIRST_ADMIN (default `admin`): a name nobody can guess is one less thing to try passwords on.
     The credentials go to a 0600 file, not the terminal scrollback; the README says to read it once and delete it.
     """
     from sqlalchemy import func, select
@@ -50,16 +51,17 @@ async def _first_admin(settings: Settings) -> Path | None:
             if await session.scalar(select(func.count()).select_from(User)):
                 return None
             password = random_password()
-            enrolment = await create_user(session, name="admin", role="admin", password=password, actor="make run")
+            enrolment = await create_user(session, name=settings.first_admin, role="admin", password=password,
+                                          actor="make run")
     finally:
         await db.close()
-    path = ROOT / "var" / "first-admin.txt"
+    path = Path(file) if file else ROOT / "var" / "first-admin.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch(mode=0o600)
     lines = [
         "First administrator of the console (created by `make run` on an empty database).",
         "Read this once, store it in your password manager, then delete this file.",
-        "user: admin",
+        f"user: {settings.first_admin}",
         f"password: {password}",
         f"TOTP secret (add to an authenticator app): {enrolment.totp_secret}",
         f"TOTP URI: {enrolment.provisioning_uri}",
@@ -205,7 +207,8 @@ def main() -> int:
             print(f"  Console:   {base}/console/")
             if first_admin is not None:
                 print(
-                    f"  Login:     first run — an `admin` account was created; its password and 2FA secret are in "
+                    f"  Login:     first run — an admin account `{settings.first_admin}` was created; its password and "
+                    "2FA secret are in "
                     f"{first_admin.relative_to(ROOT)} (read once, then delete)"
                 )
             else:

@@ -95,6 +95,14 @@ def _secret(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def _first_admin(env: Mapping[str, str]) -> str:
+    """YCC_FIRST_ADMIN: an operator-chosen name, so the first administrator is not the well-known `admin`."""
+    name = env.get("YCC_FIRST_ADMIN", "").strip() or "admin"
+    if len(name) > 64 or not name.isprintable() or " " in name:
+        raise SettingsError(f"YCC_FIRST_ADMIN must be a login name (at most 64 characters, no spaces), got {name!r}")
+    return name
+
+
 def normalise_database_url(url: str) -> str:
     """Accept the URLs operators write and pick the async driver the gateway needs."""
     if url.startswith("postgres://"):
@@ -131,6 +139,9 @@ class Settings:
     redis_url: str = ""
     data_dir: Path = DATA_DIR
     session_idle_seconds: int = 1800
+    session_max_seconds: int = 43200  # absolute console session lifetime, whatever the activity
+    login_delay_seconds: float = 1.0  # first wait after repeated wrong passwords from one source (console/throttle.py)
+    first_admin: str = "admin"  # the account `make run` creates on an empty database
     worker_poll_seconds: float = 0.5
     outbox_max_attempts: int = 8
     send_lease_seconds: float = 15.0
@@ -200,6 +211,9 @@ class Settings:
             ),
             redis_url=env.get("YCC_REDIS_URL", "").strip(),
             session_idle_seconds=_int(env, "YCC_SESSION_IDLE_SECONDS", 1800, minimum=60),
+            session_max_seconds=_int(env, "YCC_SESSION_MAX_SECONDS", 43200, minimum=300),
+            login_delay_seconds=_float(env, "YCC_LOGIN_DELAY_SECONDS", 1.0),
+            first_admin=_first_admin(env),
             worker_poll_seconds=_float(env, "YCC_WORKER_POLL_SECONDS", 0.5),
             outbox_max_attempts=_int(env, "YCC_OUTBOX_MAX_ATTEMPTS", 8, minimum=1),
             send_lease_seconds=_float(env, "YCC_SEND_LEASE_SECONDS", 15.0),

@@ -272,11 +272,16 @@ class ConsoleSession(Base):
 
 
 class ApiToken(Base):
-    """Bearer token for the JSON API; only a hash is stored."""
+    """Bearer token for the JSON API, acting as the user it belongs to; only a hash is stored.
+
+    `user_id` is None only for tokens made before tokens had owners: they keep `role` but see nothing scoped to a
+    person (console/auth.py).
+    """
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True, index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="supervisor")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -174,14 +174,15 @@ def test_escalation_checklist_and_closing_rules(gateway: Gateway, line_user: str
 
 
 def test_bearer_tokens_from_the_cli(gateway: Gateway, line_user: str) -> None:
-    token = gateway.ycc("token", "create", "monitoring").stdout.strip()
+    supervisor = gateway.add_user("supervisor")
+    token = gateway.ycc("token", "create", supervisor.name).stdout.strip()
     assert token.startswith("ycc_")
     assert not gateway.rows("SELECT 1 FROM api_tokens WHERE token_hash = :t", t=token)  # hash only
     ok = httpx.get(f"{gateway.url}/api/conversations", headers={"Authorization": f"Bearer {token}"})
     assert ok.status_code == 200 and "items" in ok.json()
     bad = httpx.get(f"{gateway.url}/api/conversations", headers={"Authorization": "Bearer ycc_wrong"})
     assert bad.status_code == 401
-    short = gateway.ycc("token", "create", "short", "--ttl", "1").stdout.strip()
+    short = gateway.ycc("token", "create", supervisor.name, "--ttl", "1").stdout.strip()
     wait_for(lambda: httpx.get(f"{gateway.url}/api/conversations",
                                headers={"Authorization": f"Bearer {short}"}).status_code == 401, timeout=5)
 

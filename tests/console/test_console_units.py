@@ -8,7 +8,6 @@ import pytest
 from console import security
 from console.actions import Invalid, validate_record
 from console.routing import Counsellor, suggest, topic_of
-from console.training import mask
 
 
 def counsellor(cid: int, quals: str, open_chats: int = 0, max_chats: int = 3) -> Counsellor:
@@ -65,12 +64,6 @@ def test_qualifications_are_parsed_strictly() -> None:
     assert security.parse_qualifications("") == ""
     with pytest.raises(ValueError):
         security.parse_qualifications("A,D")
-
-
-def test_trainer_view_masks_numbers_mail_and_links() -> None:
-    assert mask("090-1234-5678 に電話して") == "＊ に電話して"
-    assert "example" not in mask("mail me: someone@example.com")
-    assert mask("https://example.com/x を見て") == "［URL］ を見て"
 
 
 def test_openapi_document_lists_every_registered_api_route() -> None:
