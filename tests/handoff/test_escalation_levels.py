@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from console.serialize import conversation_json
+from console.serialize import conversations_json
 from handoff import conversations as conv
 from handoff.inbox import store_events
 from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER, NO_CRISIS, SafetyResult
@@ -80,7 +80,7 @@ def _system_replies(db_url: str) -> list[str]:
 async def _api_view(worker: InProcess) -> dict[str, Any]:
     async with worker.res.db.session() as session:
         conversation = (await session.scalars(select(Conversation))).unique().one()
-        return conversation_json(conversation)
+        return (await conversations_json(session, [conversation], 60, with_suggestion=False))[0]
 
 
 def _flag_in_state(db_url: str, level: str, state: str, at: datetime) -> tuple[dict[str, Any], InProcess]:
@@ -110,7 +110,7 @@ def test_crisis_gets_110_119_and_24h_lines_opens_a_case_and_alerts(sqlite_url: s
     assert rows(sqlite_url, "SELECT type FROM alerts") == [{"type": "crisis"}]
     assert rows(sqlite_url, "SELECT level, category, source, status FROM escalations") == [
         {"level": CRISIS, "category": "suicide", "source": "lexicon", "status": "open"}]
-    assert view["escalation_id"] is None or view["escalation_id"] > 0
+    assert view["escalation_id"] == rows(sqlite_url, "SELECT id FROM escalations")[0]["id"]  # the chat's case link
     flagged = rows(sqlite_url, "SELECT risk_level, risk_category, crisis FROM messages WHERE text = 'crisis'")
     assert flagged == [{"risk_level": CRISIS, "risk_category": "suicide", "crisis": 1}]
 
@@ -154,6 +154,7 @@ def test_concern_gets_no_crisis_text_but_a_counsellor_banner_and_alert(
     assert view["priority"] == conv.RISK_PRIORITY[CONCERN]
     assert rows(sqlite_url, "SELECT type FROM alerts") == [{"type": "concern"}]
     assert rows(sqlite_url, "SELECT id FROM escalations") == []  # no crisis case for a concern
+    assert view["escalation_id"] is None
     flagged = rows(sqlite_url, "SELECT risk_level, risk_category, crisis FROM messages WHERE text = 'concern'")
     assert flagged == [{"risk_level": CONCERN, "risk_category": "hopelessness", "crisis": 0}]
 
