@@ -106,6 +106,13 @@ def test_the_bots_crisis_intent_off_hours_gets_the_off_hours_reply_with_the_24h_
     assert "11月26日" in answer["text"] and "0120-0-78310" in answer["text"] and "110" not in answer["text"]
 
 
+def test_the_bots_crisis_intent_off_hours_gets_the_off_hours_reply_with_the_24h_lines(stack: Stack) -> None:
+    key = _key(stack)
+    answer = stack.internal("POST", f"/contacts/{key}/crisis", json={"at": OFF_HOURS, "source": "nlu"}).json()
+    assert answer["level"] == "concern"
+    assert "11月26日" in answer["text"] and "0120-0-78310" in answer["text"] and "110" not in answer["text"]
+
+
 def test_services_and_hotlines_come_from_the_data_files(stack: Stack) -> None:
     services = stack.internal("GET", "/services", params={"municipality": "白山市"}).json()
     assert services["municipality"] == "白山市" and services["items"] and "白山市" in services["text"]
