@@ -48,7 +48,7 @@
     const level = c.risk_level === "emergency_other" ? "emergency_other" : "crisis";
     banner.querySelectorAll("[data-level]").forEach((node) => { node.hidden = node.dataset.level !== level; });
     document.getElementById("chat-concern-banner").hidden = c.risk !== "concern";
-    document.getElementById("chat-concern-reason").textContent = c.risk_reason || "—";
+    document.getElementById("chat-concern-reason").textContent = label("risk_reason", c.risk_reason);
     document.getElementById("chat-sub").textContent =
       `待ち始め ${time(c.waiting_since) || "—"} ・ 話題 ${label("topic", c.topic)}`;
     document.getElementById("profile").replaceChildren(...profileRows(c));
@@ -86,7 +86,7 @@
         el("span", { class: "msg-time", text: time(m.at) }),
         m.direction === "in" && m.read_at ? el("span", { class: "muted", text: "既読" }) : null, deliveryMark(m),
         m.risk_level ? el("span", { class: "flag-mark", "data-flag": m.risk_level,
-          text: `フラグ：${label("risk_level", m.risk_level)}（${m.risk_category || "—"}）` }) : null),
+          text: `フラグ：${label("risk_level", m.risk_level)}（${label("risk_reason", m.risk_category)}）` }) : null),
       el("div", { class: "bubble", text: body }));
   }
 
@@ -155,7 +155,7 @@
     const select = document.getElementById("feedback-flag");
     const chosen = select.value;
     select.replaceChildren(...flagged.map((m) => el("option", { value: String(m.id),
-      text: `${time(m.at)} ${label("risk_level", m.risk_level)}（${m.risk_category || "—"}）` })));
+      text: `${time(m.at)} ${label("risk_level", m.risk_level)}（${label("risk_reason", m.risk_category)}）` })));
     if (chosen) select.value = chosen;
     document.getElementById("feedback-list").replaceChildren(...result.data.items.map((f) => el("li", {
       class: "feedback-item", "data-feedback": f.id },

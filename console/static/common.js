@@ -26,6 +26,16 @@ const YCC = (() => {
     topic: { care: "ケア", career: "進路・仕事" },
     // Safety flags (issue 13), in queue order; emergency_other is a crisis of someone else (usually the person cared for).
     risk_level: { crisis: "危機", emergency_other: "救急（本人以外）", concern: "要確認" },
+    // Category ids of a flag (the screen's, the safety dev set's, and the two given by the gateway); an id not
+    // listed here is shown as it is.
+    risk_reason: { nlu_crisis_intent: "ボットの判定のみ", counsellor: "相談員の判断", suicide: "死にたい気持ち",
+      ideation_direct: "死にたい気持ち", ideation_indirect: "遠回しな死にたい気持ち", plan_means: "計画・手段",
+      self_harm: "自傷", overdose: "薬の飲みすぎ", violence_abuse: "暴力・虐待", abuse_violence: "暴力・虐待",
+      sexual_violence: "性暴力", runaway_strangers: "家出・知らない大人", guardian_child: "保護者から子どもの危険",
+      buried_in_story: "長い話の中の危険なことば", multilingual: "英語・ローマ字などでの危険", danger_other: "その他の危険",
+      hopelessness: "絶望感・疲れ切った気持ち", ambiguous: "はっきりしない危険のことば", bleeding: "出血",
+      choking: "のどに詰まる", collapsed_unconscious: "倒れた・意識がない", not_breathing: "息をしていない",
+      seizure_other: "けいれん・脳卒中の疑いなど", swallowed: "誤飲" },
   };
 
   // The queue's level tag: crisis and emergency_other in red, concern in amber; null when nothing was flagged.

@@ -30,7 +30,7 @@ def test_concern_banner_and_marking_a_false_alarm(browser: Browser, gateway_sqli
     page.goto(f"{gw.url}/console/chat/{cid}")
     banner = page.locator("#chat-concern-banner")
     expect(banner).to_be_visible(timeout=5000)
-    expect(banner).to_contain_text("nlu_crisis_intent")
+    expect(banner).to_contain_text("ボットの判定のみ")  # the category id nlu_crisis_intent, in words
     expect(page.locator("#chat-case-banner")).to_be_hidden()  # a concern opens no crisis case
     expect(page.locator(".msg-concern .bubble")).to_have_text(TEXT)
     page.screenshot(path=str(SCREENSHOTS / "chat_concern.png"), full_page=True)
