@@ -29,4 +29,7 @@ def register(app: Sanic) -> None:
     for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
+    from console import bounds
+
+    bounds.install(app, STATIC)  # ids past any row's and static names that are no file: 404/400, never 500
     headers.install(app)

@@ -185,23 +185,34 @@ async def unread_tokens(session: AsyncSession, principal: Principal, conversatio
     return tokens[-1:]  # LINE marks everything up to the newest message as read
 
 
+def _choices(values: Any, table: dict[str, str]) -> bool:
+    """A non-empty list of known ids (strings: a list or an object in the list must not reach `in`)."""
+    return isinstance(values, list) and bool(values) and all(isinstance(v, str) and v in table for v in values)
+
+
 def validate_record(body: dict[str, Any]) -> dict[str, Any]:
     """The consultation record's required fields, enforced here whatever the browser did (R19, R20)."""
     errors: dict[str, str] = {}
     topics = body.get("topics")
-    if not isinstance(topics, list) or not topics or any(t not in TOPICS for t in topics):
+    if not _choices(topics, TOPICS):
         errors["topics"] = "相談内容の分類を1つ以上選んでください。"
+    elif len(topics) > len(TOPICS):
+        errors["topics"] = f"相談内容の分類は{len(TOPICS)}個までです。"
     recipients = body.get("care_recipients")
     if isinstance(recipients, str):
         recipients = [recipients]
-    if not isinstance(recipients, list) or not recipients or any(r not in CARE_RECIPIENTS for r in recipients):
+    if not _choices(recipients, CARE_RECIPIENTS):
         errors["care_recipients"] = "ケアの相手を選んでください（わからない場合は「不明」）。"
+    elif len(recipients) > len(CARE_RECIPIENTS):
+        errors["care_recipients"] = f"ケアの相手は{len(CARE_RECIPIENTS)}個までです。"
     referral_made = body.get("referral_made")
     referral = body.get("referral")
     if not isinstance(referral_made, bool):
         errors["referral_made"] = "つなぎ先の有無を選んでください。"
     elif referral_made and (not isinstance(referral, str) or not referral.strip()):
         errors["referral"] = "つないだ先を書いてください。"
+    elif referral_made and len(referral) > MAX_TEXT:
+        errors["referral"] = f"つないだ先は{MAX_TEXT}文字以内にしてください。"
     if not isinstance(body.get("follow_up"), bool):
         errors["follow_up"] = "フォローアップの要否を選んでください。"
     summary = body.get("summary")

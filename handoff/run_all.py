@@ -13,6 +13,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlparse
 
 import httpx
@@ -120,8 +121,16 @@ def _port(url: str, default: int) -> int:
     return urlparse(url).port or default
 
 
+def open_log(path: Path) -> BinaryIO:
+    """Append to a log readable by its owner and group only (0640), an existing one included: the logs hold ids
+    and times of young people's consultations, not for every account on the machine."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    os.fchmod(fd, 0o640)
+    return os.fdopen(fd, "ab")
+
+
 def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
-    log = open(log_dir / f"{name}.log", "ab")
+    log = open_log(log_dir / f"{name}.log")
     print(f"  starting {name:<13} (log: var/log/{name}.log)", flush=True)
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -159,7 +168,7 @@ def main() -> int:
 
     first_admin = asyncio.run(_first_admin(settings))
     log_dir = ROOT / "var" / "log"
-    log_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
     env = dict(os.environ)
     tokens = {name: getattr(settings, key) for name, key in SHARED_SECRETS.items()}  # from the env, or new per start
     env["YCC_GATEWAY_URL"] = f"http://{settings.host}:{settings.port}"

@@ -129,6 +129,9 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout: float = 6.0
+    # Rasa's breaker (handoff/rasa.py): opens after this many failed turns in a row, probes after the cooldown.
+    rasa_breaker_failures: int = 3
+    rasa_breaker_cooldown: float = 5.0
     lines: int = 1
     alert_webhook_url: str = ""
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -205,6 +208,8 @@ class Settings:
             rasa_url=_url(env, "YCC_RASA_URL", "http://127.0.0.1:5005"),
             action_server_url=_url(env, "YCC_ACTION_SERVER_URL", "http://127.0.0.1:5055"),
             rasa_timeout=_float(env, "YCC_RASA_TIMEOUT", 6.0),
+            rasa_breaker_failures=_int(env, "YCC_RASA_BREAKER_FAILURES", 3, minimum=1),
+            rasa_breaker_cooldown=_float(env, "YCC_RASA_BREAKER_COOLDOWN", 5.0),
             lines=_int(env, "YCC_LINES", 1, minimum=1),
             alert_webhook_url=(
                 _url(env, "YCC_ALERT_WEBHOOK_URL", "http://unset") if env.get("YCC_ALERT_WEBHOOK_URL") else ""

@@ -27,7 +27,7 @@ from handoff.inbox import InboxWorker
 from handoff.keyed import KeyedRunner
 from handoff.line.client import LineClient
 from handoff.outbox import WAKE_OUTBOX, OutboxSender
-from handoff.rasa import RasaClient
+from handoff.rasa import Breaker, RasaClient
 from handoff.router import Router
 from handoff.runtime import tune_gc
 from handoff.safety import SafetyScreen
@@ -61,7 +61,10 @@ class Resources:
             hours=HoursPolicy.load(settings.data_dir / "hours.yml"),
             http=http,
             line=LineClient(settings.effective_line_api_base_url, settings.effective_access_token),
-            rasa=RasaClient(settings.rasa_url, settings.rasa_timeout, settings.rasa_token),
+            rasa=RasaClient(
+                settings.rasa_url, settings.rasa_timeout, settings.rasa_token,
+                Breaker(settings.rasa_breaker_failures, settings.rasa_breaker_cooldown),
+            ),
             safety=SafetyScreen.load(settings.data_dir / "safety.yml"),
         )
 
@@ -99,6 +102,7 @@ class Worker:
             "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=WIDTH),
             "outbox": KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=WIDTH),
             "alerts": KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1),
+            "rasa": KeyedRunner("rasa", router.bot.recovery_due, router.bot.recover, poll, concurrency=1),
         }
 
     def wake(self, kind: str, keys: list[str] | None = None) -> None:

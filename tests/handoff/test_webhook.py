@@ -83,3 +83,34 @@ def _wait_inbox_settled(stack: Stack, timeout: float = 20.0) -> None:
             return
         time.sleep(0.1)
     raise AssertionError("inbox did not settle")
+
+
+def _nested(depth: int) -> dict:
+    inner: dict = {}
+    for _ in range(depth):
+        inner = {"x": inner}
+    return inner
+
+
+def test_signed_bodies_line_never_sends_are_a_clear_400_and_the_valid_events_are_still_stored(stack: Stack) -> None:
+    good = json.loads((FIXTURES / "message_text.json").read_text())
+    bad = [
+        {**good, "webhookEventId": "BAD1", "source": "not an object"},
+        {**good, "webhookEventId": "BAD2", "source": {"type": "user", "userId": "U" + "9" * 100}},
+        {**good, "webhookEventId": "BAD3", "message": _nested(100)},
+        {**good, "webhookEventId": "BAD4", "message": ["a", "list"]},
+        "not an event",
+    ]
+    body = json.dumps({"destination": "Uxx", "events": [bad[0], good, *bad[1:]]}).encode()
+    response = post(stack, body, sign(body))
+    assert response.status_code == 400
+    refused = response.json()
+    assert refused["error"] == "invalid_events"
+    assert [r["index"] for r in refused["refused"]] == [0, 2, 3, 4, 5]
+    assert "source must be an object" in refused["refused"][0]["reason"]
+    stored = rows(stack.database_url, "SELECT webhook_event_id FROM inbox")
+    assert stored == [{"webhook_event_id": good["webhookEventId"]}]
+    deep = b'{"events": [' + b'[' * 100_000 + b']' * 100_000 + b']}'
+    too_deep = post(stack, deep, sign(deep))
+    assert too_deep.status_code == 400 and too_deep.json()["error"] == "invalid_json"
+    assert httpx.get(f"{stack.url}/healthz").status_code == 200
