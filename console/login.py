@@ -13,7 +13,10 @@ import secrets
 import time
 from collections import deque
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 
+import yaml
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from sqlalchemy import select, update
@@ -34,9 +37,17 @@ MAX_FAILED = 5
 LOCK_FOR = timedelta(minutes=15)
 IP_WINDOW_SECONDS = 600
 IP_MAX_FAILURES = 30
-GENERIC_ERROR = "ユーザー名またはパスワードが正しくありません。"
-LOCKED_ERROR = "確認コードの誤りが続いたため、ロックしています。15分後にもう一度お試しください。"
-THROTTLED_ERROR = "ログインの失敗が続いたため、{seconds}秒ほど待ってからもう一度お試しください。"
+TEXTS = Path(__file__).resolve().parent / "data" / "login.yml"
+
+
+def say(key: str) -> str:
+    """A line of the login screens, from console/data/login.yml (read once)."""
+    return _texts()[key]
+
+
+@cache
+def _texts() -> dict[str, str]:
+    return dict(yaml.safe_load(TEXTS.read_text(encoding="utf-8")))
 
 
 def _secure(request: Request) -> bool:
@@ -101,7 +112,7 @@ def _count_failure(user: User) -> None:
 def _too_soon(request: Request, seconds: float) -> HTTPResponse:
     """429 with Retry-After: the same answer whichever name was typed (console/throttle.py)."""
     wait = max(1, math.ceil(seconds))
-    response = _login_form(request, THROTTLED_ERROR.format(seconds=wait), status=429)
+    response = _login_form(request, say("throttled").format(seconds=wait), status=429)
     response.headers["Retry-After"] = str(wait)
     return response
 
@@ -110,9 +121,9 @@ def _too_soon(request: Request, seconds: float) -> HTTPResponse:
 async def login_submit(request: Request) -> HTTPResponse:
     """The password step. Wrong passwords delay this source for this name; they never lock the account."""
     if not _pre_csrf_ok(request):
-        return _login_form(request, "画面の有効期限が切れました。もう一度入力してください。", status=403)
+        return _login_form(request, say("form_expired"), status=403)
     if _ip_blocked(request):
-        return _login_form(request, "ログインの失敗が続いたため、しばらく時間をおいてください。", status=429)
+        return _login_form(request, say("address_blocked"), status=429)
     name = (request.form.get("username") or "").strip()[:64]
     password = request.form.get("password") or ""
     source, now = client_ip(request), utcnow()
@@ -129,11 +140,11 @@ async def login_submit(request: Request) -> HTTPResponse:
             _ip_failed(request)
             audit(session, name or "-", "login_failed", "user", user.id if user else None, allowed=False,
                   detail=f"password ip={source}")
-            return _login_form(request, GENERIC_ERROR, status=401)
+            return _login_form(request, say("wrong_password"), status=401)
         await throttle.cleared(session, name, source)
         if _locked(user):  # only someone who knows the password learns of the second-factor lock
             audit(session, name, "login_failed", "user", user.id, allowed=False, detail=f"locked ip={source}")
-            return _login_form(request, LOCKED_ERROR, status=401)
+            return _login_form(request, say("locked"), status=401)
         raw = secrets.token_urlsafe(32)
         session.add(ConsoleSession(id=security.token_hash(raw), user_id=user.id, created_at=utcnow(),
                                    last_seen_at=utcnow(), csrf_token=secrets.token_urlsafe(32),
@@ -184,11 +195,11 @@ async def totp_submit(request: Request) -> HTTPResponse:
         return redirect("/console/login")
     row, _ = pending
     if not security.same(request.form.get("csrf_token"), row.csrf_token):
-        return render(request, "totp.html", {"form_token": row.csrf_token, "error": "もう一度入力してください。"},
+        return render(request, "totp.html", {"form_token": row.csrf_token, "error": say("code_form_expired")},
                       status=403)
     if _ip_blocked(request):
         return render(request, "totp.html", {"form_token": row.csrf_token,
-                                             "error": "失敗が続いたため、しばらく時間をおいてください。"}, status=429)
+                                             "error": say("code_address_blocked")}, status=429)
     code = (request.form.get("code") or "").strip()
     recovery = (request.form.get("recovery_code") or "").strip()
     raw = secrets.token_urlsafe(32)
@@ -215,7 +226,7 @@ async def totp_submit(request: Request) -> HTTPResponse:
             locked = _locked(user)
             if locked:
                 pending_row.revoked = True
-            error = LOCKED_ERROR if locked else "確認コードが正しくありません。"
+            error = say("locked") if locked else say("wrong_code")
             return render(request, "totp.html", {"form_token": row.csrf_token, "error": error}, status=401)
         pending_row.revoked = True  # rotation: the pre-2FA id never becomes a full session
         user.failed_logins = 0
