@@ -1,4 +1,4 @@
-"""Headers on every API and static response, HSTS behind https, and the absolute session lifetime (issue 12.8, 12.12)."""
+"""Headers on every API and static response, HSTS behind https, the absolute session lifetime (12.8, 12.12)."""
 
 from __future__ import annotations
 
