@@ -15,8 +15,8 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
-    from console import (account, admin, api, canned, cases, headers, live, login, openapi, pages, records, training,
-                         worklog)
+    from console import account, admin, api, canned, cases, live, login, openapi, pages, records, training, worklog
+    from console.headers import install as install_headers
     from console.render import make_environment
     from console.worklog_report import load_columns
 
@@ -32,4 +32,4 @@ def register(app: Sanic) -> None:
     from console import bounds
 
     bounds.install(app, STATIC)  # ids past any row's and static names that are no file: 404/400, never 500
-    headers.install(app)
+    install_headers(app)
