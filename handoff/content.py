@@ -1,20 +1,24 @@
 """User-facing content kept as data: fixed replies, hotlines and support services (R4, R7, R11, R13, R18).
 
-Trainers edit `data/replies.yml`, `data/hotlines.yml` and `data/services.yml`; this module is the only reader and
-validates them on load, so a typo fails at start-up with the file and key named instead of reaching a user.
+Trainers edit `data/replies.yml`, `data/hotlines.yml`, `data/services.yml` and `data/waiting.yml`; this module is the
+only reader (waiting.yml through `handoff.waiting`) and validates them on load, so a typo fails at start-up with the
+file and key named instead of reaching a user.
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from handoff.eligibility import MUNICIPALITIES
+from handoff.eligibility import MUNICIPALITIES, OUTSIDE
+from handoff.referral import ReferralRules
+from handoff.waiting import WaitingTexts
 
 # Placeholders the gateway must pass for each reply. `hotlines` and `emergency` come from hotlines.yml and are
 # filled in automatically, so every reply may use them.
@@ -22,6 +26,8 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "media_refused": frozenset(),
     "location_refused": frozenset(),
     "sticker": frozenset(),
+    "sticker_sad": frozenset(),
+    "sticker_neutral": frozenset(),
     "received_ack": frozenset(),
     "queued": frozenset({"position"}),
     "all_busy": frozenset({"position"}),
@@ -36,6 +42,8 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "resolved": frozenset(),
     "eligibility_refer_outside": frozenset({"services"}),
     "eligibility_refer_age": frozenset({"services"}),
+    "eligibility_refer_again": frozenset({"name"}),
+    "referral_start": frozenset({"name"}),
     "group_leave": frozenset(),
 }
 AUTO_PLACEHOLDERS = frozenset({"hotlines", "emergency"})
@@ -86,21 +94,38 @@ class Service:
 class Content:
     """Validated replies, hotlines and services; build once with `Content.load(data_dir)` and share."""
 
-    def __init__(self, replies: dict[str, str], hotlines: list[Hotline], services: dict[str, list[Service]]) -> None:
+    def __init__(
+        self,
+        replies: dict[str, str],
+        hotlines: list[Hotline],
+        services: dict[str, list[Service]],
+        referral: ReferralRules,
+        waiting: WaitingTexts,
+    ) -> None:
         self._replies = dict(replies)
         self._hotlines = tuple(hotlines)
         self._services = {m: tuple(items) for m, items in services.items()}
+        self._referral = referral
+        self.waiting = waiting
 
     @classmethod
     def load(cls, data_dir: Path | str) -> Content:
         data_dir = Path(data_dir)
+        services_path = data_dir / "services.yml"
+        services = _load_services(services_path)
         content = cls(
             _load_replies(data_dir / "replies.yml"),
             _load_hotlines(data_dir / "hotlines.yml"),
-            _load_services(data_dir / "services.yml"),
+            services,
+            _load_referral(services_path, services),
+            WaitingTexts.load(data_dir / "waiting.yml"),
         )
+        unknown = [key for key, _ in content.waiting.stickers if key not in content._replies]
+        if unknown:
+            raise ContentError(f"{data_dir / 'waiting.yml'}: stickers name replies that do not exist: {unknown}")
         # Render every reply once, so an over-long or broken text fails at start-up, not in front of a user.
-        sample = {"position": 3, "next_open": "11月25日(水) 11:00", "services": content.services_text("金沢市")}
+        sample = {"position": 3, "next_open": "11月25日(水) 11:00", "services": content.services_text("金沢市"),
+                  "name": "金沢市のこども家庭センター"}
         for key in content.reply_keys():
             text = content.reply(key, **sample)
             if len(text) > LINE_TEXT_LIMIT:
@@ -154,10 +179,28 @@ class Content:
                 f"unknown municipality {municipality!r}; expected one of {', '.join(MUNICIPALITIES)}"
             ) from None
 
+    def referral(self, profile: Mapping[str, object], municipality: str | None = None) -> list[Service]:
+        """At most three services that fit the person, the one to try first first (R7).
+
+        The needs of whom they care for come first (an elderly parent → 地域包括支援センター), then what fits who
+        they are (a child, a guardian, an adult), as services.yml's `referral` says. `municipality` overrides the
+        profile's (「輪島市だとどこ？」); with neither, the 県外 list, which names windows anywhere in Japan.
+        """
+        place = municipality or str(profile.get("municipality") or "") or OUTSIDE
+        return self._referral.choose(profile, self.services(place))
+
+    def referral_text(self, profile: Mapping[str, object], municipality: str | None = None) -> str:
+        """「まずはここ」 with the first service's name, then the short list with how to reach each."""
+        chosen = self.referral(profile, municipality)
+        return self.reply("referral_start", name=chosen[0].name) + "\n" + self._bullets(chosen)
+
     def services_text(self, municipality: str) -> str:
         """Bulleted services for a referral message, phone and hours on a second line when known."""
+        return self._bullets(self.services(municipality))
+
+    def _bullets(self, services: list[Service]) -> str:
         blocks = []
-        for s in self.services(municipality):
+        for s in services:
             lines = [f"・{s.name}"]
             contact = " ／ ".join(
                 part
@@ -310,6 +353,13 @@ def _service(entry: object, where: str, **fill: str) -> Service:
         hours=text("hours"),
         note=text("note"),
     )
+
+
+def _load_referral(path: Path, services: dict[str, list[Service]]) -> ReferralRules:
+    try:
+        return ReferralRules.from_mapping((_read(path) or {}).get("referral"), services)
+    except ValueError as exc:
+        raise ContentError(f"{path}: {exc}") from None
 
 
 def _load_services(path: Path) -> dict[str, list[Service]]:

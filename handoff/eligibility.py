@@ -8,6 +8,8 @@ everybody, eligible or not.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,10 +38,84 @@ ISHIKAWA_MUNICIPALITIES: tuple[str, ...] = (
 )
 OUTSIDE = "県外"
 MUNICIPALITIES: tuple[str, ...] = (*ISHIKAWA_MUNICIPALITIES, OUTSIDE)
+# How people type them: the reading in hiragana (katakana and 〜し/〜まち/〜ちょう are folded onto it).
+READINGS: dict[str, str] = {
+    "金沢市": "かなざわ",
+    "七尾市": "ななお",
+    "小松市": "こまつ",
+    "輪島市": "わじま",
+    "珠洲市": "すず",
+    "加賀市": "かが",
+    "羽咋市": "はくい",
+    "かほく市": "かほく",
+    "白山市": "はくさん",
+    "能美市": "のみ",
+    "野々市市": "ののいち",
+    "川北町": "かわきた",
+    "津幡町": "つばた",
+    "内灘町": "うちなだ",
+    "志賀町": "しか",
+    "宝達志水町": "ほうだつしみず",
+    "中能登町": "なかのと",
+    "穴水町": "あなみず",
+    "能登町": "のと",
+}
+# The other 46 prefectures (and the words for "not Ishikawa"): typed on their own or in a sentence they mean 県外.
+ELSEWHERE: tuple[str, ...] = tuple(
+    (
+        "北海道 青森 岩手 宮城 秋田 山形 福島 茨城 栃木 群馬 埼玉 千葉 東京 神奈川 新潟 富山 福井 山梨 長野 岐阜 静岡 "
+        "愛知 三重 滋賀 京都 大阪 兵庫 奈良 和歌山 鳥取 島根 岡山 広島 山口 徳島 香川 愛媛 高知 福岡 佐賀 長崎 熊本 "
+        "大分 宮崎 鹿児島 沖縄 県外 石川県外 石川以外 県の外 とやま ふくい"
+    ).split()
+)
+_SUFFIXES = ("市", "町", "し", "まち", "ちょう")
+_NOISE = re.compile(r"(に住ん\w*|在住|です|だよ|だけど|[、。,.!?…〜ー])+$")  # 「金沢に住んでます」 → 金沢
 
 AGE_BANDS = ("under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over")
 UNDER_30 = frozenset(AGE_BANDS[:5])
 ROLES = ("self", "guardian")
+
+
+def _hiragana(text: str) -> str:
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in text)
+
+
+def _stems(name: str) -> set[str]:
+    """The forms a municipality answers to: 野々市市 → 野々市市, 野々市, ののいち, ののいちし."""
+    bare = name[:-1]
+    reading = READINGS[name]
+    return {name, bare, reading, *(reading + suffix for suffix in _SUFFIXES[2:])}
+
+
+_BY_STEM: dict[str, str] = {stem: name for name in ISHIKAWA_MUNICIPALITIES for stem in _stems(name)}
+
+
+def normalise_municipality(text: object) -> str | None:
+    """One of MUNICIPALITIES for a loosely typed place, or None when it names none.
+
+    「野々市」「ののいち」「ノノイチ」「かなざわ」「金沢」「石川県金沢市です」 → the municipality;
+    「富山」「東京に住んでる」 → 県外. A kana reading must be the whole answer (「のみ」 is also "only"); a
+    written name may sit in a sentence, and the longest one found wins (中能登町 over 能登町).
+    """
+    if not isinstance(text, str):
+        return None
+    typed = re.sub(r"\s+", "", _hiragana(unicodedata.normalize("NFKC", text)))
+    folded = typed.removeprefix("石川県").removeprefix("いしかわけん")
+    if any(place in typed for place in ELSEWHERE):
+        return OUTSIDE
+    if folded in MUNICIPALITIES:
+        return folded
+    bare = _NOISE.sub("", folded)
+    for candidate in (folded, bare):
+        if candidate in _BY_STEM:
+            return _BY_STEM[candidate]
+    written = [stem for stem in _BY_STEM if _written(stem) and stem in folded]
+    return _BY_STEM[max(written, key=len)] if written else None
+
+
+def _written(stem: str) -> bool:
+    """A stem with a kanji in it (金沢, 野々市, かほく市): safe to look for inside a sentence, unlike bare kana."""
+    return any("\u4e00" <= c <= "\u9fff" for c in stem)
 
 
 class Level(StrEnum):
@@ -104,3 +180,36 @@ def assess(profile: Mapping[str, object]) -> Eligibility:
     if age_band == "30_39":
         return Eligibility(Level.FLAGGED, "age_30_39")
     return Eligibility(Level.ELIGIBLE, "under_30_in_ishikawa")
+
+
+# Who the user cares for, as the profile says it, to the kind of need a service answers. A parent cared for by
+# someone of 40 or over is most likely elderly.
+CARE_NEEDS = ("elderly", "disability", "mental_illness", "child")
+_RECIPIENT_NEEDS = {"grandparent": "elderly", "sibling": "child"}
+CHILD_BANDS = frozenset(AGE_BANDS[:3])
+
+
+def care_needs(profile: Mapping[str, object]) -> list[str]:
+    """The needs a referral should answer first, most specific first; explicit `care_needs` answers win."""
+    explicit = profile.get("care_needs")
+    found = [n for n in explicit if n in CARE_NEEDS] if isinstance(explicit, list) else []
+    recipients = profile.get("care_recipients")
+    for recipient in recipients if isinstance(recipients, list) else []:
+        need = _RECIPIENT_NEEDS.get(str(recipient))
+        if recipient in ("mother", "father") and profile.get("age_band") == "40_over":
+            need = "elderly"
+        if need and need not in found:
+            found.append(need)
+    return found
+
+
+def audience(profile: Mapping[str, object]) -> str:
+    """Whom a referral speaks to: guardian, child (under 19), young_adult (19–39), adult (40+) or anyone."""
+    if profile.get("role") == "guardian":
+        return "guardian"
+    band = profile.get("age_band")
+    if band in CHILD_BANDS:
+        return "child"
+    if band == "40_over":
+        return "adult"
+    return "young_adult" if band in AGE_BANDS else "anyone"

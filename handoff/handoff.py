@@ -5,6 +5,7 @@ The bot asks; the gateway decides, because hours, queue and the number of lines 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
 from handoff.content import Content
+from handoff.eligibility import Level, assess
 from handoff.hours import HoursPolicy, format_next_open
 from handoff.store.db import notify
 from handoff.store.models import Conversation
@@ -53,7 +55,14 @@ async def request_handoff(
     lines: int,
     reason: str,
     at: datetime,
+    profile: Mapping[str, object] | None = None,
 ) -> HandoffResult:
+    """Queue the conversation and say what happens next. Someone the service has referred elsewhere (R7) is not
+    queued: they hear the same referral again, short, so no message contradicts the one before it."""
+    if conversation.status in (conv.BOT, conv.RESOLVED) and assess(profile or {}).level is Level.REFER:
+        first = content.referral(profile or {})[0]
+        text = content.reply("eligibility_refer_again", name=first.name)
+        return HandoffResult(conversation.status, hours.decide(at).open, 0, False, text)
     if conversation.status in (conv.BOT, conv.RESOLVED):
         await conv.transition(session, conversation, conv.QUEUED, actor="bot", reason=reason, at=at)
     position = await conv.queue_position(session, conversation)

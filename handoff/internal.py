@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 
 from handoff import conversations as conv
 from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
-from handoff.eligibility import assess
+from handoff.eligibility import OUTSIDE, Level, assess, normalise_municipality
 from handoff.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.handoff import closed_text, request_handoff
 from handoff.hours import format_next_open
@@ -83,26 +83,38 @@ async def _contact(session: Any, key: str) -> Contact:
 
 
 def _eligibility(request: Request, contact: Contact) -> dict[str, Any]:
-    result = assess(contact.profile or {})
+    """The one referral decision (R7): its text, and whether a counsellor here may be offered after it, so the
+    bot never follows "this window is not for you" with "ask for a counsellor"."""
+    profile = contact.profile or {}
+    result = assess(profile)
     content = request.app.ctx.content
     text = None
-    if result.level == "refer":
-        outside = (contact.profile or {}).get("municipality") == "県外"
-        key = "eligibility_refer_outside" if outside else "eligibility_refer_age"
-        text = content.reply(key, services=content.services_text((contact.profile or {}).get("municipality") or "県外"))
-    return {"level": result.level, "reason": result.reason, "text": text}
+    if result.reply_key is not None:
+        text = content.reply(result.reply_key, services=content.referral_text(profile))
+    return {
+        "level": result.level,
+        "reason": result.reason,
+        "text": text,
+        "offer_counsellor": result.level is not Level.REFER,
+    }
 
 
 @bp.get("/hours")
 async def hours(request: Request) -> HTTPResponse:
     at = _at(request.args.get("at"))
-    decision = request.app.ctx.hours.decide(at)
+    ctx = request.app.ctx
+    decision = ctx.hours.decide(at)
+    closed_now = ctx.content.waiting.closed_now_text(decision, at)
+    schedule = ctx.hours.schedule_text()
     return json(
         {
             **decision.to_json(),
             "next_open_text": format_next_open(to_tokyo(decision.next_open)) if decision.next_open else None,
             "service_active": not decision.reason.startswith("service_"),
-            "schedule_text": request.app.ctx.hours.schedule_text(),
+            # The greeting shows this line: while closed it also says so and when it opens (「月曜の11時から」).
+            "schedule_text": f"{schedule}\n{closed_now}" if closed_now else schedule,
+            "regular_schedule_text": schedule,
+            "closed_now_text": closed_now,
             "text": closed_text(request.app.ctx.content, request.app.ctx.hours, at),
         },
         ensure_ascii=False,
@@ -160,10 +172,12 @@ async def profile(request: Request, key: str) -> HTTPResponse:
         found = await _contact(session, key)
         if found.consent is not True:
             raise BadRequest("consent_required", "the profile is collected only with consent (R20)", 409)
+        field, value = str(body.get("field")), body.get("value")
+        if field == "municipality" and value is not None:
+            # Typed loosely (「ののいち」「金沢」「富山」): one normaliser for the bot's answers and everyone else's.
+            value = normalise_municipality(value) or value
         try:
-            set_profile_field(
-                found, str(body.get("field")), body.get("value"), request.app.ctx.content.municipalities()
-            )
+            set_profile_field(found, field, value, request.app.ctx.content.municipalities())
         except ProfileError as exc:
             raise BadRequest("invalid_profile", str(exc)) from None
         found.last_seen_at = at
@@ -190,6 +204,7 @@ async def handoff_request(request: Request, key: str) -> HTTPResponse:
                 lines=ctx.settings.lines,
                 reason=reason,
                 at=at,
+                profile=found.profile or {},
             )
         except conv.InvalidTransition as exc:
             raise BadRequest("invalid_state", str(exc), 409) from None
@@ -233,15 +248,34 @@ _LAST_USER_TEXT = (
 )
 
 
+@bp.get("/municipality")
+async def municipality(request: Request) -> HTTPResponse:
+    """A loosely typed place (「野々市」「かなざわ」「富山」) → one of the 20 values, or null."""
+    return json({"municipality": normalise_municipality(request.args.get("text"))}, ensure_ascii=False)
+
+
 @bp.get("/services")
 async def services(request: Request) -> HTTPResponse:
+    """The services that fit the person (at most 3, the first one to try first), for a place typed loosely;
+    with `contact`, chosen by that contact's profile too. `all_items` is the whole list for the place."""
     content = request.app.ctx.content
-    municipality = request.args.get("municipality") or "県外"
-    if municipality not in content.municipalities():
-        raise BadRequest("unknown_municipality", f"{municipality} is not one of the known municipalities", 404)
-    items = [asdict(s) for s in content.services(municipality)]
+    typed = request.args.get("municipality")
+    place = normalise_municipality(typed) if typed else None
+    if typed and place is None:
+        raise BadRequest("unknown_municipality", "not a municipality this service knows", 404)
+    profile: dict[str, Any] = {}
+    key = request.args.get("contact")
+    if key:
+        async with request.app.ctx.db.session() as session:
+            profile = (await _contact(session, key)).profile or {}
+    place = place or profile.get("municipality") or OUTSIDE
     return json(
-        {"municipality": municipality, "items": items, "text": content.services_text(municipality)},
+        {
+            "municipality": place,
+            "items": [asdict(s) for s in content.referral(profile, place)],
+            "text": content.referral_text(profile, place),
+            "all_items": [asdict(s) for s in content.services(place)],
+        },
         ensure_ascii=False,
     )
 

@@ -30,6 +30,7 @@ from handoff.store.db import Database, message_event, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
 from handoff.timeutil import from_line_timestamp
+from handoff.waiting import after_close, reply_while_queued
 
 log = logging.getLogger(__name__)
 REFUSED_MEDIA = {"image", "video", "audio", "file"}
@@ -198,8 +199,7 @@ class Router:
             await self._reply(session, turn, self.content.reply("location_refused"))
         elif mtype == "sticker":
             self._store_in(session, turn, "sticker", None, message)
-            if turn.conversation.status not in HUMAN_STATES:
-                await self._reply(session, turn, self.content.reply("sticker"))
+            await self._on_sticker(session, turn, message.get("keywords"))
         else:
             self._store_in(session, turn, mtype[:16], None, message)
 
@@ -223,19 +223,44 @@ class Router:
             if flagged.done:
                 return
         if conversation.status in HUMAN_STATES:
-            conversation.unread += 1
-            return  # a counsellor has it (or will): Rasa hears nothing
+            conversation.unread += 1  # a counsellor has it (or will): Rasa hears nothing
+            await self._while_waiting(session, turn, text)
+            return
         decision = self.hours.decide(turn.at)
         if decision.reason.startswith("service_"):
             await self._reply(session, turn, closed_text(self.content, self.hours, turn.at) or "")
             return
         rasa_event = "message" if turn.row.event_type == "message" else "postback"
         if conversation.status == conv.RESOLVED:
+            just_closed, closing = await after_close(session, conversation, text, turn.at, self.content.waiting)
+            if closing is not None:  # 「ありがとう！」 a minute after the close: a warm goodbye, still closed
+                await self._reply(session, turn, closing)
+                return
             await conv.transition(session, conversation, conv.BOT, actor="user", reason="new_message", at=turn.at)
-            rasa_event = "return"
+            rasa_event = "message" if just_closed else "return"  # no 「おかえりなさい」 to someone who just left
         elif conversation.status == conv.BLOCKED:
             await conv.transition(session, conversation, conv.BOT, actor="user", reason="new_message", at=turn.at)
         turn.row.status, turn.row.rasa_event = "bot", rasa_event
+
+    async def _while_waiting(self, session: AsyncSession, turn: Turn, text: str | None) -> None:
+        """Queued: a short acknowledgement now and then, the place in line when asked (handoff.waiting). Open:
+        nothing, the counsellor answers in person."""
+        if turn.conversation.status != conv.QUEUED:
+            return
+        ack = await reply_while_queued(
+            session, turn.conversation, text, turn.at, hours=self.hours, texts=self.content.waiting
+        )
+        if ack is not None:
+            await self._reply(session, turn, ack)
+
+    async def _on_sticker(self, session: AsyncSession, turn: Turn, keywords: Any) -> None:
+        """A sticker says something too: while waiting it is acknowledged like a message; otherwise the reply
+        follows its keywords (a crying sticker is not thanked with 😊)."""
+        if turn.conversation.status in HUMAN_STATES:
+            await self._while_waiting(session, turn, None)
+        else:
+            key = self.content.waiting.sticker_key(keywords if isinstance(keywords, list) else None)
+            await self._reply(session, turn, self.content.reply(key))
 
     def _store_in(
         self, session: AsyncSession, turn: Turn, kind: str, text: str | None, message: dict[str, Any] | None = None

@@ -25,8 +25,8 @@ DESIGN_NUMBERS = {
 }
 DESIGN_24H = {"110", "119", "0120-0-78310", "0120-279-338", "189"}
 # The only service phone numbers we are sure of; anything else must point to the official page instead.
-KNOWN_SERVICE_PHONES = {"076-243-4158", "076-223-9553", "0767-53-0811", "189"}
-SAMPLE = {"position": 2, "next_open": "11月25日(水) 11:00", "services": "・テスト窓口"}
+KNOWN_SERVICE_PHONES = {"076-243-4158", "076-223-9553", "0767-53-0811", "189", "0120-279-338"}
+SAMPLE = {"position": 2, "next_open": "11月25日(水) 11:00", "services": "・テスト窓口", "name": "テスト窓口"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def content() -> Content:
 
 @pytest.fixture
 def data_copy(tmp_path: Path) -> Path:
-    for name in ("replies.yml", "hotlines.yml", "services.yml"):
+    for name in ("replies.yml", "hotlines.yml", "services.yml", "waiting.yml"):
         shutil.copy(DATA_DIR / name, tmp_path / name)
     return tmp_path
 
@@ -133,8 +133,52 @@ def test_queue_replies_show_position(content):
 
 
 def test_refer_reply_carries_services(content):
-    text = content.reply("eligibility_refer_outside", services=content.services_text("県外"))
-    assert "189" in text and "こども家庭センター" in text
+    text = content.reply("eligibility_refer_outside", services=content.referral_text({"municipality": "県外"}))
+    assert "こども家庭センター" in text and "よりそいホットライン" in text
+
+
+def test_all_busy_notice_invites_the_user_to_write_meanwhile(content):
+    assert "待っている間に、話したいことを送っておいてね" in content.reply("all_busy", position=2)
+
+
+def test_a_45_year_old_caring_for_her_mother_is_sent_to_elderly_care_not_to_child_services(content):
+    profile = {"age_band": "40_over", "role": "self", "municipality": "金沢市", "care_recipients": ["mother"]}
+    chosen = content.referral(profile)
+    assert chosen[0].kind == "地域包括支援センター" and "金沢市" in chosen[0].name
+    assert not {"児童相談所", "スクールカウンセラー", "こども家庭センター"} & {s.kind for s in chosen}
+    text = content.referral_text(profile)
+    assert text.splitlines()[0] == "まずはここに相談してみてね：金沢市の地域包括支援センター"
+    assert "189" not in text
+
+
+@pytest.mark.parametrize(
+    ("profile", "first"),
+    [
+        ({"age_band": "16_18", "municipality": "輪島市"}, "こども家庭センター"),
+        ({"age_band": "16_18", "municipality": "輪島市", "care_recipients": ["grandparent"]}, "地域包括支援センター"),
+        ({"age_band": "23_29", "municipality": "小松市", "care_needs": ["mental_illness"]}, "保健福祉センター"),
+        ({"age_band": "19_22", "municipality": "白山市", "care_needs": ["disability"]}, "障害福祉の窓口"),
+        ({"role": "guardian", "municipality": "七尾市"}, "こども家庭センター"),
+        ({"municipality": "県外"}, "電話相談"),
+    ],
+)
+def test_referral_starts_with_what_fits_the_person_and_stays_short(content, profile, first):
+    chosen = content.referral(profile)
+    assert chosen[0].kind == first
+    assert 1 <= len(chosen) <= 3 and len(set(chosen)) == len(chosen)
+
+
+def test_outside_ishikawa_a_teenager_is_given_national_windows_that_take_children(content):
+    kinds = [s.kind for s in content.referral({"municipality": "県外", "age_band": "13_15"})]
+    assert kinds == ["こども家庭センター", "LINE相談", "児童相談所"]
+    line = next(s for s in content.services("県外") if s.kind == "LINE相談")
+    assert line.name == "親子のための相談LINE（こども家庭庁）"
+
+
+def test_a_referral_naming_an_unknown_kind_is_rejected_on_load(data_copy):
+    _edit(data_copy / "services.yml", "    elderly: 地域包括支援センター", "    elderly: 介護センター")
+    with pytest.raises(ContentError, match="介護センター"):
+        Content.load(data_copy)
 
 
 def test_missing_placeholder_value_is_a_value_error(content):

@@ -28,7 +28,8 @@ def test_hours_answers_with_the_schedule_and_the_closed_text(stack: Stack) -> No
     closed = stack.internal("GET", "/hours", params={"at": OFF_HOURS}).json()
     assert closed["open"] is False and closed["next_open"].startswith("2026-11-26T11:00")
     assert "11月26日" in closed["text"] and "0120-0-78310" in closed["text"]
-    assert closed["schedule_text"] == "平日 11時〜20時（土日祝・年末年始はお休み）"
+    assert closed["regular_schedule_text"] == "平日 11時〜20時（土日祝・年末年始はお休み）"
+    assert closed["schedule_text"].endswith("\nいまは相談時間の外です。明日の11時から返事します。")
     opened = stack.internal("GET", "/hours", params={"at": IN_HOURS}).json()
     assert opened["open"] is True and opened["text"] is None
     bad = stack.internal("GET", "/hours", params={"at": "2026-11-25T14:00:00"})
@@ -108,7 +109,8 @@ def test_the_bots_crisis_intent_off_hours_gets_the_off_hours_reply_with_the_24h_
 def test_services_and_hotlines_come_from_the_data_files(stack: Stack) -> None:
     services = stack.internal("GET", "/services", params={"municipality": "白山市"}).json()
     assert services["municipality"] == "白山市" and services["items"] and "白山市" in services["text"]
-    unknown = stack.internal("GET", "/services", params={"municipality": "東京都"})
+    assert stack.internal("GET", "/services", params={"municipality": "東京都"}).json()["municipality"] == "県外"
+    unknown = stack.internal("GET", "/services", params={"municipality": "ほげほげ"})
     assert unknown.status_code == 404
     hotlines = stack.internal("GET", "/hotlines").json()
     assert any(h["number"] == "0120-0-78310" for h in hotlines["items"])
