@@ -10,7 +10,7 @@ priority, alert and case record never differ between them.
   same crisis handling with an "emergency_other" alert, ranked just below the writer's own danger.
 - concern: no crisis message. The conversation goes to the counsellors' queue below every crisis with a banner
   and a "concern" alert; the user hears the ordinary hand-off (off hours: the off-hours reply with the 24-hour
-  lines). Why queue it rather than let the bot carry on: docs/decisions/concern-level.md.
+  lines). Why queue it rather than let the bot carry on: docs/decisions/0003-concern-level.md.
 """
 
 from __future__ import annotations
