@@ -7,10 +7,12 @@ attaches (never the wall clock), and treat any gateway failure as "unavailable".
 from __future__ import annotations
 
 import abc
+import unicodedata
 from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
 
 from actions.gateway_client import Gateway, GatewayClient
 
@@ -61,6 +63,65 @@ def response_text(domain: Dict[str, Any], response: str) -> str:
     """Text of the first variation of a domain response."""
     variations = (domain.get("responses") or {}).get(response) or [{}]
     return str(variations[0].get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    """Name of the latest user message's intent (None before any message)."""
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The latest user message as typed (a button sends its payload, which starts with '/')."""
+    return str((tracker.latest_message or {}).get("text") or "")
+
+
+# A message this long (letters only, spaces and marks not counted) is treated as a story (issue 14's threshold).
+STORY_MIN_CHARS = 40
+
+
+def letters(text: str) -> int:
+    """Characters that carry content: letters and digits after NFKC (emoji, spaces and punctuation left out)."""
+    return sum(1 for ch in unicodedata.normalize("NFKC", text) if unicodedata.category(ch)[0] in "LN")
+
+
+def is_story(text: str) -> bool:
+    """Long enough to be somebody telling what is going on, whatever the NLU made of it."""
+    return not text.startswith("/") and letters(text) >= STORY_MIN_CHARS
+
+
+def bot_texts(tracker: Tracker) -> List[str]:
+    """Texts the bot has sent in this conversation, oldest first."""
+    return [str(e.get("text")) for e in tracker.events or [] if e.get("event") == "bot" and e.get("text")]
+
+
+def utter_varied(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any], response: str, **fields: str
+) -> str:
+    """Send the variation of `response` least recently sent in this conversation, and return its text.
+
+    Why not `utter_message(response=...)`: Rasa picks a variation at random, so the same sentence can come twice in
+    a row; people read that as a machine not listening (issue 14). Never-sent variations come first, in domain order.
+    """
+    variations = (domain.get("responses") or {}).get(response) or []
+    if not variations:
+        dispatcher.utter_message(response=response, **fields)
+        return ""
+    sent = bot_texts(tracker)
+
+    def rendered(variation: Dict[str, Any]) -> str:
+        text = str(variation.get("text") or "")
+        for name, value in fields.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+    def last_sent(variation: Dict[str, Any]) -> int:
+        text = rendered(variation)
+        return max((i for i, t in enumerate(sent) if t == text), default=-1)
+
+    chosen = min(variations, key=last_sent)
+    text = rendered(chosen)
+    dispatcher.utter_message(text=text, buttons=[dict(b) for b in chosen.get("buttons") or []])
+    return text
 
 
 class UsesGateway:

@@ -5,13 +5,23 @@ The gateway stores each decision with its time; the slot `consent_state` only st
 
 from __future__ import annotations
 
+import re
 from typing import Any, Dict, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import GatewayAction, contact_key, entity_value, event_time
+from actions.common import (
+    GatewayAction,
+    bot_texts,
+    contact_key,
+    entity_value,
+    event_time,
+    latest_intent,
+    latest_text,
+    response_text,
+)
 from actions.gateway_client import GatewayError
 
 PROFILE_SLOTS = (
@@ -30,6 +40,12 @@ PROFILE_SLOTS = (
 )
 
 
+# Bot messages after an unanswered consent question before it is offered once more.
+RE_ASK_AFTER = 4
+# A typed 「同意しない」 may still look like `consent` to the classifier: a refusal word always wins.
+REFUSAL = re.compile(r"(しない|しません|したくない|できない|やだ|いやだ|嫌|ダメ|だめ|やめ|no\b)", re.IGNORECASE)
+
+
 def parse_granted(tracker: Tracker) -> Optional[bool]:
     """Decision from the button entity, or from a typed answer (consent/affirm → yes, deny → no)."""
     raw = entity_value(tracker, "granted")
@@ -37,9 +53,9 @@ def parse_granted(tracker: Tracker) -> Optional[bool]:
         return raw
     if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
         return raw.strip().lower() == "true"
-    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    intent = latest_intent(tracker)
     if intent in ("consent", "affirm"):
-        return True
+        return not REFUSAL.search(latest_text(tracker))
     if intent == "deny":
         return False
     return None
@@ -80,10 +96,69 @@ class ActionWithdrawConsent(GatewayAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        key, at = contact_key(tracker), event_time(tracker)
+        had_consented = await self._had_consented(tracker, key, at)
         try:
-            await self.gateway.post_consent(contact_key(tracker), False, event_time(tracker))
+            await self.gateway.post_consent(key, False, at)
         except GatewayError:
             dispatcher.utter_message(response="utter_gateway_unavailable")
             return []
-        dispatcher.utter_message(response="utter_consent_withdrawn")
+        # 「同意しない」 typed by somebody who never consented is a refusal, and is answered as one.
+        dispatcher.utter_message(response="utter_consent_withdrawn" if had_consented else "utter_consent_declined")
         return [SlotSet("consent_state", "declined")] + [SlotSet(slot, None) for slot in PROFILE_SLOTS]
+
+
+    async def _had_consented(self, tracker: Tracker, key: str, at: Optional[str]) -> bool:
+        """From the slot when it knows; else from the gateway (a new conversation of a returning contact)."""
+        state = tracker.get_slot("consent_state")
+        if state is not None:
+            return state == "granted"
+        try:
+            return (await self.gateway.get_contact(key, at)).get("consent") is True
+        except GatewayError:
+            return True
+
+
+class ActionOfferConsent(GatewayAction):
+    """After the first message has been answered, ask for consent once if it was never asked (issue 14, item 3).
+
+    Why after the answer: a first message that is a question deserves its answer first; the consent question then
+    comes as its own bubble with its buttons, and is asked at most once per conversation.
+    """
+
+    def name(self) -> str:
+        return "action_offer_consent"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        if tracker.active_loop.get("name"):
+            return []
+        if tracker.get_slot("consent_state") == "asked" and latest_intent(tracker) == "ask_consent_meaning":
+            # 「どういう意味？」 about the open question: the explanation, then its buttons again, short.
+            dispatcher.utter_message(response="utter_ask_consent_short")
+            return []
+        if not self._due(tracker, domain):
+            return []
+        try:
+            contact = await self.gateway.get_contact(contact_key(tracker), event_time(tracker))
+        except GatewayError:
+            return []
+        consent = contact.get("consent")
+        if consent is not None:
+            return [SlotSet("consent_state", "granted" if consent else "declined")]
+        dispatcher.utter_message(response="utter_ask_consent")
+        return [SlotSet("consent_state", "asked")]
+
+    @staticmethod
+    def _due(tracker: Tracker, domain: Dict[str, Any]) -> bool:
+        """Never asked; or asked once, left unanswered, and a few messages ago (asked again once, not nagged)."""
+        state = tracker.get_slot("consent_state")
+        if state is None:
+            return True
+        if state != "asked":
+            return False
+        question = response_text(domain, "utter_ask_consent")
+        sent = bot_texts(tracker)
+        asked = [i for i, text in enumerate(sent) if text == question]
+        return len(asked) == 1 and len(sent) - asked[0] > RE_ASK_AFTER

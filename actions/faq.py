@@ -1,16 +1,21 @@
-"""Support services by municipality (R11, R18), from the gateway's data file via GET /internal/services."""
+"""Answers to questions (R18, R22): fixed answers from the domain, support services by municipality from the gateway.
+
+Fixed answers follow one convention, intent `ask_X` (or `X`) → response `utter_X`, so one action and one rule serve
+them all (inside and outside the profile questions), and each answer rotates through its variations.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import GatewayAction, event_time
+from actions.common import GatewayAction, event_time, latest_intent, latest_text, utter_varied
 from actions.gateway_client import GatewayError, Services
 from actions.profile import MUNICIPALITIES, first
+from actions.typed_answers import parse_municipality
 
 
 def asked_municipality(tracker: Tracker) -> Optional[str]:
@@ -18,6 +23,9 @@ def asked_municipality(tracker: Tracker) -> Optional[str]:
     named = first(list(tracker.get_latest_entity_values("municipality")))
     if named in MUNICIPALITIES:
         return str(named)
+    typed = parse_municipality(latest_text(tracker))  # 「わじま」「野々市」: no lookup entity
+    if typed in MUNICIPALITIES:
+        return typed
     stored = tracker.get_slot("municipality")
     return str(stored) if stored in MUNICIPALITIES else None
 
@@ -57,4 +65,20 @@ class ActionServices(GatewayAction):
             dispatcher.utter_message(text=text)
         if municipality is None:
             dispatcher.utter_message(response="utter_services_hint")
+        return []
+
+
+class ActionAnswer(Action):
+    """Intent `ask_X` → the least recently sent variation of `utter_X`; an intent without one gets the fallback."""
+
+    def name(self) -> str:
+        return "action_answer"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        response = "utter_" + (latest_intent(tracker) or "").removeprefix("ask_")
+        if response not in (domain.get("responses") or {}):
+            response = "utter_default"
+        utter_varied(dispatcher, tracker, domain, response)
         return []

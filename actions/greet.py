@@ -12,7 +12,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import GatewayAction, contact_key, event_time, response_text
+from actions.common import GatewayAction, contact_key, event_time, response_text, utter_varied
 from actions.gateway_client import Contact, Gateway, GatewayError
 
 
@@ -54,14 +54,18 @@ class ActionGreet(GatewayAction):
         key, at = contact_key(tracker), event_time(tracker)
         contact = await fetch_contact(self.gateway, key, at)
         consent = contact.get("consent")
-        if consent is None and tracker.get_slot("consent_state") in (None, "asked"):
+        if consent is None and tracker.get_slot("consent_state") is None:
             dispatcher.utter_message(response="utter_greet_intro")
             dispatcher.utter_message(
                 response="utter_greet_about", schedule=await schedule_text(self.gateway, at, domain)
             )
             dispatcher.utter_message(response="utter_ask_consent")
             return [SlotSet("consent_state", "asked")]
-        dispatcher.utter_message(response="utter_greet_again")
+        if tracker.get_slot("consent_state") == "asked":
+            # Introduced a moment ago (「あの」 typed after it): a short hello, not the three bubbles again.
+            utter_varied(dispatcher, tracker, domain, "utter_greet_short")
+            return consent_slot(consent)
+        utter_varied(dispatcher, tracker, domain, "utter_greet_again")
         return consent_slot(consent)
 
 

@@ -6,18 +6,39 @@ off-hours text and keeps the message for the next opening. The bot never compute
 
 from __future__ import annotations
 
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Dict, List
+
+import yaml
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import GatewayAction, contact_key, entity_value, event_time
-from actions.gateway_client import GatewayError
+from actions.common import (
+    GatewayAction,
+    contact_key,
+    entity_value,
+    event_time,
+    latest_intent,
+    latest_text,
+    utter_varied,
+)
+from actions.gateway_client import Gateway, GatewayError
 
 REASONS = ("user_request", "profile_done", "topic")
 # Which offer the user accepted with a plain 「はい」 decides the reason.
-OFFER_REASONS = {"utter_offer_handoff": "topic", "action_submit_profile": "profile_done"}
+OFFER_REASONS = {
+    "utter_offer_handoff": "topic",
+    "action_offer_handoff": "topic",
+    "action_acknowledge": "topic",
+    "action_submit_profile": "profile_done",
+}
+# The short reflection that answers each kind of message before the offer of a counsellor (issue 14, item 2).
+ACKNOWLEDGEMENTS = {"share_worry": "utter_worry_ack"}
+REQUEST_WORDS = Path(__file__).with_name("data") / "requests.yml"
+STORY_ACK = "utter_story_ack"  # a long message the NLU could not place is a story, not "please write more"
 
 
 def handoff_reason(tracker: Tracker) -> str:
@@ -33,8 +54,19 @@ def handoff_reason(tracker: Tracker) -> str:
     return "user_request"
 
 
+@lru_cache(maxsize=1)
+def _same_counsellor_words() -> tuple:
+    with open(REQUEST_WORDS, encoding="utf-8") as fh:
+        return tuple(yaml.safe_load(fh)["same_counsellor"])
+
+
+def asks_for_same_counsellor(text: str) -> bool:
+    """「前回の人がいい」: a request for a person that names last time's counsellor."""
+    return not text.startswith("/") and any(word in text for word in _same_counsellor_words())
+
+
 class ActionHandoff(GatewayAction):
-    """Asks the gateway for a counsellor and sends its ready-made text."""
+    """Asks the gateway for a counsellor and sends its ready-made text (first, for 「前回の人」, how that works)."""
 
     def name(self) -> str:
         return "action_handoff"
@@ -42,6 +74,8 @@ class ActionHandoff(GatewayAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[EventType]:
+        if latest_intent(tracker) == "request_human" and asks_for_same_counsellor(latest_text(tracker)):
+            utter_varied(dispatcher, tracker, domain, "utter_same_counsellor")
         try:
             result = await self.gateway.post_handoff(contact_key(tracker), handoff_reason(tracker), event_time(tracker))
         except GatewayError:
@@ -51,4 +85,52 @@ class ActionHandoff(GatewayAction):
             dispatcher.utter_message(text=str(result["text"]))
         else:
             dispatcher.utter_message(response="utter_handoff_default")
+        return []
+
+
+async def offer_handoff(
+    gateway: Gateway, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+) -> None:
+    """In hours: offer a counsellor now. Off hours: say when a counsellor will read it, and offer to leave it.
+
+    Outside the service period there is nobody to offer: the gateway's closed text (with 24 h lines) is sent.
+    """
+    try:
+        hours = await gateway.get_hours(event_time(tracker))
+    except GatewayError:
+        hours = {"open": True}
+    if hours.get("open"):
+        utter_varied(dispatcher, tracker, domain, "utter_offer_handoff")
+    elif hours.get("service_active") is False and hours.get("text"):
+        dispatcher.utter_message(text=str(hours["text"]))
+    elif hours.get("next_open_text"):
+        utter_varied(dispatcher, tracker, domain, "utter_offer_handoff_closed", next_open=str(hours["next_open_text"]))
+    else:
+        utter_varied(dispatcher, tracker, domain, "utter_offer_handoff_later")
+
+
+class ActionOfferHandoff(GatewayAction):
+    """The offer of a person alone, e.g. after two misunderstandings in a row."""
+
+    def name(self) -> str:
+        return "action_offer_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        await offer_handoff(self.gateway, dispatcher, tracker, domain)
+        return []
+
+
+class ActionAcknowledge(GatewayAction):
+    """A worry, a wish to be heard or a long story: a short reflection first, then the offer of a counsellor."""
+
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[EventType]:
+        utter_varied(dispatcher, tracker, domain, ACKNOWLEDGEMENTS.get(latest_intent(tracker) or "", STORY_ACK))
+        await offer_handoff(self.gateway, dispatcher, tracker, domain)
         return []

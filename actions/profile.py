@@ -1,5 +1,10 @@
 """The short profile form (R20): one question at a time, every question skippable, answers kept by the gateway.
 
+Three questions up front (who, age, municipality: what eligibility and referrals need); the rest only if the user
+asks for more questions afterwards, else the counsellor asks. Typed answers count like taps (actions/typed_answers.py).
+A message that is no answer is answered (rules → action_profile_aside) and the question asked again once; a second
+one in a row ends the questions for now.
+
 Why each answer is POSTed at once: the profile lives in the gateway's database (not only in Rasa slots), and the
 gateway answers with the eligibility (R6, R7). When it says `refer` the remaining questions are dropped and the
 gateway's sincere referral text is shown instead — never a cold refusal.
@@ -11,13 +16,26 @@ import re
 import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.common import GatewayAction, UsesGateway, contact_key, event_time, response_buttons, response_text
+from actions import typed_answers
+from actions.common import (
+    GatewayAction,
+    UsesGateway,
+    contact_key,
+    event_time,
+    is_story,
+    latest_intent,
+    latest_text,
+    response_buttons,
+    response_text,
+    utter_varied,
+)
 from actions.gateway_client import GatewayError, ProfileValue
+from actions.handoff import STORY_ACK
 
 SKIP = "skip"
 SKIPPED = "skipped"  # slot value of a skipped question (the gateway stores null)
@@ -40,6 +58,9 @@ CHOICES: Dict[str, tuple] = {
     "situation": ("elementary", "junior_high", "high_school", "university", "working", "job_seeking", "other"),
 }
 MULTI = ("care_recipients", "care_kinds")
+FIRST_ROUND = ("role", "age_band", "municipality")
+MORE = "more"  # slot profile_round after 「ほかの質問にも答える」
+MAX_MISSES = 2  # non-answers in a row before the questions stop for now
 
 
 def age_to_band(age: int) -> str:
@@ -75,16 +96,37 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
     async def required_slots(
         self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[Text]:
-        """After a `refer` eligibility, stop asking: keep only what is already answered."""
-        if tracker.get_slot("eligibility_level") == "refer":
+        """Three questions first; after `refer` or two non-answers in a row, stop: keep only what is answered."""
+        if tracker.get_slot("eligibility_level") == "refer" or (tracker.get_slot("profile_misses") or 0) >= MAX_MISSES:
             return [s for s in domain_slots if tracker.get_slot(s) is not None]
+        if tracker.get_slot("profile_round") != MORE:
+            return [s for s in domain_slots if s in FIRST_ROUND]
         return domain_slots
+
+    def _typed(self, slot: str, tracker: Tracker, parse: Any) -> Dict[Text, Any]:
+        """A typed answer to the question being asked, as the value its button would send."""
+        if tracker.get_slot("requested_slot") != slot or tracker.get_slot(slot) is not None:
+            return {}
+        value = parse(latest_text(tracker))
+        return {slot: value} if value else {}
+
+    async def extract_role(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._typed("role", tracker, typed_answers.parse_role)
+
+    async def extract_age_band(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._typed("age_band", tracker, lambda text: typed_answers.parse_age(text, age_to_band))
+
+    async def extract_gender(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._typed("gender", tracker, typed_answers.parse_gender)
+
+    async def extract_municipality(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+        return self._typed("municipality", tracker, typed_answers.parse_municipality)
 
     async def _store(
         self, field: str, value: ProfileValue, tracker: Tracker, slot_value: Any, extra: Optional[dict] = None
     ) -> Dict[Text, Any]:
         """POST one answer; the form goes on even if the gateway is down (the answer is then only local)."""
-        slots: Dict[Text, Any] = {field: slot_value, **(extra or {})}
+        slots: Dict[Text, Any] = {field: slot_value, "profile_misses": 0, **(extra or {})}
         try:
             result = await self.gateway.post_profile(contact_key(tracker), field, value, event_time(tracker))
         except GatewayError:
@@ -153,6 +195,8 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
         value = first(value)
         if value in ("more", "back"):
             return {"municipality": None, "municipality_page": "more" if value == "more" else None}
+        if isinstance(value, str) and value not in CHOICES["municipality"] and value != SKIP:
+            value = typed_answers.parse_municipality(value) or value  # 「野々市」 caught by an entity
         slots = await self._single("municipality", value, dispatcher, tracker)
         slots.setdefault("municipality_page", None)
         return slots
@@ -242,6 +286,46 @@ class ActionSubmitProfile(GatewayAction):
                 dispatcher.utter_message(response="utter_refer_default")
             dispatcher.utter_message(response="utter_how_can_help")
             return []
+        if (tracker.get_slot("profile_misses") or 0) >= MAX_MISSES:
+            dispatcher.utter_message(response="utter_profile_later")
+            dispatcher.utter_message(response="utter_offer_handoff_after_profile")
+            return [SlotSet("profile_misses", 0)]
         dispatcher.utter_message(response="utter_profile_done")
-        dispatcher.utter_message(response="utter_offer_handoff_after_profile")
+        more_left = tracker.get_slot("profile_round") != MORE
+        offer = "utter_offer_more_after_profile" if more_left else "utter_offer_handoff_after_profile"
+        dispatcher.utter_message(response=offer)
         return []
+
+
+# What a non-answer during the questions gets before the question comes again; anything else: utter_profile_invalid.
+ASIDE_ANSWERS = {
+    "chitchat": "utter_chitchat",
+    "out_of_scope": "utter_out_of_scope",
+    "greet": "utter_greet_short",
+    "thanks": "utter_you_are_welcome",
+}
+
+
+class ActionProfileAside(Action):
+    """A message that is no answer to the question: answer it briefly and count it (the rule asks again)."""
+
+    def name(self) -> Text:
+        return "action_profile_aside"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        misses = int(tracker.get_slot("profile_misses") or 0) + 1
+        response = ASIDE_ANSWERS.get(latest_intent(tracker) or "", "utter_profile_invalid")
+        if latest_intent(tracker) == "nlu_fallback" and is_story(latest_text(tracker)):
+            response, misses = STORY_ACK, MAX_MISSES  # somebody telling their story: listen, stop asking
+        utter_varied(dispatcher, tracker, domain, response)
+        return [SlotSet("profile_misses", misses)]
+
+
+class ActionContinueProfile(Action):
+    """「ほかの質問にも答える」 after the first three: the remaining questions (the rule starts the form again)."""
+
+    def name(self) -> Text:
+        return "action_continue_profile"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+        return [SlotSet("profile_round", MORE), SlotSet("profile_misses", 0)]

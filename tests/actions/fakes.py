@@ -108,3 +108,13 @@ def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
 def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
     """SlotSet events as {slot: value}."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+def variation_texts(domain: Dict[str, Any], response: str) -> List[str]:
+    """Every text variation of a domain response (actions that rotate variations send the text itself)."""
+    return [v["text"] for v in domain["responses"][response]]
+
+
+def bot_said(*texts: str) -> List[Dict[str, Any]]:
+    """Tracker events for bot messages already sent in this conversation."""
+    return [{"event": "bot", "text": t, "timestamp": 1795000000.0 + i} for i, t in enumerate(texts)]

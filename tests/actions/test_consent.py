@@ -1,8 +1,8 @@
 """Consent (R20): stored with time via the gateway; declining or withdrawing never stops the help."""
 
-from actions.consent import PROFILE_SLOTS, ActionRecordConsent, ActionWithdrawConsent
+from actions.consent import PROFILE_SLOTS, ActionOfferConsent, ActionRecordConsent, ActionWithdrawConsent
 
-from fakes import AT, KEY, make_tracker, responses, slot_events
+from fakes import AT, KEY, bot_said, make_tracker, responses, slot_events
 
 
 def granted_entity(value):
@@ -49,7 +49,8 @@ async def test_consent_not_stored_when_gateway_down_form_does_not_start(gateway,
 
 
 async def test_withdrawal_is_stored_and_profile_slots_are_cleared(gateway, dispatcher, domain):
-    tracker = make_tracker("withdraw_consent", "同意をやめたい", slots={"age_band": "16_18"})
+    slots = {"consent_state": "granted", "age_band": "16_18"}
+    tracker = make_tracker("withdraw_consent", "同意をやめたい", slots=slots)
     events = await ActionWithdrawConsent(gateway).run(dispatcher, tracker, domain)
 
     assert gateway.calls == [("post_consent", KEY, False, AT)]
@@ -63,3 +64,50 @@ async def test_withdrawal_with_gateway_down_says_so(gateway, dispatcher, domain)
     gateway.down = True
     events = await ActionWithdrawConsent(gateway).run(dispatcher, make_tracker("withdraw_consent"), domain)
     assert responses(dispatcher) == ["utter_gateway_unavailable"] and events == []
+
+
+async def test_typed_refusal_is_a_refusal_even_if_the_classifier_says_consent(gateway, dispatcher, domain):
+    events = await ActionRecordConsent(gateway).run(dispatcher, make_tracker("consent", "同意しない"), domain)
+    assert gateway.calls == [("post_consent", KEY, False, AT)]
+    assert slot_events(events) == {"consent_state": "declined"}
+
+
+async def test_refusal_by_somebody_who_never_consented_is_not_called_a_withdrawal(gateway, dispatcher, domain):
+    tracker = make_tracker("withdraw_consent", "同意しません", slots={"consent_state": "asked"})
+    await ActionWithdrawConsent(gateway).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_consent_declined"]
+
+
+async def test_consent_is_asked_after_a_first_message_that_was_not_a_greeting(gateway, dispatcher, domain):
+    events = await ActionOfferConsent(gateway).run(dispatcher, make_tracker("ask_hours", "何時まで？"), domain)
+    assert responses(dispatcher) == ["utter_ask_consent"]
+    assert slot_events(events) == {"consent_state": "asked"}
+
+
+async def test_consent_is_not_asked_when_the_gateway_knows_the_answer(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": False}
+    events = await ActionOfferConsent(gateway).run(dispatcher, make_tracker("ask_hours"), domain)
+    assert dispatcher.messages == [] and slot_events(events) == {"consent_state": "declined"}
+
+
+async def test_unanswered_consent_is_offered_once_more_later_not_every_time(gateway, dispatcher, domain):
+    question = domain["responses"]["utter_ask_consent"][0]["text"]
+    recent = make_tracker("ask_hours", slots={"consent_state": "asked"}, events=bot_said(question, "a"))
+    await ActionOfferConsent(gateway).run(dispatcher, recent, domain)
+    assert dispatcher.messages == []
+    later = make_tracker(
+        "ask_hours", slots={"consent_state": "asked"}, events=bot_said(question, "a", "b", "c", "d", "e")
+    )
+    await ActionOfferConsent(gateway).run(dispatcher, later, domain)
+    assert responses(dispatcher) == ["utter_ask_consent"]
+    twice = make_tracker("ask_hours", slots={"consent_state": "asked"},
+                         events=bot_said(question, "a", "b", "c", "d", "e", question, "f", "g", "h", "i", "j"))
+    dispatcher.messages.clear()
+    await ActionOfferConsent(gateway).run(dispatcher, twice, domain)
+    assert dispatcher.messages == []
+
+
+async def test_what_does_consent_mean_gets_the_buttons_again(gateway, dispatcher, domain):
+    tracker = make_tracker("ask_consent_meaning", "どういう意味", slots={"consent_state": "asked"})
+    await ActionOfferConsent(gateway).run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ask_consent_short"]

@@ -2,7 +2,7 @@
 
 from actions.greet import ActionGreet, ActionWelcomeBack
 
-from fakes import AT, KEY, make_tracker, responses, slot_events
+from fakes import AT, KEY, make_tracker, responses, slot_events, variation_texts
 
 
 async def test_new_contact_gets_introduction_hours_and_consent_question(gateway, dispatcher, domain):
@@ -24,7 +24,7 @@ async def test_contact_who_consented_is_not_asked_again(gateway, dispatcher, dom
     gateway.answers["get_contact"] = {"key": KEY, "consent": True, "profile": {}}
     events = await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "こんにちは"), domain)
 
-    assert responses(dispatcher) == ["utter_greet_again"]
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_greet_again")
     assert slot_events(events) == {"consent_state": "granted"}
 
 
@@ -60,3 +60,10 @@ async def test_return_of_contact_never_asked_asks_once(gateway, dispatcher, doma
     events = await ActionWelcomeBack(gateway).run(dispatcher, make_tracker("return_visit"), domain)
     assert responses(dispatcher) == ["utter_welcome_back", "utter_ask_consent"]
     assert slot_events(events) == {"consent_state": "asked"}
+
+
+async def test_a_greeting_typed_after_the_introduction_gets_a_short_hello(gateway, dispatcher, domain):
+    tracker = make_tracker("greet", "あのー", slots={"consent_state": "asked"})
+    await ActionGreet(gateway).run(dispatcher, tracker, domain)
+    assert len(dispatcher.messages) == 1
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_greet_short")

@@ -12,7 +12,8 @@ from actions.profile import (
 
 from fakes import AT, KEY, make_tracker, responses
 
-FORM_SLOTS = ["role", "age_band", "gender", "municipality", "care_recipients", "care_kinds", "situation"]
+FORM_SLOTS = ["role", "age_band", "municipality", "gender", "care_recipients", "care_kinds", "situation"]
+FIRST_THREE = ["role", "age_band", "municipality"]
 
 
 def button(field, value):
@@ -141,7 +142,7 @@ async def test_refer_stops_remaining_questions(gateway, dispatcher, domain):
     tracker = make_tracker("inform_profile", slots={"eligibility_level": "refer", "role": "self", "age_band": "40_over"})
     required = await ValidateProfileForm(gateway).required_slots(FORM_SLOTS, dispatcher, tracker, domain)
     assert required == ["role", "age_band"]
-    tracker = make_tracker("inform_profile", slots={"eligibility_level": "eligible"})
+    tracker = make_tracker("inform_profile", slots={"eligibility_level": "eligible", "profile_round": "more"})
     assert await ValidateProfileForm(gateway).required_slots(FORM_SLOTS, dispatcher, tracker, domain) == FORM_SLOTS
 
 
@@ -150,7 +151,7 @@ async def test_gateway_down_keeps_the_form_going(gateway, dispatcher, domain):
     slots = await ValidateProfileForm(gateway).validate_situation(
         "high_school", dispatcher, button("situation", "high_school"), domain
     )
-    assert slots == {"situation": "high_school"}
+    assert slots["situation"] == "high_school"
 
 
 async def test_submit_refer_sends_gateway_text_sincerely(gateway, dispatcher, domain):
@@ -166,8 +167,16 @@ async def test_submit_refer_without_text_uses_default(gateway, dispatcher, domai
 
 
 @pytest.mark.parametrize("level", ["eligible", "flagged", "unknown", None])
-async def test_submit_eligible_or_flagged_offers_a_counsellor(gateway, dispatcher, domain, level):
+async def test_submit_eligible_or_flagged_offers_a_counsellor_or_more_questions(gateway, dispatcher, domain, level):
     await ActionSubmitProfile(gateway).run(dispatcher, make_tracker(slots={"eligibility_level": level}), domain)
+    assert responses(dispatcher) == ["utter_profile_done", "utter_offer_more_after_profile"]
+    payloads = [b["payload"] for b in domain["responses"]["utter_offer_more_after_profile"][0]["buttons"]]
+    assert "/continue_profile" in payloads
+
+
+async def test_submit_after_the_remaining_questions_only_offers_a_counsellor(gateway, dispatcher, domain):
+    tracker = make_tracker(slots={"eligibility_level": "eligible", "profile_round": "more"})
+    await ActionSubmitProfile(gateway).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_profile_done", "utter_offer_handoff_after_profile"]
 
 
