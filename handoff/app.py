@@ -16,6 +16,7 @@ from linebot.v3 import SignatureValidator
 from sanic import Sanic
 
 from handoff import health, internal
+from handoff.errors import QuietErrorHandler
 from handoff.hub import Hub
 from handoff.line import webhook
 from handoff.runtime import tune_gc
@@ -79,7 +80,7 @@ def create_app(
     settings: Settings, name: str = "ycc", with_console: bool = True, worker: WorkerProcess | None = None
 ) -> Sanic:
     """`worker`: a worker child that `ycc serve` already spawned (YCC_WORKER=process); supervised from here."""
-    app = Sanic(name)
+    app = Sanic(name, error_handler=QuietErrorHandler())  # logs no URL query, no exception text
     app.config.MOTD = False
     app.config.ACCESS_LOG = False
     app.config.REQUEST_MAX_SIZE = 5_000_000

@@ -132,3 +132,19 @@ def test_process_logs_are_readable_by_owner_and_group_only(tmp_path: Path) -> No
             log.write(b"line\n")
         assert path.stat().st_mode & 0o777 == 0o640
     assert old.read_text() == "from an older run\nline\n"
+
+
+def test_an_unhandled_exception_is_logged_without_the_query_or_its_message(caplog: pytest.LogCaptureFixture) -> None:
+    from types import SimpleNamespace
+
+    from handoff.errors import QuietErrorHandler
+
+    request = SimpleNamespace(method="GET", path="/internal/municipality",
+                              url=f"http://gw/internal/municipality?text={SECRET_WORDS}",
+                              app=SimpleNamespace(config=SimpleNamespace(NOISY_EXCEPTIONS=False)))
+    try:
+        raise ValueError(f"cannot read {SECRET_WORDS}")
+    except ValueError as exc:
+        QuietErrorHandler.log(request, exc)  # type: ignore[arg-type]
+    assert "unhandled ValueError on GET /internal/municipality" in caplog.text
+    assert SECRET_WORDS not in caplog.text
