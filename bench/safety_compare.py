@@ -174,7 +174,7 @@ def slices(figs: dict[str, dict[str, Any]]) -> str:
 def sweep(items: list[dict[str, str]], bot: dict[str, Any], b: list[str]) -> str:
     """b+i with the intent counted only from a confidence on: what the intent adds to b, and what it costs."""
     lines = ["| intent ≥ | self flagged | concern flagged | none concern FA |", "|---|---|---|---|"]
-    for threshold in (fallback_threshold(), 0.7, 0.9, 0.99):
+    for threshold in (fallback_threshold(), 0.7, 0.8, 0.9, 0.99):
         said = [r["name"] == "crisis" and r["conf"] >= threshold for r in bot["intent"]]
         f = figures(items, [CONCERN if lv == "none" and s else lv for lv, s in zip(b, said, strict=True)], [0.0])
         cells = (f["self_flagged"], f["concern_flagged"], f["none_concern_fa"])

@@ -38,6 +38,7 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "crisis_service_closed": frozenset({"emergency", "hotlines"}),
     "emergency_other": frozenset(),
     "concern_queued": frozenset(),
+    "nlu_crisis_unsure": frozenset(),
     "service_closed": frozenset(),
     "resolved": frozenset(),
     "eligibility_refer_outside": frozenset({"services"}),
@@ -47,7 +48,7 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "group_leave": frozenset(),
 }
 AUTO_PLACEHOLDERS = frozenset({"hotlines", "emergency"})
-HOTLINE_KINDS = ("emergency", "hotline")
+HOTLINE_KINDS = ("emergency", "hotline", "chat")  # chat: by text, for someone who cannot phone (a url)
 LINE_TEXT_LIMIT = 5000  # LINE rejects longer text messages
 _PHONE = re.compile(r"\d[\d-]*\d|\d")
 
@@ -66,9 +67,18 @@ class Hotline:
     is_24h: bool
     free: bool = False
     note: str = ""
+    url: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "number": self.number, "hours": self.hours, "note": self.note, "is_24h": self.is_24h}
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "number": self.number,
+            "url": self.url,
+            "hours": self.hours,
+            "note": self.note,
+            "is_24h": self.is_24h,
+        }
 
 
 @dataclass(frozen=True)
@@ -160,7 +170,10 @@ class Content:
         lines = []
         for h in self.hotlines(only_24h, emergency=emergency):
             extra = "・無料" if h.free and h.kind != "emergency" else ""
-            lines.append(f"・{h.name} {h.number}（{h.hours}{extra}）")
+            if h.kind == "chat":  # the address on its own line, so LINE makes all of it a link
+                lines.append(f"・{h.name}（{h.hours}{extra}）\n  {h.url}")
+            else:
+                lines.append(f"・{h.name} {h.number}（{h.hours}{extra}）")
         return "\n".join(lines)
 
     def emergency_text(self) -> str:
@@ -313,17 +326,25 @@ def _load_hotlines(path: Path) -> list[Hotline]:
                 id=_text(entry, "id", where) or "",
                 kind=entry["kind"],
                 name=_text(entry, "name", where) or "",
-                number=_phone(entry, "number", where, required=True) or "",
+                number=_phone(entry, "number", where, required=entry["kind"] != "chat") or "",
                 hours=_text(entry, "hours", where) or "",
                 is_24h=entry["is_24h"],
                 free=entry.get("free", False),
                 note=_text(entry, "note", where, required=False) or "",
+                url=_hotline_url(entry, where),
             )
         )
     ids = [h.id for h in hotlines]
     if len(set(ids)) != len(ids):
         raise ContentError(f"{path}: hotline ids must be unique")
     return hotlines
+
+
+def _hotline_url(entry: dict[str, Any], where: str) -> str:
+    url = _text(entry, "url", where, required=entry.get("kind") == "chat") or ""
+    if url and not url.startswith("https://"):
+        raise ContentError(f"{where}: `url` must start with https://")
+    return url
 
 
 def _service(entry: object, where: str, **fill: str) -> Service:

@@ -215,10 +215,15 @@ async def handoff_request(request: Request, key: str) -> HTTPResponse:
 async def crisis(request: Request, key: str) -> HTTPResponse:
     """The bot's crisis intent. It never raises `crisis` on its own: had the gateway's screen found danger in the
     message, Rasa would not have heard it. The intent alone is a `concern` for a counsellor to read (issue 13:
-    the intent scored 0.91–0.98 on plain care talk); the answer's `text`, if any, is for the bot to say."""
+    the intent scored 0.91–0.98 on plain care talk), and only from YCC_NLU_CONCERN_MIN_CONFIDENCE on; below it
+    nothing is flagged and the bot gets a warm answer to say instead of silence. The answer's `text`, if any, is
+    for the bot to say."""
     body = _body(request)
     at = _at(body.get("at"))
     ctx = request.app.ctx
+    confidence = body.get("confidence")
+    if isinstance(confidence, int | float) and confidence < ctx.settings.nlu_concern_min_confidence:
+        return json({"level": None, "escalation_id": None, "text": ctx.content.reply("nlu_crisis_unsure")})
     async with ctx.db.session() as session:
         found = await _contact(session, key)
         conversation = await conv.conversation_for(session, found, at)

@@ -36,6 +36,17 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0, maxi
     return value
 
 
+def _confidence(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        raise SettingsError(f"{name} must be a number between 0 and 1, got {raw!r}") from None
+    if not 0 <= value <= 1:
+        raise SettingsError(f"{name} must be between 0 and 1, got {value}")
+    return value
+
+
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     if not raw:
@@ -133,6 +144,10 @@ class Settings:
     rasa_breaker_failures: int = 3
     rasa_breaker_cooldown: float = 5.0
     lines: int = 1
+    # The bot's crisis intent alone flags `concern` only from this confidence on: at Rasa's fallback threshold
+    # (0.45) it put 17.9 % of harmless dev-set messages in front of a counsellor, at 0.8 7.7 %
+    # (docs/decisions/0002-safety-screen.md).
+    nlu_concern_min_confidence: float = 0.8
     alert_webhook_url: str = ""
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     # One secret per hop (README, Security): gateway → Rasa, Rasa → action server; `make run` makes both per start.
@@ -211,6 +226,7 @@ class Settings:
             rasa_breaker_failures=_int(env, "YCC_RASA_BREAKER_FAILURES", 3, minimum=1),
             rasa_breaker_cooldown=_float(env, "YCC_RASA_BREAKER_COOLDOWN", 5.0),
             lines=_int(env, "YCC_LINES", 1, minimum=1),
+            nlu_concern_min_confidence=_confidence(env, "YCC_NLU_CONCERN_MIN_CONFIDENCE", 0.8),
             alert_webhook_url=(
                 _url(env, "YCC_ALERT_WEBHOOK_URL", "http://unset") if env.get("YCC_ALERT_WEBHOOK_URL") else ""
             ),

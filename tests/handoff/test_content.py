@@ -93,9 +93,20 @@ def test_unknown_municipality_is_a_key_error(content):
 
 
 def test_hotline_numbers_match_design(content):
-    assert {h.number for h in content.hotlines()} == DESIGN_NUMBERS
-    assert {h.number for h in content.hotlines(only_24h=True)} == DESIGN_24H
-    assert {h.number for h in content.hotlines(only_24h=True, emergency=False)} == DESIGN_24H - {"110", "119"}
+    phones = [h for h in content.hotlines() if h.kind != "chat"]
+    assert {h.number for h in phones} == DESIGN_NUMBERS
+    assert {h.number for h in phones if h.is_24h} == DESIGN_24H
+    no_emergency = content.hotlines(only_24h=True, emergency=False)
+    assert {h.number for h in no_emergency if h.number} == DESIGN_24H - {"110", "119"}
+
+
+def test_crisis_and_off_hours_lines_include_one_by_text_for_someone_who_cannot_phone(content):
+    """Issue 13: a young carer whose parent is in the next room may not be able to call."""
+    chats = [h for h in content.hotlines(only_24h=True) if h.kind == "chat"]
+    assert chats and all(h.url.startswith("https://") for h in chats)
+    text = content.hotlines_text()
+    assert "https://talkme.jp/" in text and "文字で" in text
+    assert "https://talkme.jp/" in content.reply("crisis", hotlines=text)
 
 
 def test_hotlines_text_lists_24h_windows_without_emergency(content):

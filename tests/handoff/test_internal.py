@@ -99,6 +99,19 @@ def test_the_bots_crisis_intent_alone_is_a_concern_without_110(stack: Stack, ras
     assert off["level"] == "concern" and off["text"] is None  # already queued: a counsellor will read it
 
 
+def test_an_unsure_crisis_intent_flags_nothing_and_gives_the_bot_a_warm_answer(stack: Stack) -> None:
+    """Below YCC_NLU_CONCERN_MIN_CONFIDENCE (0.8) the intent alone put 18 % of harmless dev-set messages in the
+    queue; nothing is flagged, and the bot still answers instead of staying silent."""
+    key = _key(stack)
+    answer = stack.internal(
+        "POST", f"/contacts/{key}/crisis", json={"at": IN_HOURS, "source": "nlu", "confidence": 0.6}
+    ).json()
+    assert answer["level"] is None and answer["escalation_id"] is None
+    assert "相談員と話したい" in answer["text"] and "110" not in answer["text"]
+    assert rows(stack.database_url, "SELECT status, risk FROM conversations") == [{"status": "bot", "risk": None}]
+    assert rows(stack.database_url, "SELECT type FROM alerts") == []
+
+
 def test_the_bots_crisis_intent_off_hours_gets_the_off_hours_reply_with_the_24h_lines(stack: Stack) -> None:
     key = _key(stack)
     answer = stack.internal("POST", f"/contacts/{key}/crisis", json={"at": OFF_HOURS, "source": "nlu"}).json()
