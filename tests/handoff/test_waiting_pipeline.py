@@ -9,7 +9,7 @@ from pathlib import Path
 
 from handoff.waiting import WaitingTexts
 from tests.support.databases import execute, rows
-from tests.support.servers import Stack
+from tests.support.servers import Stack, wait_for
 from tests.support.stub_rasa import StubRasa
 
 USER = "U" + "b" * 32
@@ -94,7 +94,7 @@ def test_acks_vary_and_nothing_is_said_while_a_counsellor_answers(stack: Stack, 
     assert len(set(acks[:variants])) == variants  # no sentence twice before every variant was used
     execute(stack.database_url, "UPDATE conversations SET status = 'open'")
     _say(stack, USER, "まだですか", IN_HOURS + timedelta(minutes=30))
-    _wait(lambda: len(rows(stack.database_url, "SELECT id FROM messages WHERE direction = 'in'")) == 6)
+    wait_for(lambda: len(rows(stack.database_url, "SELECT id FROM messages WHERE direction = 'in'")) == 6)
     time.sleep(0.5)
     assert len(stack.delivered(USER)) == 5  # a counsellor has it: they answer in person
 
@@ -155,15 +155,6 @@ def test_coming_back_later_is_still_greeted_as_a_return(stack: Stack, rasa: Stub
     _say(stack, OTHER, "ありがとう", IN_HOURS + timedelta(hours=3))
     stack.wait_delivered(OTHER, 2)
     assert rasa.received[-1]["metadata"]["event"] == "return"
-
-
-def _wait(predicate, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def test_greeting_hours_line_says_closed_now_and_when_it_opens(stack: Stack) -> None:
