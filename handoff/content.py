@@ -7,16 +7,15 @@ file and key named instead of reaching a user.
 
 from __future__ import annotations
 
-import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from handoff.datafile import ContentError, field_phone, field_text, read_yaml
 from handoff.eligibility import MUNICIPALITIES, OUTSIDE
+from handoff.hotlines import Hotline, load_hotlines
 from handoff.referral import ReferralRules
 from handoff.waiting import WaitingTexts
 
@@ -48,37 +47,7 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "group_leave": frozenset(),
 }
 AUTO_PLACEHOLDERS = frozenset({"hotlines", "emergency"})
-HOTLINE_KINDS = ("emergency", "hotline", "chat")  # chat: by text, for someone who cannot phone (a url)
 LINE_TEXT_LIMIT = 5000  # LINE rejects longer text messages
-_PHONE = re.compile(r"\d[\d-]*\d|\d")
-
-
-class ContentError(ValueError):
-    """A content file is malformed; the message names the file and the entry."""
-
-
-@dataclass(frozen=True)
-class Hotline:
-    id: str
-    kind: str
-    name: str
-    number: str
-    hours: str
-    is_24h: bool
-    free: bool = False
-    note: str = ""
-    url: str = ""
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "number": self.number,
-            "url": self.url,
-            "hours": self.hours,
-            "note": self.note,
-            "is_24h": self.is_24h,
-        }
 
 
 @dataclass(frozen=True)
@@ -125,7 +94,7 @@ class Content:
         services = _load_services(services_path)
         content = cls(
             _load_replies(data_dir / "replies.yml"),
-            _load_hotlines(data_dir / "hotlines.yml"),
+            load_hotlines(data_dir / "hotlines.yml"),
             services,
             _load_referral(services_path, services),
             WaitingTexts.load(data_dir / "waiting.yml"),
@@ -232,15 +201,6 @@ class Content:
         return "\n".join(blocks)
 
 
-def _read(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ContentError(f"{path}: file is missing") from None
-    except yaml.YAMLError as exc:
-        raise ContentError(f"{path}: not valid YAML: {exc}") from None
-
-
 def _placeholders(template: str, where: str) -> frozenset[str]:
     names = set()
     try:
@@ -261,7 +221,7 @@ def _braced(names: frozenset[str]) -> str:
 
 
 def _load_replies(path: Path) -> dict[str, str]:
-    raw = _read(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict):
         raise ContentError(f"{path}: expected key: text pairs")
     missing = sorted(set(REPLY_PLACEHOLDERS) - set(raw))
@@ -284,69 +244,6 @@ def _load_replies(path: Path) -> dict[str, str]:
     return replies
 
 
-def _text(entry: dict[str, Any], name: str, where: str, required: bool = True) -> str | None:
-    value = entry.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
-        raise ContentError(f"{where}: `{name}` must be text")
-    return str(value).strip()
-
-
-def _phone(entry: dict[str, Any], name: str, where: str, required: bool) -> str | None:
-    value = entry.get(name)
-    if value is None and not required:
-        return None
-    if not isinstance(value, str):
-        raise ContentError(f'{where}: `{name}` must be quoted text like "076-223-9553" (got {value!r})')
-    if not _PHONE.fullmatch(value.strip()):
-        raise ContentError(f"{where}: `{name}` {value!r} is not a phone number (digits and hyphens)")
-    return value.strip()
-
-
-def _load_hotlines(path: Path) -> list[Hotline]:
-    raw = _read(path)
-    entries = raw.get("hotlines") if isinstance(raw, dict) else None
-    if not isinstance(entries, list) or not entries:
-        raise ContentError(f"{path}: expected `hotlines:` with a list of entries")
-    hotlines: list[Hotline] = []
-    for i, entry in enumerate(entries):
-        where = f"{path}: hotlines[{i}]"
-        if not isinstance(entry, dict):
-            raise ContentError(f"{where}: expected a mapping")
-        if entry.get("kind") not in HOTLINE_KINDS:
-            raise ContentError(f"{where}: kind must be one of {', '.join(HOTLINE_KINDS)}")
-        for flag in ("is_24h", "free"):
-            if not isinstance(entry.get(flag, False), bool):
-                raise ContentError(f"{where}: `{flag}` must be true or false")
-        if "is_24h" not in entry:
-            raise ContentError(f"{where}: `is_24h` is required (true or false)")
-        hotlines.append(
-            Hotline(
-                id=_text(entry, "id", where) or "",
-                kind=entry["kind"],
-                name=_text(entry, "name", where) or "",
-                number=_phone(entry, "number", where, required=entry["kind"] != "chat") or "",
-                hours=_text(entry, "hours", where) or "",
-                is_24h=entry["is_24h"],
-                free=entry.get("free", False),
-                note=_text(entry, "note", where, required=False) or "",
-                url=_hotline_url(entry, where),
-            )
-        )
-    ids = [h.id for h in hotlines]
-    if len(set(ids)) != len(ids):
-        raise ContentError(f"{path}: hotline ids must be unique")
-    return hotlines
-
-
-def _hotline_url(entry: dict[str, Any], where: str) -> str:
-    url = _text(entry, "url", where, required=entry.get("kind") == "chat") or ""
-    if url and not url.startswith("https://"):
-        raise ContentError(f"{where}: `url` must start with https://")
-    return url
-
-
 def _service(entry: object, where: str, **fill: str) -> Service:
     if not isinstance(entry, dict):
         raise ContentError(f"{where}: expected a mapping with kind and name")
@@ -355,7 +252,7 @@ def _service(entry: object, where: str, **fill: str) -> Service:
         raise ContentError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
 
     def text(name: str, required: bool = False) -> str | None:
-        value = _text(entry, name, where, required)
+        value = field_text(entry, name, where, required)
         if value is None:
             return None
         try:
@@ -369,7 +266,7 @@ def _service(entry: object, where: str, **fill: str) -> Service:
     return Service(
         kind=text("kind", True) or "",
         name=text("name", True) or "",
-        phone=_phone(entry, "phone", where, required=False),
+        phone=field_phone(entry, "phone", where, required=False),
         url=url,
         hours=text("hours"),
         note=text("note"),
@@ -378,13 +275,13 @@ def _service(entry: object, where: str, **fill: str) -> Service:
 
 def _load_referral(path: Path, services: dict[str, list[Service]]) -> ReferralRules:
     try:
-        return ReferralRules.from_mapping((_read(path) or {}).get("referral"), services)
+        return ReferralRules.from_mapping((read_yaml(path) or {}).get("referral"), services)
     except ValueError as exc:
         raise ContentError(f"{path}: {exc}") from None
 
 
 def _load_services(path: Path) -> dict[str, list[Service]]:
-    raw = _read(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("municipalities"), dict):
         raise ContentError(f"{path}: expected `municipalities:` with one entry per municipality")
     places = raw["municipalities"]
