@@ -37,8 +37,8 @@ def test_a_nul_or_a_lone_surrogate_in_a_text_is_stored_as_u_fffd_and_answered(an
     nul, lone = "U" + "a" * 32, "U" + "b" * 32
     events = [text_event(nul, "いや\x00だ", 1), text_event(lone, "つら\ud800い", 2)]
     assert post_events(any_stack, events).status_code == 200
-    assert any_stack.wait_delivered(nul, 1)[0]["text"] == "bot:いや\ufffdだ"
-    assert any_stack.wait_delivered(lone, 1)[0]["text"] == "bot:つら\ufffdい"
+    assert any_stack.wait_delivered(nul, 1, timeout=30)[0]["text"] == "bot:いや\ufffdだ"
+    assert any_stack.wait_delivered(lone, 1, timeout=30)[0]["text"] == "bot:つら\ufffdい"
     assert _inbound(any_stack, nul) == ["いや\ufffdだ"]
     assert _inbound(any_stack, lone) == ["つら\ufffdい"]
 
@@ -48,7 +48,7 @@ def test_a_text_whose_optional_fields_have_the_wrong_type_is_stored_and_answered
     event = text_event(user, "型がちがう", 3)
     event["message"].update(id={"nested": "object"}, markAsReadToken=12345, quoteToken=["a", "list"])
     assert post_events(any_stack, [event]).status_code == 200
-    assert any_stack.wait_delivered(user, 1)[0]["text"] == "bot:型がちがう"
+    assert any_stack.wait_delivered(user, 1, timeout=30)[0]["text"] == "bot:型がちがう"
     assert _inbound(any_stack, user) == ["型がちがう"]
     stored = rows(any_stack.database_url, "SELECT line_message_id, mark_as_read_token FROM messages WHERE "
                   "direction = 'in'")
@@ -58,7 +58,7 @@ def test_a_text_whose_optional_fields_have_the_wrong_type_is_stored_and_answered
 def test_inbound_text_is_stored_up_to_lines_limit(any_stack: Stack) -> None:
     user = "U" + "d" * 32
     assert post_events(any_stack, [text_event(user, "長" * 50_000, 4)]).status_code == 200
-    any_stack.wait_delivered(user, 1)
+    any_stack.wait_delivered(user, 1, timeout=30)
     assert _inbound(any_stack, user) == ["長" * MAX_TEXT]
     body = rows(any_stack.database_url, "SELECT body FROM inbox")[0]["body"]
     assert len(str(body)) < 40_000  # the stored event is bounded too (50 000 characters, escaped or not, are more)
