@@ -43,7 +43,7 @@ LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN)
 KINDS = ("self", "victim", "threat", "medical", "concern")
 _RANK = {CRISIS: 0, EMERGENCY_OTHER: 1, CONCERN: 2}
 # Acts, not words: 「またリスカしちゃった笑」 is self-harm with a laugh, never hyperbole.
-_NO_JOKE = frozenset({"self_harm", "overdose", "suicide_plan"})
+_NO_JOKE = frozenset({"self_harm", "overdose"})
 
 
 @dataclass(frozen=True)
