@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from console import actions
 from console.actions import Conflict, Invalid
 from console.auth import audit, guarded, holds
+from console.bounds import row_id_ok
 from console.routing import online_counsellors
 from console.serialize import conversation_json, conversations_json, message_json, record_json
 from handoff import conversations as conv
@@ -139,8 +140,8 @@ async def list_messages(request: Request, conversation_id: int) -> HTTPResponse:
 async def assign(request: Request, conversation_id: int) -> HTTPResponse:
     body = body_of(request)
     user_id = body.get("user_id")
-    if user_id is not None and not isinstance(user_id, int):
-        raise Invalid({"user_id": "整数で指定してください。"})
+    if user_id is not None and not row_id_ok(user_id):
+        raise Invalid({"user_id": "整数で指定してください。"})  # a huge number failed in the driver as a 500
     async with request.app.ctx.db.session() as session:
         conversation = await actions.assign(session, request.ctx.principal, conversation_id, user_id)
         result = conversation_json(conversation)

@@ -16,6 +16,7 @@ from typing import Any
 from handoff.datafile import ContentError, field_phone, field_text, read_yaml
 from handoff.eligibility import MUNICIPALITIES, OUTSIDE
 from handoff.hotlines import Hotline, load_hotlines
+from handoff.line.messages import MAX_TEXT
 from handoff.referral import ReferralRules
 from handoff.waiting import WaitingTexts
 
@@ -47,7 +48,6 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "group_leave": frozenset(),
 }
 AUTO_PLACEHOLDERS = frozenset({"hotlines", "emergency"})
-LINE_TEXT_LIMIT = 5000  # LINE rejects longer text messages
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,8 @@ class Content:
                   "name": "金沢市のこども家庭センター"}
         for key in content.reply_keys():
             text = content.reply(key, **sample)
-            if len(text) > LINE_TEXT_LIMIT:
-                raise ContentError(f"{data_dir / 'replies.yml'}: {key} is longer than {LINE_TEXT_LIMIT} characters")
+            if len(text) > MAX_TEXT:
+                raise ContentError(f"{data_dir / 'replies.yml'}: {key} is longer than {MAX_TEXT} characters")
         return content
 
     def reply_keys(self) -> list[str]:

@@ -24,6 +24,8 @@ def test_ids_past_any_rows_in_the_path_or_query_are_a_clear_404_or_400(gateway: 
         assert listed.status_code == 400 and listed.json()["fields"] == {"offset": "range"}
         assert sup.get(f"/console/records?page={huge}").status_code == 400
         assert sup.post(f"/api/conversations/{huge}/assign").status_code == 404
+        assign = sup.post("/api/conversations/1/assign", {"user_id": huge})
+        assert assign.status_code == 400 and "user_id" in assign.json()["fields"], assign.text
     assert sup.get(f"/api/conversations/{MAX_ROW_ID}").status_code == 404  # the largest id is an ordinary miss
 
 
