@@ -20,7 +20,7 @@ from handoff.bot_step_pg import store_answer
 from handoff.content import Content
 from handoff.line.client import LineClient
 from handoff.line.messages import MAX_TEXT, from_rasa, text_message
-from handoff.outbox import OutboxSender, SendPlan, outbox_rows, pending_for
+from handoff.outbox import OutboxSender, SendPlan, enqueue, outbox_rows, pending_for
 from handoff.rasa import RasaClient, RasaUnavailable
 from handoff.store.db import Database, message_event, notify
 from handoff.store.models import Contact, Conversation, InboxEvent
@@ -183,7 +183,7 @@ class BotStep:
         if self.rasa.breaker.probe_due():
             await self.rasa.probe()
         if self.rasa.breaker.take_recovered():
-            given = await give_back(self.db, utcnow())
+            given = await give_back(self.db, self.content, utcnow())
             log.info("rasa answers again: %d conversation(s) given back to the bot", given)
 
     async def _loading_after(self, user_id: str, delay: float) -> None:
@@ -195,9 +195,11 @@ class BotStep:
         task.add_done_callback(self._loading.discard)
 
 
-async def give_back(db: Database, at: datetime) -> int:
+async def give_back(db: Database, content: Content, at: datetime) -> int:
     """Rasa answers again: conversations queued only because it did not (`bot_unavailable`), that nobody has
-    claimed or flagged since, go back to the bot, recorded as the system's move. A claimed one stays claimed."""
+    claimed or flagged since, go back to the bot, recorded as the system's move. A claimed one stays claimed.
+    Each user is told (`bot_back`): they were promised a counsellor would read what they sent, and no one will now,
+    so they are asked to send it again rather than left waiting."""
     waiting = (
         Conversation.status == conv.QUEUED,
         Conversation.queue_reason == "bot_unavailable",
@@ -214,4 +216,14 @@ async def give_back(db: Database, at: datetime) -> int:
         for conversation in found:
             await conv.transition(session, conversation, conv.BOT, actor="system", reason="bot_available", at=at)
             notify(session, {"type": "bot", "conversation_id": conversation.id})
+            contact = await session.get(Contact, conversation.contact_id)
+            if contact is not None and contact.following:
+                await enqueue(
+                    session,
+                    recipient=contact.line_user_id,
+                    messages=[text_message(content.reply("bot_back"))],
+                    conversation_id=conversation.id,
+                    at=at,
+                    sender="system",
+                )
     return len(found)

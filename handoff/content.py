@@ -29,6 +29,7 @@ REPLY_PLACEHOLDERS: dict[str, frozenset[str]] = {
     "sticker_sad": frozenset(),
     "sticker_neutral": frozenset(),
     "received_ack": frozenset(),
+    "bot_back": frozenset(),
     "queued": frozenset({"position"}),
     "all_busy": frozenset({"position"}),
     "in_hours_handoff": frozenset(),
