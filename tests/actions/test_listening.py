@@ -73,7 +73,7 @@ async def test_answers_rotate_through_their_variations(gateway, dispatcher, doma
 
 async def test_every_new_question_has_an_answer_of_at_most_three_short_lines(domain):
     for intent in ("ask_career", "ask_tell_school", "ask_eligibility", "ask_records",
-                   "ask_consent_meaning", "ask_what_to_talk"):
+                   "ask_consent_meaning", "ask_who_answers"):
         texts = variation_texts(domain, "utter_" + intent.removeprefix("ask_"))
         assert len(texts) >= 2, intent
         assert all(len(t.splitlines()) <= 3 for t in texts), intent

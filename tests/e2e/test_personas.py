@@ -37,6 +37,7 @@ PERSONAS = [p for path in sorted((Path(__file__).parent / "personas").glob("*.ym
 _CHITCHAT = yaml.safe_load((ROOT / "bot" / "domain" / "chitchat.yml").read_text(encoding="utf-8"))["responses"]
 FALLBACK_TEXTS = {v["text"] for name in ("utter_default", "utter_default_person") for v in _CHITCHAT[name]}
 QUIET_S = 1.2  # a reply of several bubbles is complete when nothing more arrived for this long
+ANSWER_S = 25.0  # no first bubble within this long: the message went unanswered
 
 
 def _user_id(index: int) -> str:
@@ -44,8 +45,11 @@ def _user_id(index: int) -> str:
 
 
 def _settled(full: FullStack, user: str, before: int) -> list[dict[str, Any]]:
-    """The bubbles that answered the last message: wait for the first, then until the bot falls quiet."""
-    wait_for(lambda: len(full.stack.delivered(user)) > before, timeout=45, what="an answer")
+    """The bubbles that answered the last message: wait for the first, then until the bot falls quiet ([] if none)."""
+    try:
+        wait_for(lambda: len(full.stack.delivered(user)) > before, timeout=ANSWER_S, what="an answer")
+    except AssertionError:
+        return []
     count, quiet_since = len(full.stack.delivered(user)), time.monotonic()
     while time.monotonic() - quiet_since < QUIET_S:
         time.sleep(0.2)
