@@ -14,11 +14,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from handoff.safety.normalise import FOLD, latin_words, normalise
+from handoff.safety.normalise import FOLD, fold_pattern_bars, latin_words, normalise
 
 _LATIN_TERM = re.compile(r"[a-z0-9 ]+")
 # Regex patterns from the data file get the same kana folding, minus anything that would break the regex.
-_PATTERN_FOLD = FOLD | {ord("ー"): None, ord("〜"): None}
+_PATTERN_FOLD = FOLD | {ord("〜"): None}
 _MASK = "|"  # never produced by normalise()
 
 
@@ -127,7 +127,7 @@ def trie_regex(words: Iterable[str]) -> str:
 
 def compile_pattern(pattern: str, where: str) -> re.Pattern[str]:
     """A data-file regex in the folded alphabet (katakana written in it match hiragana in messages)."""
-    folded = unicodedata.normalize("NFKC", pattern).translate(_PATTERN_FOLD)
+    folded = fold_pattern_bars(unicodedata.normalize("NFKC", pattern)).translate(_PATTERN_FOLD)
     try:
         return re.compile(folded, re.MULTILINE)  # `$` ends each sentence of a joined message
     except re.error as exc:

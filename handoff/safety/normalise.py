@@ -15,8 +15,11 @@ from dataclasses import dataclass
 _KANA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
 _SMALL = dict(zip(map(ord, "ぁぃぅぇぉゃゅょゎ"), map(ord, "あいうえおやゆよわ"), strict=True))
 FOLD = {k: _SMALL.get(v, v) for k, v in _KANA.items()} | _SMALL
-# Everything that is not a letter or digit, plus the elongation mark (a letter to Unicode) and underscore.
-_STRIP = re.compile(r"[\W_ー]+")
+# Everything that is not a letter or digit, and underscore.
+_STRIP = re.compile(r"[\W_]+")
+# The long-vowel mark is part of a katakana word (カッター, ストーカー): without it カッター would fold to 「かった」
+# and match 「よかったです」. After anything else, or repeated, it is decoration (しにたーい, 死にたいーー) and goes.
+_DECORATIVE_BAR = re.compile("(?<![ァ-ヶ])ー+|(?<=ー)ー+")
 _KANA_RUN = re.compile("[ァ-ヶぁぃぅぇぉゃゅょゎ]+")
 # A question without a question mark: 「聞いてもらえるんですか」「相談できますか」.
 _ASKS = re.compile("(か|かな|かね|っけ|でしょう|の)$")
@@ -32,10 +35,11 @@ def normalise(text: str) -> str:
     """Fold a message to the form the lexicon is written in.
 
     NFKC folds width (ｼﾆﾀｲ → シニタイ, ＯＤ → OD); katakana become hiragana; latin is lower-cased; spaces,
-    punctuation, emoji and elongation marks (ー 〜 ~) are removed; laughing emoji become 笑.
+    punctuation, emoji and decorative elongation (しにたーい, 〜, ~) are removed, ー inside a katakana word stays
+    (カッター → かったー, never 「かった」 as in よかった); laughing emoji become 笑.
     """
     folded = unicodedata.normalize("NFKC", text).lower()
-    folded = _LAUGH_EMOJI.sub("笑", folded)
+    folded = _DECORATIVE_BAR.sub("", _LAUGH_EMOJI.sub("笑", folded))
     # str.translate with a dict costs a lookup per character; folding only the kana runs is ~10x faster.
     folded = _KANA_RUN.sub(_fold_run, folded)
     return _STRIP.sub("", folded)
@@ -81,3 +85,8 @@ def latin_words(text: str) -> str:
 
 def _fold_run(match: re.Match[str]) -> str:
     return match.group().translate(FOLD)
+
+
+def fold_pattern_bars(pattern: str) -> str:
+    """The same long-vowel rule for a data-file regex, so a pattern written in katakana meets the folded text."""
+    return _DECORATIVE_BAR.sub("", pattern)

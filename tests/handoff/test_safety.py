@@ -102,6 +102,11 @@ POSITIVES: list[tuple[str, str]] = [
 ]
 
 NEGATIVES: list[str] = [
+    # Katakana words folded without their ー would be everyday hiragana: カッター → かった (よかった),
+    # ストーカー → すとか (アドバイスとか).
+    "よかったです",
+    "楽しかったでしょ？",
+    "アドバイスとかほしいです",
     "包丁",  # alone it is cooking; a knife pointed at someone is in the threat patterns
     "死ぬほど眠い",
     "テストで死んだ",
@@ -213,7 +218,8 @@ def test_table_is_big_enough_to_mean_something():
         ("シ ニ タ イ", "しにたい"),
         ("ＯＤ", "od"),
         ("死にたい〜〜〜～~", "死にたい"),
-        ("オーバードーズ", "おばどず"),
+        ("オーバードーズ", "おーばーどーず"),  # ー is part of a katakana word
+        ("しにたーい", "しにたい"),  # and decoration after anything else
         ("しにたぃ！！😭", "しにたい"),
         ("Hello、World。", "helloworld"),
         ("ｷﾞｬｸﾀｲ", "ぎやくたい"),
