@@ -35,11 +35,13 @@ CUES: dict[str, str] = {
     "hypothetical": "before",
     "care_giving": "after",
     "care_after": "after",
+    "care_far": "sentence",
+    "presence": "after",
     "urgency": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
-_ALIAS = {"past_life": "past", "resolved_more": "resolved", "speech_more": "speech"}
+_ALIAS = {"past_life": "past", "resolved_more": "resolved", "speech_more": "speech", "care_far": "care_after"}
 # Who a sentence is about: the nearest person mentioned before the hit (and marked as its subject) decides.
 PEOPLE = ("first_person", "elder", "peer", "child")
 _SUBJECT_PARTICLES = ("が", "は", "も", "って", "ったら", "から", "ちゃんが")

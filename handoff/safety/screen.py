@@ -15,8 +15,10 @@ Signals have a `kind` that says which rules apply:
 - threat (a weapon, 殺すぞ): crisis unless it is laughter or fiction.
 - medical (not breathing, choking, collapsed, swallowed): someone else in immediate danger → emergency_other;
   told as the past of a care story (倒れてから介護) → none.
-- concern (hopelessness, a high place, farewell words): concern; together with any other danger-to-self signal
-  in the message → crisis.
+- concern (hopelessness, farewell words): concern; together with any other danger-to-self signal in the
+  message → crisis. hint (a high place, 「さよなら」): nothing alone; beside danger to self, or beside a second
+  kind of hint, → crisis.
+- medical_named (動かない, 倒れた, ぐったり): a medical emergency only when someone is named as its subject.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ CRISIS = "crisis"  # danger to the writer's life or body now or soon: 110/119 an
 EMERGENCY_OTHER = "emergency_other"  # someone else (usually the person cared for) in immediate medical danger: 119
 CONCERN = "concern"  # possible risk a counsellor must look at; the user gets no crisis message
 LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN)
-KINDS = ("self", "victim", "threat", "medical", "concern")
+KINDS = ("self", "victim", "threat", "medical", "medical_named", "concern", "hint")
 _RANK = {CRISIS: 0, EMERGENCY_OTHER: 1, CONCERN: 2}
 # Acts, not words: 「またリスカしちゃった笑」 is self-harm with a laugh, never hyperbole.
 _NO_JOKE = frozenset({"self_harm", "overdose"})
@@ -145,6 +147,10 @@ class SafetyScreen:
             if level is None:
                 continue
             result = SafetyResult(level, signal.category, hit.text)
+            if signal.kind == "hint":  # a rooftop or 「さよなら」 alone is everyday; beside danger it is a plan
+                hints.append(result)
+                if not q.has("presence"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
+                    continue
             if signal.kind == "concern":
                 hints.append(result)
             elif signal.kind in ("self", "victim"):
@@ -167,9 +173,11 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return None
     if kind == "medical":
         return _medical(q)
+    if kind == "medical_named":  # 「動かない」 alone is a printer or a stiff neck; 「おばあちゃんが動かない」 is not
+        return _medical(q) if q.who in ("elder", "peer", "child") else None
     if kind == "threat":
         return None if q.has("laughter") else CRISIS
-    if kind == "concern":
+    if kind in ("concern", "hint"):
         if q.has("laughter") or q.who in ("elder", "peer") or (q.has("past", "past_after") and q.has("resolved")):
             return None
         return CONCERN
@@ -188,6 +196,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return None  # 薬を全部飲ませた: giving the medicine, not taking it
     if q.has("past", "past_after") and not q.has("ongoing"):
         return CONCERN
+    if category == "death_threat" and q.has("trivial"):
+        return None  # 「宿題に殺される」「可愛すぎて殺される」
     if q.has("laughter") and category not in _NO_JOKE:
         return None if kind == "victim" or q.has("trivial") else CONCERN
     if q.has("service") and q.has("question"):

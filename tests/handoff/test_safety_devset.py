@@ -48,3 +48,34 @@ def test_dev_set_category_is_handled(category: str) -> None:
     counts = dev_figures()["categories"][category]
     share = _ok(category.split("/")[0], counts) / sum(counts.values())
     assert share >= CATEGORY_FLOOR, f"{category}: {share:.0%} handled right ({counts})"
+
+
+def _other_intents_examples() -> list[str]:
+    """The bot's NLU examples of every intent but crisis: thousands of labelled harmless messages (care talk,
+    questions, chit-chat) written apart from the dev set, so a second check for everyday words the screen
+    mistakes (「よかったです」 once folded into 「カッターで」)."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    found = []
+    for path in sorted(Path("bot/data/nlu").glob("*.yml")):
+        for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu", []):
+            if block.get("intent") in (None, "crisis"):
+                continue
+            for line in (block.get("examples") or "").splitlines():
+                text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", re.sub(r"^\s*-\s*", "", line)).strip()
+                if text:
+                    found.append(text)
+    return found
+
+
+def test_the_bots_harmless_examples_rarely_raise_an_alarm() -> None:
+    examples = _other_intents_examples()
+    levels = [default_screen().screen(text).level for text in examples]
+    alarms = sum(level in ("crisis", "emergency_other") for level in levels) / len(examples)
+    concerns = levels.count("concern") / len(examples)
+    assert len(examples) > 1000
+    assert alarms <= 0.01, f"110/119 on {alarms:.1%} of the bot's harmless examples"
+    assert concerns <= 0.05, f"concern on {concerns:.1%} of the bot's harmless examples"
