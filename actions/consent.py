@@ -37,6 +37,7 @@ PROFILE_SLOTS = (
     "municipality_page",
     "eligibility_level",
     "eligibility_text",
+    "eligibility_offer_counsellor",
 )
 
 

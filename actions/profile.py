@@ -135,6 +135,7 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
         if eligibility.get("level"):
             slots["eligibility_level"] = eligibility.get("level")
             slots["eligibility_text"] = eligibility.get("text")
+            slots["eligibility_offer_counsellor"] = eligibility.get("offer_counsellor")
         return slots
 
     async def _single(
@@ -284,7 +285,9 @@ class ActionSubmitProfile(GatewayAction):
                 dispatcher.utter_message(text=text)
             else:
                 dispatcher.utter_message(response="utter_refer_default")
-            dispatcher.utter_message(response="utter_how_can_help")
+            # utter_how_can_help offers a counsellor: after a referral only if the gateway says one may be offered.
+            if tracker.get_slot("eligibility_offer_counsellor") is True:
+                dispatcher.utter_message(response="utter_how_can_help")
             return []
         if (tracker.get_slot("profile_misses") or 0) >= MAX_MISSES:
             dispatcher.utter_message(response="utter_profile_later")

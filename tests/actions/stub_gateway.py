@@ -26,12 +26,12 @@ def eligibility(profile: Dict[str, Any]) -> Dict[str, Any]:
     age, place, role = profile.get("age_band"), profile.get("municipality"), profile.get("role")
     if age == "40_over" or place == "県外":
         return {"level": "refer", "reason": "age" if age == "40_over" else "residence",
-                "text": "（スタブ）お住まいの地域の窓口をご案内します。"}
+                "text": "（スタブ）お住まいの地域の窓口をご案内します。", "offer_counsellor": False}
     if role == "guardian" or (age in ISHIKAWA_YOUNG and place):
-        return {"level": "eligible", "reason": None, "text": None}
+        return {"level": "eligible", "reason": None, "text": None, "offer_counsellor": True}
     if age == "30_39":
-        return {"level": "flagged", "reason": "age_30_39", "text": None}
-    return {"level": "unknown", "reason": None, "text": None}
+        return {"level": "flagged", "reason": "age_30_39", "text": None, "offer_counsellor": True}
+    return {"level": "unknown", "reason": None, "text": None, "offer_counsellor": True}
 
 
 async def hours(request: web.Request) -> web.Response:

@@ -37,9 +37,12 @@ async def test_skip_posts_null_and_moves_on(gateway, dispatcher, domain):
 
 
 async def test_eligibility_returned_by_the_gateway_is_kept(gateway, dispatcher, domain):
-    gateway.answers["post_profile"] = {"profile": {}, "eligibility": {"level": "flagged", "text": None}}
-    slots = await ValidateProfileForm(gateway).validate_age_band("30_39", dispatcher, button("age_band", "30_39"), domain)
-    assert slots["eligibility_level"] == "flagged"
+    eligibility = {"level": "refer", "text": "お住まいの地域の窓口は…", "offer_counsellor": False}
+    gateway.answers["post_profile"] = {"profile": {}, "eligibility": eligibility}
+    form = ValidateProfileForm(gateway)
+    slots = await form.validate_age_band("40_over", dispatcher, button("age_band", "40_over"), domain)
+    assert slots["eligibility_level"] == "refer"
+    assert slots["eligibility_offer_counsellor"] is False
 
 
 @pytest.mark.parametrize("typed,band", [("17", "16_18"), ("１２", "under_13"), ("29", "23_29"), ("45", "40_over")])
@@ -154,15 +157,25 @@ async def test_gateway_down_keeps_the_form_going(gateway, dispatcher, domain):
     assert slots["situation"] == "high_school"
 
 
-async def test_submit_refer_sends_gateway_text_sincerely(gateway, dispatcher, domain):
-    tracker = make_tracker(slots={"eligibility_level": "refer", "eligibility_text": "お住まいの地域の窓口は…"})
-    await ActionSubmitProfile(gateway).run(dispatcher, tracker, domain)
-    assert dispatcher.messages[0]["text"] == "お住まいの地域の窓口は…"
-    assert responses(dispatcher)[1] == "utter_how_can_help"
+async def test_submit_refer_sends_gateway_text_and_offers_no_counsellor(gateway, dispatcher, domain):
+    slots = {
+        "eligibility_level": "refer",
+        "eligibility_text": "お住まいの地域の窓口は…",
+        "eligibility_offer_counsellor": False,
+    }
+    await ActionSubmitProfile(gateway).run(dispatcher, make_tracker(slots=slots), domain)
+    assert [m.get("text") for m in dispatcher.messages] == ["お住まいの地域の窓口は…"]
+    assert "utter_how_can_help" not in responses(dispatcher)
 
 
 async def test_submit_refer_without_text_uses_default(gateway, dispatcher, domain):
     await ActionSubmitProfile(gateway).run(dispatcher, make_tracker(slots={"eligibility_level": "refer"}), domain)
+    assert responses(dispatcher) == ["utter_refer_default"]
+
+
+async def test_submit_refer_offers_a_counsellor_only_when_the_gateway_allows_it(gateway, dispatcher, domain):
+    slots = {"eligibility_level": "refer", "eligibility_offer_counsellor": True}
+    await ActionSubmitProfile(gateway).run(dispatcher, make_tracker(slots=slots), domain)
     assert responses(dispatcher) == ["utter_refer_default", "utter_how_can_help"]
 
 
