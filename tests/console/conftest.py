@@ -12,7 +12,7 @@ import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +26,7 @@ import pytest
 from console.users import create_user
 from handoff.settings import normalise_database_url
 from handoff.store.db import Database
+from handoff.store.migrate import upgrade_async
 from tests.support.databases import database, rows
 from tests.support.servers import Proc, free_port, gateway_env
 
@@ -199,3 +200,15 @@ def gateway(request: pytest.FixtureRequest) -> Gateway:
 @pytest.fixture
 def line_user() -> str:
     return new_line_user()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated database on each backend, for tests of the console's storage without a running gateway."""
+    with database(request.param, tmp_path) as url:
+        await upgrade_async(normalise_database_url(url))
+        handle = Database(normalise_database_url(url))
+        try:
+            yield handle
+        finally:
+            await handle.close()

@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from console import throttle
-from handoff.settings import normalise_database_url
 from handoff.store.db import Database
-from handoff.store.migrate import upgrade_async
-from tests.support.databases import database
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    with database(request.param, tmp_path) as url:
-        await upgrade_async(normalise_database_url(url))
-        handle = Database(normalise_database_url(url))
-        try:
-            yield handle
-        finally:
-            await handle.close()
 
 
 async def fail(db: Database, name: str, source: str, at: datetime) -> float:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,26 +29,13 @@ from console.worklog_report import (
     previous_month,
 )
 from handoff.hours import HoursPolicy
-from handoff.settings import normalise_database_url
 from handoff.store.db import Database
-from handoff.store.migrate import upgrade_async
 from tests.console.worklog_seed import MONTH, Seeded, seed_october
-from tests.support.databases import database
 
 PASSWORD = "prefecture agreed passphrase"
 COLUMNS = load_columns()
 KEYS = [c.key for c in COLUMNS]
 
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    with database(request.param, tmp_path) as url:
-        await upgrade_async(normalise_database_url(url))
-        handle = Database(normalise_database_url(url))
-        try:
-            yield handle
-        finally:
-            await handle.close()
 
 
 async def seeded(db: Database) -> Seeded:
