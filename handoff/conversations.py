@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload, raiseload
 
@@ -48,12 +48,35 @@ TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(
 ONLY_FOR: Final[dict[tuple[str, str], str]] = {(QUEUED, BOT): "bot_available"}
 
 # The one queue rule (issue 13): risk level first — crisis, then someone else in danger, then concern — then
-# waiting time. Both queue_position and the console's queue order by (priority desc, waiting_since), so the level
-# is stored as a priority; risk_level reads it back.
+# waiting time; the level is stored as a priority so the queue can be ordered by columns, and risk_level reads it
+# back.
 RISK_PRIORITY: Final[dict[str, int]] = {CRISIS: 100, EMERGENCY_OTHER: 90, CONCERN: 50}
 CRISIS_PRIORITY: Final = RISK_PRIORITY[CRISIS]
-# The queue's order by those columns; queue_position counts the rows ahead in exactly this order.
-QUEUE_ORDER: Final = (Conversation.priority.desc(), Conversation.waiting_since.is_(None), Conversation.waiting_since)
+# Among waiting conversations of one priority that started waiting at the same instant, the older conversation
+# (lower id) goes first, so no two waiting users ever share a place. Rows that are not waiting have no tie-break
+# here (NULL), and a caller may order them after the queue as it likes.
+_WAITING_ID = case((Conversation.waiting_since.is_not(None), Conversation.id))
+# The queue's order: priority (risk) descending, then waiting since ascending (rows not waiting last), then id.
+# The console lists conversations in this order and queue_position counts the rows ahead in exactly this order.
+QUEUE_ORDER: Final = (
+    Conversation.priority.desc(),
+    Conversation.waiting_since.is_(None),
+    Conversation.waiting_since,
+    _WAITING_ID,
+)
+
+
+def ahead_in_queue(conversation: Conversation) -> ColumnElement[bool]:
+    """Rows that come before `conversation` in QUEUE_ORDER (for a waiting one: the same three keys, compared in
+    the same order, so the position a user is told is the row the console shows)."""
+    priority, since = conversation.priority, conversation.waiting_since
+    return (Conversation.priority > priority) | (
+        (Conversation.priority == priority)
+        & (
+            (Conversation.waiting_since < since)
+            | ((Conversation.waiting_since == since) & (Conversation.id < conversation.id))
+        )
+    )
 
 
 class InvalidTransition(ValueError):
@@ -184,22 +207,13 @@ async def first_contact(session: AsyncSession, line_user_id: str, at: datetime) 
 
 
 async def queue_position(session: AsyncSession, conversation: Conversation) -> int:
-    """1-based place in the queue: by RISK_PRIORITY, then by waiting time (the console's queue, console/api.py,
-    orders by the same two columns)."""
+    """1-based place in the queue, in QUEUE_ORDER (the order of the console's queue)."""
     if conversation.status != QUEUED or conversation.waiting_since is None:
         return 0
     ahead = await session.scalar(
         select(func.count())
         .select_from(Conversation)
-        .where(
-            Conversation.status == QUEUED,
-            Conversation.id != conversation.id,
-            (Conversation.priority > conversation.priority)
-            | (
-                (Conversation.priority == conversation.priority)
-                & (Conversation.waiting_since < conversation.waiting_since)
-            ),
-        )
+        .where(Conversation.status == QUEUED, Conversation.id != conversation.id, ahead_in_queue(conversation))
     )
     return int(ahead or 0) + 1
 
