@@ -33,8 +33,8 @@ run: install $(MODEL) ## install what is missing, train if bot data changed, mig
 	$(GW)/ycc migrate
 	$(GW)/python -m handoff.run_all
 
-lint: $(VENV)/.installed ## ruff over the gateway and console
-	$(GW)/ruff check handoff console tests/handoff tests/console tests/e2e tests/support bench
+lint: $(VENV)/.installed ## ruff over all Python (the bot and its actions as py310)
+	$(GW)/ruff check handoff console actions bot tests bench
 
 test-gateway: $(VENV)/.installed ## gateway and console tests (SQLite and PostgreSQL, real browser)
 	$(GW)/python -m pytest -q tests/handoff tests/console

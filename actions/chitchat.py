@@ -7,7 +7,7 @@ person is offered; and the short fallback must not repeat itself word for word.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, FollowupAction
@@ -36,8 +36,8 @@ class ActionFallback(GatewayAction):
         return "action_fallback"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         text = latest_text(tracker)
         if is_story(text):
             return [FollowupAction("action_acknowledge")]

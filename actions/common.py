@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import unicodedata
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -19,7 +19,7 @@ from actions.gateway_client import Gateway, GatewayClient
 JST = timezone(timedelta(hours=9))
 
 
-def metadata(tracker: Tracker) -> Dict[str, Any]:
+def metadata(tracker: Tracker) -> dict[str, Any]:
     """The gateway's metadata of the latest user message ({} when absent, e.g. in rasa shell)."""
     meta = (tracker.latest_message or {}).get("metadata") or {}
     return meta if isinstance(meta, dict) else {}
@@ -30,7 +30,7 @@ def contact_key(tracker: Tracker) -> str:
     return str(metadata(tracker).get("contact") or tracker.sender_id)
 
 
-def event_time(tracker: Tracker) -> Optional[str]:
+def event_time(tracker: Tracker) -> str | None:
     """The LINE event's time (ISO 8601, Asia/Tokyo) from metadata, else the user event's own timestamp."""
     at = metadata(tracker).get("at")
     if at:
@@ -46,26 +46,26 @@ def entity_value(tracker: Tracker, name: str) -> Any:
     return next(tracker.get_latest_entity_values(name), None)
 
 
-def intent_confidence(tracker: Tracker) -> Optional[float]:
+def intent_confidence(tracker: Tracker) -> float | None:
     """Confidence of the latest intent (None for payloads without one)."""
     intent = (tracker.latest_message or {}).get("intent") or {}
     conf = intent.get("confidence")
     return float(conf) if conf is not None else None
 
 
-def response_buttons(domain: Dict[str, Any], response: str) -> List[Dict[str, Any]]:
+def response_buttons(domain: dict[str, Any], response: str) -> list[dict[str, Any]]:
     """Buttons of the first variation of a domain response (the Japanese stays in the domain)."""
     variations = (domain.get("responses") or {}).get(response) or [{}]
     return [dict(b) for b in variations[0].get("buttons") or []]
 
 
-def response_text(domain: Dict[str, Any], response: str) -> str:
+def response_text(domain: dict[str, Any], response: str) -> str:
     """Text of the first variation of a domain response."""
     variations = (domain.get("responses") or {}).get(response) or [{}]
     return str(variations[0].get("text") or "")
 
 
-def latest_intent(tracker: Tracker) -> Optional[str]:
+def latest_intent(tracker: Tracker) -> str | None:
     """Name of the latest user message's intent (None before any message)."""
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
@@ -89,13 +89,13 @@ def is_story(text: str) -> bool:
     return not text.startswith("/") and letters(text) >= STORY_MIN_CHARS
 
 
-def bot_texts(tracker: Tracker) -> List[str]:
+def bot_texts(tracker: Tracker) -> list[str]:
     """Texts the bot has sent in this conversation, oldest first."""
     return [str(e.get("text")) for e in tracker.events or [] if e.get("event") == "bot" and e.get("text")]
 
 
 def utter_varied(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any], response: str, **fields: str
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any], response: str, **fields: str
 ) -> str:
     """Send the variation of `response` least recently sent in this conversation, and return its text.
 
@@ -108,13 +108,13 @@ def utter_varied(
         return ""
     sent = bot_texts(tracker)
 
-    def rendered(variation: Dict[str, Any]) -> str:
+    def rendered(variation: dict[str, Any]) -> str:
         text = str(variation.get("text") or "")
         for name, value in fields.items():
             text = text.replace("{" + name + "}", str(value))
         return text
 
-    def last_sent(variation: Dict[str, Any]) -> int:
+    def last_sent(variation: dict[str, Any]) -> int:
         text = rendered(variation)
         return max((i for i, t in enumerate(sent) if t == text), default=-1)
 
@@ -127,9 +127,9 @@ def utter_varied(
 class UsesGateway:
     """Mixin: a lazily built gateway client, or the one injected by tests."""
 
-    _gateway: Optional[Gateway] = None
+    _gateway: Gateway | None = None
 
-    def __init__(self, gateway: Optional[Gateway] = None) -> None:
+    def __init__(self, gateway: Gateway | None = None) -> None:
         self._gateway = gateway
 
     @property

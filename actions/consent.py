@@ -6,7 +6,7 @@ The gateway stores each decision with its time; the slot `consent_state` only st
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -47,7 +47,7 @@ RE_ASK_AFTER = 4
 REFUSAL = re.compile(r"(しない|しません|したくない|できない|やだ|いやだ|嫌|ダメ|だめ|やめ|no\b)", re.IGNORECASE)
 
 
-def parse_granted(tracker: Tracker) -> Optional[bool]:
+def parse_granted(tracker: Tracker) -> bool | None:
     """Decision from the button entity, or from a typed answer (consent/affirm → yes, deny → no)."""
     raw = entity_value(tracker, "granted")
     if isinstance(raw, bool):
@@ -69,8 +69,8 @@ class ActionRecordConsent(GatewayAction):
         return "action_record_consent"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         granted = parse_granted(tracker)
         if granted is None:
             dispatcher.utter_message(response="utter_ask_consent")
@@ -95,8 +95,8 @@ class ActionWithdrawConsent(GatewayAction):
         return "action_withdraw_consent"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         key, at = contact_key(tracker), event_time(tracker)
         had_consented = await self._had_consented(tracker, key, at)
         try:
@@ -109,7 +109,7 @@ class ActionWithdrawConsent(GatewayAction):
         return [SlotSet("consent_state", "declined")] + [SlotSet(slot, None) for slot in PROFILE_SLOTS]
 
 
-    async def _had_consented(self, tracker: Tracker, key: str, at: Optional[str]) -> bool:
+    async def _had_consented(self, tracker: Tracker, key: str, at: str | None) -> bool:
         """From the slot when it knows; else from the gateway (a new conversation of a returning contact)."""
         state = tracker.get_slot("consent_state")
         if state is not None:
@@ -131,8 +131,8 @@ class ActionOfferConsent(GatewayAction):
         return "action_offer_consent"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         if tracker.active_loop.get("name"):
             return []
         if tracker.get_slot("consent_state") == "asked" and latest_intent(tracker) == "ask_consent_meaning":
@@ -152,7 +152,7 @@ class ActionOfferConsent(GatewayAction):
         return [SlotSet("consent_state", "asked")]
 
     @staticmethod
-    def _due(tracker: Tracker, domain: Dict[str, Any]) -> bool:
+    def _due(tracker: Tracker, domain: dict[str, Any]) -> bool:
         """Never asked; or asked once, left unanswered, and a few messages ago (asked again once, not nagged)."""
         state = tracker.get_slot("consent_state")
         if state is None:

@@ -9,7 +9,7 @@ reached, because then nobody else will.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -26,8 +26,8 @@ class ActionCrisis(GatewayAction):
         return "action_crisis"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         try:
             key, confidence = contact_key(tracker), intent_confidence(tracker)
             result = await self.gateway.post_crisis(key, confidence, event_time(tracker))

@@ -6,7 +6,7 @@ them all (inside and outside the profile questions), and each answer rotates thr
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
@@ -18,7 +18,7 @@ from actions.profile import MUNICIPALITIES, first
 from actions.typed_answers import parse_municipality
 
 
-def asked_municipality(tracker: Tracker) -> Optional[str]:
+def asked_municipality(tracker: Tracker) -> str | None:
     """The place named in the message, else the one in the profile (skipped or unknown → None)."""
     named = first(list(tracker.get_latest_entity_values("municipality")))
     if named in MUNICIPALITIES:
@@ -48,8 +48,8 @@ class ActionServices(GatewayAction):
         return "action_services"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         municipality = asked_municipality(tracker)
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "inform_profile" and municipality is None:
@@ -75,8 +75,8 @@ class ActionAnswer(Action):
         return "action_answer"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         response = "utter_" + (latest_intent(tracker) or "").removeprefix("ask_")
         if response not in (domain.get("responses") or {}):
             response = "utter_default"

@@ -8,7 +8,7 @@ answer the user kindly with ``utter_gateway_unavailable`` instead of hanging or 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional, Protocol, TypedDict, Union
+from typing import Any, Protocol, TypedDict
 from urllib.parse import quote
 
 import aiohttp
@@ -16,29 +16,29 @@ import aiohttp
 DEFAULT_URL = "http://127.0.0.1:8080"
 DEFAULT_TIMEOUT_S = 5.0
 
-ProfileValue = Union[str, List[str], None]
+ProfileValue = str | list[str] | None
 
 
 class Hours(TypedDict, total=False):
     open: bool
     reason: str
-    next_open: Optional[str]
-    next_open_text: Optional[str]
+    next_open: str | None
+    next_open_text: str | None
     service_active: bool
-    text: Optional[str]
-    schedule_text: Optional[str]  # optional extension: the regular schedule in words
+    text: str | None
+    schedule_text: str | None  # optional extension: the regular schedule in words
 
 
 class Eligibility(TypedDict, total=False):
     level: str  # eligible | flagged | refer | unknown
-    reason: Optional[str]
-    text: Optional[str]
+    reason: str | None
+    text: str | None
 
 
 class Contact(TypedDict, total=False):
     key: str
-    consent: Optional[bool]
-    profile: Dict[str, Any]
+    consent: bool | None
+    profile: dict[str, Any]
     eligibility: Eligibility
     returning: bool
 
@@ -48,34 +48,34 @@ class ConsentResult(TypedDict):
 
 
 class ProfileResult(TypedDict, total=False):
-    profile: Dict[str, Any]
+    profile: dict[str, Any]
     eligibility: Eligibility
 
 
 class Handoff(TypedDict, total=False):
     status: str
     open: bool
-    position: Optional[int]
+    position: int | None
     all_busy: bool
-    text: Optional[str]
+    text: str | None
 
 
 class CrisisResult(TypedDict, total=False):
     level: str  # the conversation's risk level after the signal: concern, or higher if it already was
     escalation_id: Any  # the open crisis case, if any (a concern opens none)
-    text: Optional[str]  # what the bot says; None when a counsellor has the conversation
+    text: str | None  # what the bot says; None when a counsellor has the conversation
 
 
 class Services(TypedDict, total=False):
-    municipality: Optional[str]
-    items: List[Dict[str, Any]]
-    text: Optional[str]
+    municipality: str | None
+    items: list[dict[str, Any]]
+    text: str | None
 
 
 class GatewayError(Exception):
     """The gateway could not be reached or refused the call."""
 
-    def __init__(self, message: str, status: Optional[int] = None, code: Optional[str] = None) -> None:
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
@@ -84,19 +84,19 @@ class GatewayError(Exception):
 class Gateway(Protocol):
     """What the actions need from the gateway; the real client and test fakes both satisfy it."""
 
-    async def get_hours(self, at: Optional[str]) -> Hours: ...
+    async def get_hours(self, at: str | None) -> Hours: ...
 
-    async def get_contact(self, key: str, at: Optional[str]) -> Contact: ...
+    async def get_contact(self, key: str, at: str | None) -> Contact: ...
 
-    async def post_consent(self, key: str, granted: bool, at: Optional[str]) -> ConsentResult: ...
+    async def post_consent(self, key: str, granted: bool, at: str | None) -> ConsentResult: ...
 
-    async def post_profile(self, key: str, field: str, value: ProfileValue, at: Optional[str]) -> ProfileResult: ...
+    async def post_profile(self, key: str, field: str, value: ProfileValue, at: str | None) -> ProfileResult: ...
 
-    async def post_handoff(self, key: str, reason: str, at: Optional[str]) -> Handoff: ...
+    async def post_handoff(self, key: str, reason: str, at: str | None) -> Handoff: ...
 
-    async def post_crisis(self, key: str, confidence: Optional[float], at: Optional[str]) -> CrisisResult: ...
+    async def post_crisis(self, key: str, confidence: float | None, at: str | None) -> CrisisResult: ...
 
-    async def get_services(self, municipality: Optional[str], at: Optional[str]) -> Services: ...
+    async def get_services(self, municipality: str | None, at: str | None) -> Services: ...
 
 
 class GatewayClient:
@@ -108,7 +108,7 @@ class GatewayClient:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s)
 
     @classmethod
-    def from_env(cls) -> "GatewayClient":
+    def from_env(cls) -> GatewayClient:
         """Reads YCC_GATEWAY_URL, YCC_INTERNAL_TOKEN and YCC_GATEWAY_TIMEOUT (seconds)."""
         return cls(
             os.environ.get("YCC_GATEWAY_URL", DEFAULT_URL),
@@ -117,8 +117,8 @@ class GatewayClient:
         )
 
     async def _request(
-        self, method: str, path: str, *, params: Optional[Dict[str, str]] = None, body: Optional[dict] = None
-    ) -> Dict[str, Any]:
+        self, method: str, path: str, *, params: dict[str, str] | None = None, body: dict | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         params = {k: v for k, v in (params or {}).items() if v is not None}
         try:
@@ -140,46 +140,46 @@ class GatewayClient:
             raise
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:  # asyncio.TimeoutError is TimeoutError on 3.11
             raise GatewayError(f"{method} {path}: {type(exc).__name__}") from exc
-        except Exception as exc:  # noqa: BLE001 - any failure means "gateway unavailable" (contract)
+        except Exception as exc:
             raise GatewayError(f"{method} {path}: {type(exc).__name__}") from exc
 
     @staticmethod
     def _key(key: str) -> str:
         return quote(key, safe="")
 
-    async def get_hours(self, at: Optional[str]) -> Hours:
+    async def get_hours(self, at: str | None) -> Hours:
         return await self._request("GET", "/internal/hours", params={"at": at})  # type: ignore[return-value]
 
-    async def get_contact(self, key: str, at: Optional[str]) -> Contact:
+    async def get_contact(self, key: str, at: str | None) -> Contact:
         return await self._request(  # type: ignore[return-value]
             "GET", f"/internal/contacts/{self._key(key)}", params={"at": at}
         )
 
-    async def post_consent(self, key: str, granted: bool, at: Optional[str]) -> ConsentResult:
+    async def post_consent(self, key: str, granted: bool, at: str | None) -> ConsentResult:
         return await self._request(  # type: ignore[return-value]
             "POST", f"/internal/contacts/{self._key(key)}/consent", body={"granted": granted, "at": at}
         )
 
-    async def post_profile(self, key: str, field: str, value: ProfileValue, at: Optional[str]) -> ProfileResult:
+    async def post_profile(self, key: str, field: str, value: ProfileValue, at: str | None) -> ProfileResult:
         return await self._request(  # type: ignore[return-value]
             "POST",
             f"/internal/contacts/{self._key(key)}/profile",
             body={"field": field, "value": value, "at": at},
         )
 
-    async def post_handoff(self, key: str, reason: str, at: Optional[str]) -> Handoff:
+    async def post_handoff(self, key: str, reason: str, at: str | None) -> Handoff:
         return await self._request(  # type: ignore[return-value]
             "POST", f"/internal/contacts/{self._key(key)}/handoff", body={"at": at, "reason": reason}
         )
 
-    async def post_crisis(self, key: str, confidence: Optional[float], at: Optional[str]) -> CrisisResult:
+    async def post_crisis(self, key: str, confidence: float | None, at: str | None) -> CrisisResult:
         return await self._request(  # type: ignore[return-value]
             "POST",
             f"/internal/contacts/{self._key(key)}/crisis",
             body={"at": at, "source": "nlu", "confidence": confidence},
         )
 
-    async def get_services(self, municipality: Optional[str], at: Optional[str]) -> Services:
+    async def get_services(self, municipality: str | None, at: str | None) -> Services:
         return await self._request(  # type: ignore[return-value]
             "GET", "/internal/services", params={"municipality": municipality, "at": at}
         )

@@ -6,7 +6,7 @@ the gateway already knows about the contact (a returning user who consented is n
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -16,7 +16,7 @@ from actions.common import GatewayAction, contact_key, event_time, response_text
 from actions.gateway_client import Contact, Gateway, GatewayError
 
 
-async def fetch_contact(gateway: Gateway, key: str, at: Optional[str]) -> Contact:
+async def fetch_contact(gateway: Gateway, key: str, at: str | None) -> Contact:
     """The contact as the gateway knows it, or {} when the gateway is unavailable."""
     try:
         return await gateway.get_contact(key, at)
@@ -24,7 +24,7 @@ async def fetch_contact(gateway: Gateway, key: str, at: Optional[str]) -> Contac
         return {}
 
 
-async def schedule_text(gateway: Gateway, at: Optional[str], domain: Dict[str, Any]) -> str:
+async def schedule_text(gateway: Gateway, at: str | None, domain: dict[str, Any]) -> str:
     """Regular consultation hours in words: the gateway's if it offers them, else the domain default."""
     try:
         hours = await gateway.get_hours(at)
@@ -35,7 +35,7 @@ async def schedule_text(gateway: Gateway, at: Optional[str], domain: Dict[str, A
     return response_text(domain, "utter_schedule_default")
 
 
-def consent_slot(consent: Optional[bool]) -> List[EventType]:
+def consent_slot(consent: bool | None) -> list[EventType]:
     """Mirror the gateway's consent into the conversation (None = never answered)."""
     if consent is None:
         return []
@@ -49,8 +49,8 @@ class ActionGreet(GatewayAction):
         return "action_greet"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         key, at = contact_key(tracker), event_time(tracker)
         contact = await fetch_contact(self.gateway, key, at)
         consent = contact.get("consent")
@@ -76,8 +76,8 @@ class ActionWelcomeBack(GatewayAction):
         return "action_welcome_back"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         contact = await fetch_contact(self.gateway, contact_key(tracker), event_time(tracker))
         consent = contact.get("consent")
         dispatcher.utter_message(response="utter_welcome_back")

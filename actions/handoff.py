@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 import yaml
-
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
@@ -72,8 +71,8 @@ class ActionHandoff(GatewayAction):
         return "action_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         if latest_intent(tracker) == "request_human" and asks_for_same_counsellor(latest_text(tracker)):
             utter_varied(dispatcher, tracker, domain, "utter_same_counsellor")
         try:
@@ -89,7 +88,7 @@ class ActionHandoff(GatewayAction):
 
 
 async def offer_handoff(
-    gateway: Gateway, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    gateway: Gateway, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
 ) -> None:
     """In hours: offer a counsellor now. Off hours: say when a counsellor will read it, and offer to leave it.
 
@@ -116,8 +115,8 @@ class ActionOfferHandoff(GatewayAction):
         return "action_offer_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         await offer_handoff(self.gateway, dispatcher, tracker, domain)
         return []
 
@@ -129,8 +128,8 @@ class ActionAcknowledge(GatewayAction):
         return "action_acknowledge"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         utter_varied(dispatcher, tracker, domain, ACKNOWLEDGEMENTS.get(latest_intent(tracker) or "", STORY_ACK))
         await offer_handoff(self.gateway, dispatcher, tracker, domain)
         return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -19,8 +19,8 @@ class ActionHours(GatewayAction):
         return "action_hours"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
-    ) -> List[EventType]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[EventType]:
         default_schedule = response_text(domain, "utter_schedule_default")
         try:
             hours = await self.gateway.get_hours(event_time(tracker))

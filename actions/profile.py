@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -46,7 +46,7 @@ MUNICIPALITIES = (
     "川北町 津幡町 内灘町 志賀町 宝達志水町 中能登町 穴水町 能登町 県外"
 ).split()
 
-CHOICES: Dict[str, tuple] = {
+CHOICES: dict[str, tuple] = {
     "role": ("self", "guardian"),
     "age_band": ("under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over"),
     "gender": ("female", "male", "other", "no_answer"),
@@ -90,12 +90,12 @@ def wrong_field(tracker: Tracker, field: str) -> bool:
 class ValidateProfileForm(UsesGateway, FormValidationAction):
     """Validates each answer, stores it in the gateway and keeps the returned eligibility."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_profile_form"
 
     async def required_slots(
-        self, domain_slots: List[Text], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> List[Text]:
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
         """Three questions first; after `refer` or two non-answers in a row, stop: keep only what is answered."""
         if tracker.get_slot("eligibility_level") == "refer" or (tracker.get_slot("profile_misses") or 0) >= MAX_MISSES:
             return [s for s in domain_slots if tracker.get_slot(s) is not None]
@@ -103,30 +103,30 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
             return [s for s in domain_slots if s in FIRST_ROUND]
         return domain_slots
 
-    def _typed(self, slot: str, tracker: Tracker, parse: Any) -> Dict[Text, Any]:
+    def _typed(self, slot: str, tracker: Tracker, parse: Any) -> dict[str, Any]:
         """A typed answer to the question being asked, as the value its button would send."""
         if tracker.get_slot("requested_slot") != slot or tracker.get_slot(slot) is not None:
             return {}
         value = parse(latest_text(tracker))
         return {slot: value} if value else {}
 
-    async def extract_role(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_role(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._typed("role", tracker, typed_answers.parse_role)
 
-    async def extract_age_band(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_age_band(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._typed("age_band", tracker, lambda text: typed_answers.parse_age(text, age_to_band))
 
-    async def extract_gender(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_gender(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._typed("gender", tracker, typed_answers.parse_gender)
 
-    async def extract_municipality(self, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def extract_municipality(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return self._typed("municipality", tracker, typed_answers.parse_municipality)
 
     async def _store(
-        self, field: str, value: ProfileValue, tracker: Tracker, slot_value: Any, extra: Optional[dict] = None
-    ) -> Dict[Text, Any]:
+        self, field: str, value: ProfileValue, tracker: Tracker, slot_value: Any, extra: dict | None = None
+    ) -> dict[str, Any]:
         """POST one answer; the form goes on even if the gateway is down (the answer is then only local)."""
-        slots: Dict[Text, Any] = {field: slot_value, "profile_misses": 0, **(extra or {})}
+        slots: dict[str, Any] = {field: slot_value, "profile_misses": 0, **(extra or {})}
         try:
             result = await self.gateway.post_profile(contact_key(tracker), field, value, event_time(tracker))
         except GatewayError:
@@ -140,7 +140,7 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
 
     async def _single(
         self, field: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         value = first(value)
         if wrong_field(tracker, field):
             dispatcher.utter_message(response="utter_profile_invalid")
@@ -154,11 +154,11 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
 
     async def _multi(
         self, field: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         """Multi-select: each tap toggles a choice and stores the list so far; 「選び終わった」 ends the question."""
         value = first(value)
         selected_slot = f"{field}_selected"
-        selected: List[str] = list(tracker.get_slot(selected_slot) or [])
+        selected: list[str] = list(tracker.get_slot(selected_slot) or [])
         if wrong_field(tracker, field):
             dispatcher.utter_message(response="utter_profile_invalid")
             return {field: None}
@@ -169,17 +169,17 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
         if value not in CHOICES[field]:
             dispatcher.utter_message(response="utter_profile_invalid")
             return {field: None}
-        selected = [s for s in selected if s != value] if value in selected else selected + [value]
+        selected = [s for s in selected if s != value] if value in selected else [*selected, value]
         stored = await self._store(field, selected or None, tracker, None, {selected_slot: selected})
         return stored
 
-    async def validate_role(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_role(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         slots = await self._single("role", value, dispatcher, tracker)
         if slots.get("role") == "guardian":
             dispatcher.utter_message(response="utter_guardian_note")
         return slots
 
-    async def validate_age_band(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_age_band(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         value = first(value)
         if isinstance(value, str):
             digits = unicodedata.normalize("NFKC", value)
@@ -187,12 +187,12 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
                 value = age_to_band(int(digits))
         return await self._single("age_band", value, dispatcher, tracker)
 
-    async def validate_gender(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> Dict[Text, Any]:
+    async def validate_gender(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         return await self._single("gender", value, dispatcher, tracker)
 
     async def validate_municipality(
         self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         value = first(value)
         if value in ("more", "back"):
             return {"municipality": None, "municipality_page": "more" if value == "more" else None}
@@ -204,27 +204,27 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
 
     async def validate_care_recipients(
         self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         return await self._multi("care_recipients", value, dispatcher, tracker)
 
     async def validate_care_kinds(
         self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         return await self._multi("care_kinds", value, dispatcher, tracker)
 
     async def validate_situation(
         self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict
-    ) -> Dict[Text, Any]:
+    ) -> dict[str, Any]:
         return await self._single("situation", value, dispatcher, tracker)
 
 
 class ActionAskMunicipality(GatewayAction):
     """Twenty places do not fit LINE's 13 quick replies: two pages."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_municipality"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         more = tracker.get_slot("municipality_page") == "more"
         dispatcher.utter_message(response="utter_ask_municipality_more" if more else "utter_ask_municipality")
         return []
@@ -235,7 +235,7 @@ class _AskMulti(GatewayAction):
 
     field = ""
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         selected = list(tracker.get_slot(f"{self.field}_selected") or [])
         ask = f"utter_ask_{self.field}"
         if not selected:
@@ -253,7 +253,7 @@ class _AskMulti(GatewayAction):
         return []
 
 
-def _button_value(payload: str) -> Optional[str]:
+def _button_value(payload: str) -> str | None:
     match = re.search(r'"value":\s*"([^"]*)"', payload)
     return match.group(1) if match else None
 
@@ -261,24 +261,24 @@ def _button_value(payload: str) -> Optional[str]:
 class ActionAskCareRecipients(_AskMulti):
     field = "care_recipients"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_care_recipients"
 
 
 class ActionAskCareKinds(_AskMulti):
     field = "care_kinds"
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_ask_care_kinds"
 
 
 class ActionSubmitProfile(GatewayAction):
     """End of the form: thanks + offer of a counsellor, or the gateway's referral text (R7)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_profile"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if tracker.get_slot("eligibility_level") == "refer":
             text = tracker.get_slot("eligibility_text")
             if text:
@@ -312,10 +312,10 @@ ASIDE_ANSWERS = {
 class ActionProfileAside(Action):
     """A message that is no answer to the question: answer it briefly and count it (the rule asks again)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_profile_aside"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         misses = int(tracker.get_slot("profile_misses") or 0) + 1
         response = ASIDE_ANSWERS.get(latest_intent(tracker) or "", "utter_profile_invalid")
         if latest_intent(tracker) == "nlu_fallback" and is_story(latest_text(tracker)):
@@ -327,8 +327,8 @@ class ActionProfileAside(Action):
 class ActionContinueProfile(Action):
     """「ほかの質問にも答える」 after the first three: the remaining questions (the rule starts the form again)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_continue_profile"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         return [SlotSet("profile_round", MORE), SlotSet("profile_misses", 0)]

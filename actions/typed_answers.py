@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any
 
 import yaml
 
@@ -27,7 +28,7 @@ MAX_ANSWER_CHARS = 16
 
 
 @lru_cache(maxsize=1)
-def words() -> Dict[str, Any]:
+def words() -> dict[str, Any]:
     """The lexicon, read once."""
     with open(WORDS_FILE, encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -66,7 +67,7 @@ def core(text: str) -> str:
     return _strip(_strip(folded, lexicon["openers"], True), lexicon["endings"], False)
 
 
-def _lookup(answer: str, table: Dict[str, List[str]]) -> Optional[str]:
+def _lookup(answer: str, table: dict[str, list[str]]) -> str | None:
     for value, spellings in table.items():
         if answer in {fold(s) for s in spellings}:
             return str(value)
@@ -77,7 +78,7 @@ def is_skip(answer: str) -> bool:
     return answer in {fold(s) for s in words()["skip"]}
 
 
-def parse_role(text: str) -> Optional[str]:
+def parse_role(text: str) -> str | None:
     """自分/本人/私 → self; 親/保護者/母親 → guardian; スキップ → skip."""
     answer = core(text)
     if not answer:
@@ -85,7 +86,7 @@ def parse_role(text: str) -> Optional[str]:
     return _lookup(answer, words()["role"]) or (SKIP if is_skip(answer) else None)
 
 
-def parse_gender(text: str) -> Optional[str]:
+def parse_gender(text: str) -> str | None:
     """男/男子/女性/その他/答えたくない → the contract's gender values."""
     answer = core(text)
     if not answer:
@@ -93,7 +94,7 @@ def parse_gender(text: str) -> Optional[str]:
     return _lookup(answer, words()["gender"]) or (SKIP if is_skip(answer) else None)
 
 
-def school_band(answer: str) -> Optional[str]:
+def school_band(answer: str) -> str | None:
     """「中2」「高校1年」「大学生」 → an age band (a one-letter word like 中 needs its year: 中2, not 中)."""
     answer = "".join(_KANJI_DIGITS.get(ch, ch) for ch in answer)
     for band, spellings in words()["school"].items():
@@ -104,7 +105,7 @@ def school_band(answer: str) -> Optional[str]:
     return None
 
 
-def parse_age(text: str, to_band: Any) -> Optional[str]:
+def parse_age(text: str, to_band: Any) -> str | None:
     """「17」「１７歳」「17さい」 → band by `to_band(age)`; school years → their band; スキップ → skip."""
     answer = core(text)
     if not answer:
@@ -115,7 +116,7 @@ def parse_age(text: str, to_band: Any) -> Optional[str]:
     return school_band(answer) or (SKIP if is_skip(answer) else None)
 
 
-def _spellings() -> List[Tuple[str, str]]:
+def _spellings() -> list[tuple[str, str]]:
     """(folded spelling, municipality), longest first, the official names included."""
     pairs = [(fold(m), m) for m in words()["municipalities"]]
     for municipality, spellings in words()["municipalities"].items():
@@ -123,7 +124,7 @@ def _spellings() -> List[Tuple[str, str]]:
     return sorted(set(pairs), key=lambda p: len(p[0]), reverse=True)
 
 
-def parse_municipality(text: str) -> Optional[str]:
+def parse_municipality(text: str) -> str | None:
     """「野々市」「ののいち」「金沢に住んでる」「富山です」 → 野々市市, 金沢市, 県外; スキップ → skip.
 
     A spelling of three letters or more may sit inside the message; shorter ones (すず, かが, のみ, 志賀) must be

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -29,7 +29,7 @@ class IntentGuard(GraphComponent):
     """Restores low-confidence crisis; maps light intents to `return_visit` on metadata.event == "return"."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Intents that may be replaced (everything else keeps its meaning)."""
         return {
             "crisis_floor": 0.25,
@@ -39,7 +39,7 @@ class IntentGuard(GraphComponent):
             ],
         }
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Keeps the set of overridable intents."""
         self._overridable = set(config.get("overridable_intents") or [])
         self._crisis_floor = float(config.get("crisis_floor", 0.25))
@@ -47,15 +47,15 @@ class IntentGuard(GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "IntentGuard":
+    ) -> IntentGuard:
         """Creates the component (see the parent class)."""
         return cls(config)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Applies both guards; training data never carries metadata, so it is untouched."""
         for message in messages:
             self._keep_crisis(message)
@@ -74,7 +74,7 @@ class IntentGuard(GraphComponent):
             return
 
     def _mark_return(self, message: Message) -> None:
-        metadata: Optional[Dict[Text, Any]] = message.get("metadata")
+        metadata: dict[str, Any] | None = message.get("metadata")
         if not isinstance(metadata, dict) or metadata.get("event") != "return":
             return
         intent = message.get(INTENT) or {}

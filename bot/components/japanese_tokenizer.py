@@ -7,7 +7,7 @@ compounds whole (「ヤングケアラー」, 「児童相談所」), and its no
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,12 +24,12 @@ class JapaneseTokenizer(Tokenizer):
     """Tokenizes Japanese text with SudachiPy; lemma = normalized form, POS in token data."""
 
     @staticmethod
-    def supported_languages() -> Optional[List[Text]]:
+    def supported_languages() -> list[str] | None:
         """Only Japanese: the dictionary is Japanese."""
         return ["ja"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Returns the component's default config (Tokenizer base keys + split mode)."""
         return {
             "intent_tokenization_flag": False,
@@ -40,11 +40,11 @@ class JapaneseTokenizer(Tokenizer):
         }
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """Packages needed at train and run time."""
         return ["sudachipy", "sudachidict_core"]
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: dict[str, Any]) -> None:
         """Builds the Sudachi tokenizer once; it is reused for every message."""
         super().__init__(config)
         from sudachipy import dictionary, tokenizer
@@ -61,18 +61,18 @@ class JapaneseTokenizer(Tokenizer):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "JapaneseTokenizer":
+    ) -> JapaneseTokenizer:
         """Creates the component (see the parent class)."""
         return cls(config)
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> list[Token]:
         """Splits the attribute's text into Sudachi morphemes, dropping whitespace."""
         text = message.get(attribute) or ""
-        tokens: List[Token] = []
+        tokens: list[Token] = []
         for morpheme in self._sudachi.tokenize(text, self._mode):
             surface = morpheme.surface()
             if not surface.strip():

@@ -16,11 +16,9 @@ a small bias kept crisis recall for fewer false alarms than a bias alone in cros
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack, vstack
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -30,6 +28,7 @@ from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.sparse import csr_matrix, hstack, vstack
 
 logger = logging.getLogger(__name__)
 
@@ -39,17 +38,17 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     """TF-IDF + LinearSVC on sentence-level sparse features, dense features (word vectors) appended as they are."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         """Needs featurizers before it."""
         return [Featurizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """scikit-learn (shipped with rasa) and skops for safe persistence."""
         return ["sklearn", "skops"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """C of the SVM, softmax temperature, per-intent margin bias, ranking length."""
         return {
             "C": 1.0,
@@ -62,7 +61,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         }
 
     def __init__(
-        self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource, clf: Any = None
+        self, config: dict[str, Any], model_storage: ModelStorage, resource: Resource, clf: Any = None
     ) -> None:
         """Keeps the config; `clf` is the fitted sklearn pipeline when loaded."""
         self.config = {**self.get_default_config(), **config}
@@ -73,16 +72,16 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         """Creates an untrained component."""
         return cls(config, model_storage, resource)
 
     @staticmethod
-    def _features(messages: List[Message]) -> Tuple[csr_matrix, int]:
+    def _features(messages: list[Message]) -> tuple[csr_matrix, int]:
         """Sentence features of the messages, sparse columns first, and how many columns are sparse."""
         rows = []
         n_sparse = 0
@@ -142,7 +141,7 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         exp = np.exp(scaled)
         return (exp / exp.sum(axis=1, keepdims=True))[:, :-1]
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Sets `intent` and `intent_ranking` on each message."""
         if self.clf is None or not messages:
             return messages
@@ -172,19 +171,19 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "LinearIntentClassifier":
+    ) -> LinearIntentClassifier:
         """Loads the fitted pipeline; an untrained component if there is none."""
         import skops.io as sio
 
         try:
             with model_storage.read_from(resource) as model_dir:
                 path = model_dir / "linear_intent_classifier.skops"
-                clf: Optional[Any] = sio.load(path, trusted=sio.get_untrusted_types(file=path))
+                clf: Any | None = sio.load(path, trusted=sio.get_untrusted_types(file=path))
         except (ValueError, FileNotFoundError):
             logger.debug("LinearIntentClassifier: no trained model in storage.")
             return cls.create(config, model_storage, resource, execution_context)

@@ -18,10 +18,9 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text, Tuple, Type
+from typing import Any
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -43,7 +42,7 @@ def vocab_dir(package: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise ValueError(f"WordVectorFeaturizer: the package {package!r} is not installed (requirements/bot.lock)")
-    root = Path(list(spec.submodule_search_locations)[0])
+    root = Path(next(iter(spec.submodule_search_locations)))
     found = sorted(root.glob("*/vocab/vectors"))
     if not found:
         raise ValueError(f"WordVectorFeaturizer: no */vocab/vectors in {root}")
@@ -51,7 +50,7 @@ def vocab_dir(package: str) -> Path:
 
 
 @lru_cache(maxsize=2)
-def load_vectors(package: str) -> Tuple[np.ndarray, Dict[int, int]]:
+def load_vectors(package: str) -> tuple[np.ndarray, dict[int, int]]:
     """Unit-length vector table and key → row map; cached, so cross-validation folds load it once."""
     import srsly
 
@@ -69,21 +68,21 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
     """Mean chiVe vector of the message's tokens (surface, else lemma) as sentence feature."""
 
     @classmethod
-    def required_components(cls) -> List[Type]:
+    def required_components(cls) -> list[type]:
         """Needs tokens (bot.components.japanese_tokenizer.JapaneseTokenizer)."""
         return [Tokenizer]
 
     @staticmethod
-    def required_packages() -> List[Text]:
+    def required_packages() -> list[str]:
         """ja_ginza ships the vectors; spaCy (its dependency) gives the string hash."""
         return ["ja_ginza", "spacy", "srsly"]
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         """Package holding the vectors and the weight of the feature."""
         return {**DenseFeaturizer.get_default_config(), "package": "ja_ginza", "weight": 2.0}
 
-    def __init__(self, config: Dict[Text, Any], name: Text) -> None:
+    def __init__(self, config: dict[str, Any], name: str) -> None:
         """Loads the vector table (once per process)."""
         super().__init__(name, {**self.get_default_config(), **config})
         self._weight = float(self._config["weight"])
@@ -92,26 +91,26 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "WordVectorFeaturizer":
+    ) -> WordVectorFeaturizer:
         """Creates the component (see the parent class)."""
         return cls(config, execution_context.node_name)
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         """A positive weight."""
         if float(config.get("weight", 2.0)) <= 0:
             raise ValueError("WordVectorFeaturizer: weight must be positive")
 
-    def _row(self, word: Optional[Text]) -> Optional[int]:
+    def _row(self, word: str | None) -> int | None:
         from spacy.strings import hash_string
 
         return self._key2row.get(hash_string(word)) if word else None
 
-    def _features(self, message: Message) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+    def _features(self, message: Message) -> tuple[np.ndarray, np.ndarray] | None:
         tokens = message.get(TOKENS_NAMES[TEXT]) or []
         if not tokens:
             return None
@@ -132,7 +131,7 @@ class WordVectorFeaturizer(DenseFeaturizer, GraphComponent):
             sentence = sentence / norm
         return sequence, (sentence * self._weight).reshape(1, -1).astype(np.float32)
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         """Adds sequence and sentence features of the text."""
         for message in messages:
             features = self._features(message)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 import yaml
@@ -23,9 +23,9 @@ def dispatcher() -> CollectingDispatcher:
 
 
 @pytest.fixture(scope="session")
-def domain() -> Dict[str, Any]:
+def domain() -> dict[str, Any]:
     """The real domain, merged from bot/domain/*.yml (responses are what the actions look up)."""
-    merged: Dict[str, Any] = {"responses": {}, "slots": {}, "forms": {}, "intents": [], "actions": []}
+    merged: dict[str, Any] = {"responses": {}, "slots": {}, "forms": {}, "intents": [], "actions": []}
     for path in sorted(glob.glob(os.path.join(ROOT, "bot", "domain", "*.yml"))):
         with open(path, encoding="utf-8") as fh:
             part = yaml.safe_load(fh) or {}

@@ -7,7 +7,7 @@ how they treat each answer (including failures) without any network.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,8 +23,8 @@ class FakeGateway:
     """Implements actions.gateway_client.Gateway; answers are set per test, calls are recorded."""
 
     def __init__(self) -> None:
-        self.calls: List[tuple] = []
-        self.answers: Dict[str, Any] = {
+        self.calls: list[tuple] = []
+        self.answers: dict[str, Any] = {
             "get_hours": {"open": True, "reason": "open", "next_open": None, "text": None},
             "get_contact": {"key": KEY, "consent": None, "profile": {}, "returning": False},
             "post_consent": {"consent": True},
@@ -71,11 +71,11 @@ class FakeGateway:
 def make_tracker(
     intent: str = "greet",
     text: str = "",
-    entities: Optional[List[Dict[str, Any]]] = None,
-    slots: Optional[Dict[str, Any]] = None,
-    metadata: Optional[Dict[str, Any]] = None,
-    events: Optional[List[Dict[str, Any]]] = None,
-    active_loop: Optional[str] = None,
+    entities: list[dict[str, Any]] | None = None,
+    slots: dict[str, Any] | None = None,
+    metadata: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
     confidence: float = 0.97,
 ) -> Tracker:
     """A tracker whose latest message looks like what the gateway sends (metadata contact/at/event)."""
@@ -100,21 +100,21 @@ def make_tracker(
     )
 
 
-def responses(dispatcher: CollectingDispatcher) -> List[Optional[str]]:
+def responses(dispatcher: CollectingDispatcher) -> list[str | None]:
     """Names of the domain responses the action uttered (None for free text)."""
     return [m.get("response") for m in dispatcher.messages]
 
 
-def slot_events(events: List[Dict[str, Any]]) -> Dict[str, Any]:
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
     """SlotSet events as {slot: value}."""
     return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
 
 
-def variation_texts(domain: Dict[str, Any], response: str) -> List[str]:
+def variation_texts(domain: dict[str, Any], response: str) -> list[str]:
     """Every text variation of a domain response (actions that rotate variations send the text itself)."""
     return [v["text"] for v in domain["responses"][response]]
 
 
-def bot_said(*texts: str) -> List[Dict[str, Any]]:
+def bot_said(*texts: str) -> list[dict[str, Any]]:
     """Tracker events for bot messages already sent in this conversation."""
     return [{"event": "bot", "text": t, "timestamp": 1795000000.0 + i} for i, t in enumerate(texts)]

@@ -10,19 +10,19 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Dict
+from typing import Any
 
 from aiohttp import web
 
-CONTACTS: Dict[str, Dict[str, Any]] = {}
+CONTACTS: dict[str, dict[str, Any]] = {}
 ISHIKAWA_YOUNG = {"under_13", "13_15", "16_18", "19_22", "23_29"}
 
 
-def contact(key: str) -> Dict[str, Any]:
+def contact(key: str) -> dict[str, Any]:
     return CONTACTS.setdefault(key, {"key": key, "consent": None, "profile": {}, "returning": False})
 
 
-def eligibility(profile: Dict[str, Any]) -> Dict[str, Any]:
+def eligibility(profile: dict[str, Any]) -> dict[str, Any]:
     age, place, role = profile.get("age_band"), profile.get("municipality"), profile.get("role")
     if age == "40_over" or place == "県外":
         return {"level": "refer", "reason": "age" if age == "40_over" else "residence",

@@ -22,7 +22,8 @@ def guard_message(intent, ranking, metadata=None):
 def test_low_confidence_crisis_is_not_lost_to_fallback():
     guard = IntentGuard(IntentGuard.get_default_config())
     msg = guard_message("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.45},
-                                         {"name": "crisis", "confidence": 0.4}, {"name": "chitchat", "confidence": 0.3}])
+                                         {"name": "crisis", "confidence": 0.4},
+                                         {"name": "chitchat", "confidence": 0.3}])
     guard.process([msg])
     assert msg.get("intent")["name"] == "crisis"
 
@@ -30,7 +31,8 @@ def test_low_confidence_crisis_is_not_lost_to_fallback():
 def test_fallback_kept_when_crisis_is_not_the_best_guess():
     guard = IntentGuard(IntentGuard.get_default_config())
     msg = guard_message("nlu_fallback", [{"name": "nlu_fallback", "confidence": 0.45},
-                                         {"name": "chitchat", "confidence": 0.4}, {"name": "crisis", "confidence": 0.3}])
+                                         {"name": "chitchat", "confidence": 0.4},
+                                         {"name": "crisis", "confidence": 0.3}])
     guard.process([msg])
     assert msg.get("intent")["name"] == "nlu_fallback"
 

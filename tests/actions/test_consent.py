@@ -1,8 +1,8 @@
 """Consent (R20): stored with time via the gateway; declining or withdrawing never stops the help."""
 
-from actions.consent import PROFILE_SLOTS, ActionOfferConsent, ActionRecordConsent, ActionWithdrawConsent
-
 from fakes import AT, KEY, bot_said, make_tracker, responses, slot_events
+
+from actions.consent import PROFILE_SLOTS, ActionOfferConsent, ActionRecordConsent, ActionWithdrawConsent
 
 
 def granted_entity(value):

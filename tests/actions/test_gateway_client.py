@@ -41,7 +41,7 @@ async def test_calls_carry_token_at_and_escaped_key(server):
     await client.get_services(None, "2026-11-24T23:00:05+09:00")
     await client.post_crisis("c-1", 0.8, "2026-11-24T23:00:05+09:00")
 
-    assert seen[0]["path"] == "/internal/contacts/c-1%2Fx/handoff" or seen[0]["path"] == "/internal/contacts/c-1/x/handoff"
+    assert seen[0]["path"] in ("/internal/contacts/c-1%2Fx/handoff", "/internal/contacts/c-1/x/handoff")
     assert seen[0]["auth"] == "Bearer secret"
     assert seen[0]["body"] == {"at": "2026-11-24T23:00:05+09:00", "reason": "user_request"}
     assert seen[1]["query"] == {"at": "2026-11-24T23:00:05+09:00"}

@@ -1,8 +1,8 @@
 """Friend-add / first message / return (R22): introduce + ask consent only when the gateway has no answer."""
 
-from actions.greet import ActionGreet, ActionWelcomeBack
-
 from fakes import AT, KEY, make_tracker, responses, slot_events, variation_texts
+
+from actions.greet import ActionGreet, ActionWelcomeBack
 
 
 async def test_new_contact_gets_introduction_hours_and_consent_question(gateway, dispatcher, domain):
@@ -36,7 +36,7 @@ async def test_gateway_down_still_greets_new_contact(gateway, dispatcher, domain
 
 async def test_contact_key_falls_back_to_sender_id_without_metadata(gateway, dispatcher, domain):
     await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "こんにちは", metadata={}), domain)
-    name, key, at = gateway.calls[0]
+    _name, key, at = gateway.calls[0]
     assert key == KEY and at.endswith("+09:00")
 
 

@@ -1,11 +1,11 @@
 """Hours (R2, R4), hand-off (R5, R16), crisis (R13) and services (R11, R18): the gateway decides, the bot relays."""
 
+from fakes import AT, KEY, make_tracker, responses
+
 from actions.crisis import ActionCrisis
 from actions.faq import ActionServices
 from actions.handoff import ActionHandoff
 from actions.hours import ActionHours
-
-from fakes import AT, KEY, make_tracker, responses
 
 
 async def test_in_hours_handoff_sends_gateway_text(gateway, dispatcher, domain):
@@ -94,8 +94,9 @@ async def test_services_for_named_municipality(gateway, dispatcher, domain):
 
 
 async def test_services_from_profile_or_prefecture_wide_with_hint(gateway, dispatcher, domain):
-    await ActionServices(gateway).run(dispatcher, make_tracker("ask_services", slots={"municipality": "加賀市"}), domain)
-    await ActionServices(gateway).run(dispatcher, make_tracker("ask_services", slots={"municipality": "skipped"}), domain)
+    for municipality in ("加賀市", "skipped"):
+        tracker = make_tracker("ask_services", slots={"municipality": municipality})
+        await ActionServices(gateway).run(dispatcher, tracker, domain)
     assert [c[1] for c in gateway.calls] == ["加賀市", None]
     assert responses(dispatcher)[-1] == "utter_services_hint"
 

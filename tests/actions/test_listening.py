@@ -1,13 +1,12 @@
 """No cold fallback (issue 14, item 2): a story gets a reflection and an offer that fits the hour, a second
 misunderstanding offers a person, and no reply repeats itself word for word."""
 
+from fakes import AT, bot_said, make_tracker, variation_texts
 from rasa_sdk.events import FollowupAction
 
 from actions.chitchat import ActionFallback
 from actions.faq import ActionAnswer, ActionServices
 from actions.handoff import ActionAcknowledge, ActionHandoff, ActionOfferHandoff
-
-from fakes import AT, bot_said, make_tracker, variation_texts
 
 STORY = (
     "父がお酒をやめられなくて、夜になると大きな声を出すので、妹を連れて部屋にこもっています。"

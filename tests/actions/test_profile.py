@@ -1,6 +1,7 @@
 """Profile form (R20) with eligibility from the gateway (R6, R7): every answer stored, every question skippable."""
 
 import pytest
+from fakes import AT, KEY, make_tracker, responses
 
 from actions.profile import (
     ActionAskCareRecipients,
@@ -9,8 +10,6 @@ from actions.profile import (
     ValidateProfileForm,
     age_to_band,
 )
-
-from fakes import AT, KEY, make_tracker, responses
 
 FORM_SLOTS = ["role", "age_band", "municipality", "gender", "care_recipients", "care_kinds", "situation"]
 FIRST_THREE = ["role", "age_band", "municipality"]
@@ -25,7 +24,8 @@ def button(field, value):
 
 
 async def test_each_answer_is_posted_to_the_gateway(gateway, dispatcher, domain):
-    slots = await ValidateProfileForm(gateway).validate_age_band("16_18", dispatcher, button("age_band", "16_18"), domain)
+    form = ValidateProfileForm(gateway)
+    slots = await form.validate_age_band("16_18", dispatcher, button("age_band", "16_18"), domain)
     assert slots["age_band"] == "16_18"
     assert gateway.calls == [("post_profile", KEY, "age_band", "16_18", AT)]
 
@@ -78,7 +78,8 @@ async def test_typed_municipality_with_overlapping_lookups_takes_the_longest(gat
     tracker = make_tracker("inform_profile", "中能登町です", active_loop="profile_form",
                            entities=[{"entity": "municipality", "value": "能登町"},
                                      {"entity": "municipality", "value": "中能登町"}])
-    slots = await ValidateProfileForm(gateway).validate_municipality(["能登町", "中能登町"], dispatcher, tracker, domain)
+    form = ValidateProfileForm(gateway)
+    slots = await form.validate_municipality(["能登町", "中能登町"], dispatcher, tracker, domain)
     assert slots["municipality"] == "中能登町"
 
 
@@ -94,7 +95,8 @@ async def test_municipality_second_page_and_back(gateway, dispatcher, domain):
 
 
 async def test_outside_ishikawa_is_accepted_and_stored(gateway, dispatcher, domain):
-    slots = await ValidateProfileForm(gateway).validate_municipality("県外", dispatcher, button("municipality", "県外"), domain)
+    form = ValidateProfileForm(gateway)
+    slots = await form.validate_municipality("県外", dispatcher, button("municipality", "県外"), domain)
     assert slots["municipality"] == "県外"
 
 
@@ -121,7 +123,8 @@ async def test_multi_select_toggles_stores_list_and_asks_again(gateway, dispatch
 
 
 async def test_done_without_choice_counts_as_skip(gateway, dispatcher, domain):
-    slots = await ValidateProfileForm(gateway).validate_care_kinds("done", dispatcher, button("care_kinds", "done"), domain)
+    form = ValidateProfileForm(gateway)
+    slots = await form.validate_care_kinds("done", dispatcher, button("care_kinds", "done"), domain)
     assert slots["care_kinds"] == "skipped"
     assert gateway.calls[-1][3] is None
 
@@ -142,7 +145,8 @@ async def test_guardian_gets_a_note(gateway, dispatcher, domain):
 
 
 async def test_refer_stops_remaining_questions(gateway, dispatcher, domain):
-    tracker = make_tracker("inform_profile", slots={"eligibility_level": "refer", "role": "self", "age_band": "40_over"})
+    slots = {"eligibility_level": "refer", "role": "self", "age_band": "40_over"}
+    tracker = make_tracker("inform_profile", slots=slots)
     required = await ValidateProfileForm(gateway).required_slots(FORM_SLOTS, dispatcher, tracker, domain)
     assert required == ["role", "age_band"]
     tracker = make_tracker("inform_profile", slots={"eligibility_level": "eligible", "profile_round": "more"})

@@ -2,13 +2,11 @@
 three questions up front, and a non-answer answered and asked again once."""
 
 import pytest
+from fakes import AT, KEY, make_tracker, responses, slot_events, variation_texts
 from rasa_sdk.events import SlotSet
 
-from actions.profile import ActionContinueProfile, ActionProfileAside, ValidateProfileForm
+from actions.profile import ActionContinueProfile, ActionProfileAside, ValidateProfileForm, age_to_band
 from actions.typed_answers import parse_age, parse_gender, parse_municipality, parse_role
-from actions.profile import age_to_band
-
-from fakes import KEY, AT, make_tracker, responses, slot_events, variation_texts
 
 
 def typed(text, requested, slots=None, intent="inform_profile"):
