@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth import Denied, NotFound, Principal, audit
+from handoff import capacity
 from handoff import conversations as conv
 from handoff.line.messages import MAX_TEXT, text_message
 from handoff.outbox import enqueue
@@ -76,11 +77,6 @@ def _require_holder(principal: Principal, conversation: Conversation) -> None:
         raise Denied("conversation", conversation.id, "only the assigned counsellor may do this")
 
 
-async def open_count(session: AsyncSession, user_id: int) -> int:
-    return int(await session.scalar(select(func.count()).select_from(Conversation).where(
-        Conversation.status == conv.OPEN, Conversation.assignee_id == user_id)) or 0)
-
-
 async def assign(
     session: AsyncSession, principal: Principal, conversation_id: int, user_id: int | None
 ) -> Conversation:
@@ -102,7 +98,7 @@ async def assign(
             raise Conflict("taken", "この相談は他の相談員が対応中です。")
     elif conversation.status != conv.QUEUED:
         raise Conflict("not_queued", "この相談は待機中ではありません。")
-    if await open_count(session, target.id) >= target.max_chats:
+    if not capacity.has_room(await capacity.open_chats_of(session, target.id), target.max_chats):
         raise Conflict("limit", f"同時に対応できる上限（{target.max_chats}件）に達しています。")
     now = utcnow()
     if conversation.status == conv.QUEUED:

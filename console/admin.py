@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from console.auth import NotFound, audit, guarded
 from console.records import csv_response
@@ -22,7 +22,8 @@ from console.users import (
     roster_history_csv,
     update_user,
 )
-from handoff.store.models import Conversation, User
+from handoff import capacity
+from handoff.store.models import User
 
 bp = Blueprint("console_admin", url_prefix="/console/admin")
 
@@ -31,9 +32,7 @@ async def _users_page(request: Request, *, error: str | None = None, enrolment: 
                       password: str | None = None, status: int = 200) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         users = (await session.scalars(select(User).order_by(User.disabled, User.role, User.name))).all()
-        open_counts = dict((await session.execute(
-            select(Conversation.assignee_id, func.count()).where(Conversation.status == "open")
-            .group_by(Conversation.assignee_id))).all())
+        open_counts = await capacity.open_chats(session)
     settings = request.app.ctx.settings
     return render(request, "admin.html", {
         "title": "管理", "users": users, "roles": ROLES, "qualifications": QUALIFICATIONS, "error": error,

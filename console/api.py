@@ -22,6 +22,7 @@ from console.auth import audit, guarded, holds
 from console.bounds import row_id_ok
 from console.routing import online_counsellors
 from console.serialize import conversation_json, conversations_json, message_json, record_json
+from handoff import capacity
 from handoff import conversations as conv
 from handoff.store.models import Conversation, Message, Record, User
 
@@ -248,9 +249,7 @@ async def list_staff(request: Request) -> HTTPResponse:
         online = {c.id for c in await online_counsellors(session, request.app.ctx.settings.session_idle_seconds)}
         users = (await session.scalars(select(User).where(User.role.in_(STAFF), User.disabled.is_(False))
                                        .order_by(User.role, User.name))).all()
-        counts = dict((await session.execute(
-            select(Conversation.assignee_id, func.count()).where(Conversation.status == conv.OPEN)
-            .group_by(Conversation.assignee_id))).all())
+        counts = await capacity.open_chats(session)
     items = [{"id": u.id, "name": u.name, "display_name": u.display_name or u.name, "role": u.role,
               "qualifications": u.qualifications or "", "max_chats": u.max_chats,
               "open_chats": int(counts.get(u.id, 0)), "online": u.id in online} for u in users]

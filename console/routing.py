@@ -1,21 +1,18 @@
 """Who should take a conversation (R9): a suggestion shown in the queue, never an automatic assignment.
 
 Career questions go best to a counsellor with qualification C (HR / career consultant); care questions to one who
-is both A (support organisation) and B (own caring experience). "Free" means logged in now and below their own
-limit of simultaneous chats.
+is both A (support organisation) and B (own caring experience). "Free" means on duty and with room under their own
+limit of simultaneous chats (the capacity rule: handoff/capacity.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.store.models import ConsoleSession, Conversation, User
-from handoff.store.types import utcnow
+from handoff import capacity
 
 CAREER_WORDS = ("career", "job", "work", "進路", "就職", "仕事", "受験", "進学")
 CAREER_SITUATIONS = {"job_seeking"}
@@ -32,7 +29,7 @@ class Counsellor:
 
     @property
     def free(self) -> bool:
-        return self.open_chats < self.max_chats
+        return capacity.has_room(self.open_chats, self.max_chats)
 
 
 def topic_of(profile: dict[str, Any] | None, queue_reason: str | None) -> str:
@@ -45,21 +42,10 @@ def topic_of(profile: dict[str, Any] | None, queue_reason: str | None) -> str:
 
 
 async def online_counsellors(session: AsyncSession, idle_seconds: int) -> list[Counsellor]:
-    """Counsellors with a live session, with how many chats they hold now."""
-    since = utcnow() - timedelta(seconds=idle_seconds)
-    live = select(ConsoleSession.user_id).where(
-        ConsoleSession.revoked.is_(False), ConsoleSession.second_factor_done.is_(True),
-        ConsoleSession.last_seen_at >= since,
-    )
-    users = (await session.scalars(
-        select(User).where(User.role == "counsellor", User.disabled.is_(False), User.id.in_(live)).order_by(User.id)
-    )).all()
-    counts = dict((await session.execute(
-        select(Conversation.assignee_id, func.count()).where(Conversation.status == "open")
-        .group_by(Conversation.assignee_id)
-    )).all())
-    return [Counsellor(u.id, u.name, u.display_name or u.name, u.qualifications or "", int(counts.get(u.id, 0)),
-                       u.max_chats) for u in users]
+    """Counsellors on duty (handoff.capacity.on_duty), with how many chats they hold now."""
+    held = await capacity.open_chats(session)
+    return [Counsellor(u.id, u.name, u.display_name or u.name, u.qualifications or "", count, u.max_chats)
+            for u, count in await capacity.on_duty(session, idle_seconds, held)]
 
 
 def suggest(topic: str, counsellors: list[Counsellor]) -> Counsellor | None:

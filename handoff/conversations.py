@@ -217,9 +217,3 @@ async def queue_position(session: AsyncSession, conversation: Conversation) -> i
     )
     return int(ahead or 0) + 1
 
-
-async def lines_in_use(session: AsyncSession) -> int:
-    """Conversations a counsellor is answering now; compared with YCC_LINES to decide 'all busy' (R5)."""
-    return int(
-        await session.scalar(select(func.count()).select_from(Conversation).where(Conversation.status == OPEN)) or 0
-    )

@@ -1,6 +1,7 @@
 """Handing a conversation to a human: queue it and tell the user what happens next (R4, R5, R16).
 
-The bot asks; the gateway decides, because hours, queue and the number of lines live here and nowhere else.
+The bot asks; the gateway decides, because hours, the queue and the capacity rule (handoff/capacity.py) live in
+the gateway and nowhere else.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff.capacity import Lines
 from handoff.content import Content
 from handoff.eligibility import Level, assess
 from handoff.hours import HoursPolicy, format_next_open
@@ -52,7 +54,7 @@ async def request_handoff(
     *,
     content: Content,
     hours: HoursPolicy,
-    lines: int,
+    lines: Lines,
     reason: str,
     at: datetime,
     profile: Mapping[str, object] | None = None,
@@ -72,6 +74,6 @@ async def request_handoff(
         return HandoffResult(conversation.status, False, position, False, closed)
     if conversation.status == conv.OPEN:
         return HandoffResult(conversation.status, True, 0, False, content.reply("in_hours_handoff"))
-    all_busy = await conv.lines_in_use(session) >= lines
+    all_busy = await lines.all_busy(session)
     key = "all_busy" if all_busy else "queued"
     return HandoffResult(conversation.status, True, position, all_busy, content.reply(key, position=position))

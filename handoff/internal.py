@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy import bindparam, select
 
 from handoff import conversations as conv
+from handoff.capacity import Lines
 from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
 from handoff.eligibility import OUTSIDE, Level, assess, normalise_municipality
 from handoff.escalation import NLU_CRISIS_INTENT, escalate
@@ -201,7 +202,7 @@ async def handoff_request(request: Request, key: str) -> HTTPResponse:
                 conversation,
                 content=ctx.content,
                 hours=ctx.hours,
-                lines=ctx.settings.lines,
+                lines=Lines(ctx.settings.lines, ctx.settings.session_idle_seconds),
                 reason=reason,
                 at=at,
                 profile=found.profile or {},
