@@ -33,8 +33,9 @@ run: install $(MODEL) ## install what is missing, train if bot data changed, mig
 	$(GW)/ycc migrate
 	$(GW)/python -m handoff.run_all
 
-lint: $(VENV)/.installed ## ruff over all Python (the bot and its actions as py310)
+lint: $(VENV)/.installed ## ruff over all Python (the bot and its actions as py310), then the import contracts
 	$(GW)/ruff check handoff console actions bot tests bench
+	$(GW)/lint-imports --no-cache --no-logo
 
 test-gateway: $(VENV)/.installed ## gateway and console tests (SQLite and PostgreSQL, real browser)
 	$(GW)/python -m pytest -q tests/handoff tests/console

@@ -8,8 +8,9 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
-from handoff.settings import Settings, SettingsError
+from handoff.settings import ROOT, Settings, SettingsError
 
 
 def _settings() -> Settings:
@@ -77,6 +78,45 @@ def _hours(args: argparse.Namespace) -> int:
     return 0
 
 
+async def create_first_admin(settings: Settings, file: str = "") -> Path | None:
+    """On a fresh database, create the first admin account so the operator can log in and add counsellors.
+
+    Its name is YCC_FIRST_ADMIN (default `admin`): a name nobody can guess is one less thing to try passwords on.
+    The credentials go to a 0600 file, not the terminal scrollback; the README says to read it once and delete it.
+    """
+    from sqlalchemy import func, select
+
+    from console.users import create_user, random_password
+    from handoff.store.db import Database
+    from handoff.store.models import User
+
+    db = Database(settings.database_url)
+    try:
+        async with db.session() as session:
+            if await session.scalar(select(func.count()).select_from(User)):
+                return None
+            password = random_password()
+            enrolment = await create_user(session, name=settings.first_admin, role="admin", password=password,
+                                          actor="make run")
+    finally:
+        await db.close()
+    path = Path(file) if file else ROOT / "var" / "first-admin.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch(mode=0o600)
+    lines = [
+        "First administrator of the console (created by `make run` on an empty database).",
+        "Read this once, store it in your password manager, then delete this file.",
+        f"user: {settings.first_admin}",
+        f"password: {password}",
+        f"TOTP secret (add to an authenticator app): {enrolment.totp_secret}",
+        f"TOTP URI: {enrolment.provisioning_uri}",
+        "recovery codes (each works once):",
+        *[f"  {code}" for code in enrolment.recovery_codes],
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ycc", description="Young carer consultation gateway")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -92,12 +132,11 @@ def build_parser() -> argparse.ArgumentParser:
     from handoff.lifecycle.cli import add_commands as add_lifecycle_commands
 
     add_lifecycle_commands(sub)  # export, purge (R25)
-    try:
-        from console.cli import add_commands
-    except ImportError:
-        pass
-    else:
-        add_commands(sub)
+    # The console ships in the same distribution: if it cannot be imported the install is broken, and `ycc user …`
+    # must fail loudly rather than vanish from the help.
+    from console.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

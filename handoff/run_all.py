@@ -34,45 +34,6 @@ def write_endpoints(path: Path, action_server_url: str) -> Path:
     return path
 
 
-async def _first_admin(settings: Settings, file: str = "") -> Path | None:
-    """On a fresh database, create the first admin account so the operator can log in and add counsellors.
-
-    Its name is YCC_FIRST_ADMIN (default `admin`): a name nobody can guess is one less thing to try passwords on.
-    The credentials go to a 0600 file, not the terminal scrollback; the README says to read it once and delete it.
-    """
-    from sqlalchemy import func, select
-
-    from console.users import create_user, random_password
-    from handoff.store.db import Database
-    from handoff.store.models import User
-
-    db = Database(settings.database_url)
-    try:
-        async with db.session() as session:
-            if await session.scalar(select(func.count()).select_from(User)):
-                return None
-            password = random_password()
-            enrolment = await create_user(session, name=settings.first_admin, role="admin", password=password,
-                                          actor="make run")
-    finally:
-        await db.close()
-    path = Path(file) if file else ROOT / "var" / "first-admin.txt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    lines = [
-        "First administrator of the console (created by `make run` on an empty database).",
-        "Read this once, store it in your password manager, then delete this file.",
-        f"user: {settings.first_admin}",
-        f"password: {password}",
-        f"TOTP secret (add to an authenticator app): {enrolment.totp_secret}",
-        f"TOTP URI: {enrolment.provisioning_uri}",
-        "recovery codes (each works once):",
-        *[f"  {code}" for code in enrolment.recovery_codes],
-    ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 # The shared secrets each process is given: only those of the hops it is on (README, Security). The action server
 # never holds the gateway → Rasa secret, Rasa never holds the gateway's internal token.
 SECRETS_OF = {
@@ -166,7 +127,9 @@ def main() -> int:
         return 2
     import asyncio
 
-    first_admin = asyncio.run(_first_admin(settings))
+    from handoff.cli import create_first_admin  # the composition root: it alone knows the console's user store
+
+    first_admin = asyncio.run(create_first_admin(settings))
     log_dir = ROOT / "var" / "log"
     log_dir.mkdir(mode=0o750, parents=True, exist_ok=True)
     env = dict(os.environ)

@@ -251,13 +251,15 @@ def snapshot_engine(database_url: str) -> AsyncEngine:
 
 
 def model_tables() -> Iterable[str]:
-    """Every table the code defines: all `models*` modules of handoff.store and console are imported first."""
-    import console
+    """Every table the code defines: all `models*` modules of handoff.store are imported first.
+
+    Every table, the console's too, is declared in handoff.store (the migrations import them from there), so the
+    gateway never has to import the console to know its own database.
+    """
     import handoff.store
     from handoff.store.models import Base
 
-    for package in (handoff.store, console):
-        for info in pkgutil.iter_modules(package.__path__):
-            if info.name.startswith("models"):
-                importlib.import_module(f"{package.__name__}.{info.name}")
+    for info in pkgutil.iter_modules(handoff.store.__path__):
+        if info.name.startswith("models"):
+            importlib.import_module(f"handoff.store.{info.name}")
     return sorted(Base.metadata.tables)

@@ -128,12 +128,12 @@ def test_forwarded_headers_are_not_believed_without_a_configured_proxy(gateway_s
 
 
 def test_make_run_names_the_first_admin_after_ycc_first_admin(tmp_path: Path) -> None:
-    from handoff.run_all import _first_admin
+    from handoff.cli import create_first_admin
 
     with database("sqlite", tmp_path) as url:
         settings = Settings.from_mapping({"YCC_DATABASE_URL": url, "YCC_FIRST_ADMIN": "kanri_ishikawa"})
         asyncio.run(upgrade_async(settings.database_url))
-        written = asyncio.run(_first_admin(settings, str(tmp_path / "first-admin.txt")))
+        written = asyncio.run(create_first_admin(settings, str(tmp_path / "first-admin.txt")))
         assert rows(url, "SELECT name, role FROM users") == [{"name": "kanri_ishikawa", "role": "admin"}]
     assert written is not None and "user: kanri_ishikawa" in written.read_text(encoding="utf-8")
     assert os.stat(written).st_mode & 0o777 == 0o600
