@@ -18,7 +18,7 @@ RASA_FILES := --config config.yml --domain bot/domain
 # bot/channels is the gateway's input channel (run time only): changing it must not retrain the model.
 BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' -not -name '*.pyc' 2>/dev/null) config.yml
 
-.PHONY: bot-install validate train test-bot test-actions test-stories crossval run-rasa run-actions
+.PHONY: bot-install validate train test-bot test-actions test-stories crossval nlu-eval run-rasa run-actions
 
 $(BOT_VENV)/.installed: requirements/bot.lock
 	@test -n "$(BOT_PY)" || { echo "Python 3.10 is needed for the bot (set BOT_PY=/path/to/python3.10)"; exit 1; }
@@ -62,6 +62,12 @@ crossval: $(BOT_VENV)/.installed ## twin check, then NLU 5-fold CV; gate: macro-
 	  --folds $(CV_FOLDS) --out $(BOT_RESULTS)
 	$(BOT_BIN)/python tests/bot/check_nlu_report.py $(BOT_RESULTS)/intent_report.json \
 	  --macro-f1 $(CV_MIN_F1) --crisis-recall $(CV_MIN_CRISIS_RECALL)
+
+# The dev set (tests/bot/nlu_dev) is written apart from the training data and never trained on: it measures what
+# new users meet, where crossval measures the trainers' own style. It refuses to run if a dev message leaked into
+# bot/data/nlu or the personas (docs/trainers.md).
+nlu-eval: $(MODEL) ## NLU dev set (never trained on): per-intent recall/precision, macro-F1, crisis recall and false alarms, fallback rate
+	$(BOT_ENV) $(BOT_BIN)/python tests/bot/nlu_eval.py --model $(MODEL) --dev tests/bot/nlu_dev --out $(BOT_RESULTS)/nlu_dev.json
 
 test-bot: test-actions test-stories crossval ## all bot tests: actions, test stories, NLU cross-validation
 
