@@ -16,20 +16,19 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
-from handoff.bot_step_pg import store_answer
 from handoff.content import Content
 from handoff.line.client import LineClient
 from handoff.line.messages import MAX_TEXT, from_rasa, text_message
-from handoff.outbox import OutboxSender, SendPlan, enqueue, outbox_rows, pending_for
-from handoff.rasa import RasaClient, RasaUnavailable
+from handoff.outbox import OutboxSender, SendPlan, enqueue, pending_for
+from handoff.rasa import BotReply, RasaClient, RasaUnavailable, Understood
 from handoff.store.db import Database, message_event, notify
-from handoff.store.models import Contact, Conversation, InboxEvent
+from handoff.store.models import Contact, Conversation, InboxEvent, Message
 from handoff.store.types import utcnow
 from handoff.timeutil import from_line_timestamp, to_tokyo
 
 log = logging.getLogger(__name__)
 LOADING_AFTER = 0.3  # seconds of waiting for Rasa before LINE shows the typing dots
-Answers = list[dict[str, Any]] | None  # None: Rasa is down or too slow (R16)
+Answers = BotReply | None  # None: Rasa is down or too slow (R16)
 
 
 @dataclass(frozen=True)
@@ -98,45 +97,31 @@ class BotStep:
         call = call or await self._resume(row_id)
         if call is None:
             return
-        answers = await self._ask(call)
-        if answers and not self.db.is_sqlite and await self._in_one_statement(row_id, call, from_rasa(answers)):
-            return
+        reply = await self._ask(call)
         plan = None
         async with self.db.session() as session:
             waiting, older_pending = await self._finish_row(session, row_id, call.user_id)
             if not waiting:
                 return  # handled meanwhile (a resumed run got there first)
             conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
-            if answers is None:
+            if reply is None:
                 plan, conversation_id = await self._unavailable(session, call, older_pending)
-            elif answers:
-                plan = await self.outbox.enqueue_to_send(
-                    session,
-                    recipient=call.user_id,
-                    messages=from_rasa(answers),
-                    conversation_id=conversation_id,
-                    at=call.at,
-                    sender="bot",
-                    reply_token=call.event.get("replyToken"),
-                    older_pending=older_pending,
-                )
+            else:
+                await _keep_understood(session, call, conversation_id, reply.understood)
+                if reply.messages:
+                    plan = await self.outbox.enqueue_to_send(
+                        session,
+                        recipient=call.user_id,
+                        messages=from_rasa(reply.messages),
+                        conversation_id=conversation_id,
+                        at=call.at,
+                        sender="bot",
+                        reply_token=call.event.get("replyToken"),
+                        older_pending=older_pending,
+                    )
             notify(session, message_event(conversation_id))
         if plan is not None:
             await self.outbox.deliver(plan)
-
-    async def _in_one_statement(self, row_id: int, call: BotCall, messages: list[dict[str, Any]]) -> bool:
-        """PostgreSQL: store the answer in one round trip (`handoff.bot_step_pg`) and send it. False when the
-        answer needs more than one LINE request; the transaction below handles that."""
-        rows = outbox_rows(
-            recipient=call.user_id, messages=messages, conversation_id=int(call.metadata["conversation_id"]),
-            reply_token=call.event.get("replyToken"), expires_from=call.at,
-        )
-        if len(rows) != 1:
-            return False
-        plan = await store_answer(self.outbox, row_id, call.user_id, rows[0], "bot", call.at)
-        if plan is not None:
-            await self.outbox.deliver(plan)
-        return True
 
     async def _finish_row(self, session: AsyncSession, row_id: int, user_id: str) -> tuple[bool, bool]:
         """Mark the row done in the transaction that stores the answer, and learn in the same statement whether
@@ -193,6 +178,22 @@ class BotStep:
         task = asyncio.create_task(self.line.show_loading(user_id, 20))
         self._loading.add(task)
         task.add_done_callback(self._loading.discard)
+
+
+async def _keep_understood(
+    session: AsyncSession, call: BotCall, conversation_id: int, understood: Understood | None
+) -> None:
+    """The intent NLU read the user's text as, on the stored turn (found by LINE's message id), so trainers can
+    find misreadings. Postbacks and the follow event carry their intent in the payload; nothing to keep."""
+    line_id = (call.event.get("message") or {}).get("id")
+    if understood is None or not line_id:
+        return
+    await session.execute(
+        update(Message)
+        .where(Message.conversation_id == conversation_id, Message.line_message_id == str(line_id),
+               Message.sender == "user")
+        .values(nlu_intent=understood.intent, nlu_confidence=understood.confidence)
+    )
 
 
 async def give_back(db: Database, content: Content, at: datetime) -> int:

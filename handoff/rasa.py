@@ -9,6 +9,7 @@ messages flow to the bot again, and the worker gives the conversations queued me
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -18,6 +19,34 @@ from typing import Any
 import aiohttp
 
 log = logging.getLogger(__name__)
+
+
+NLU_HEADER = "X-YCC-NLU"  # set by bot/channels/gateway.py
+
+
+@dataclass(frozen=True)
+class Understood:
+    """What Rasa's NLU read a user turn as, kept on the turn so trainers can find and correct misreadings."""
+
+    intent: str
+    confidence: float
+
+
+@dataclass(frozen=True)
+class BotReply:
+    messages: list[dict[str, Any]]
+    understood: Understood | None = None
+
+
+def understood_from(header: str | None) -> Understood | None:
+    """The channel's header, or None if absent or malformed (an older bot, or a turn with no user event)."""
+    try:
+        data = json.loads(header) if header else None
+        if isinstance(data, dict) and isinstance(data.get("intent"), str) and data["intent"]:
+            return Understood(data["intent"][:64], float(data.get("confidence") or 0.0))
+    except (ValueError, TypeError):
+        pass
+    return None
 
 
 class RasaUnavailable(Exception):
@@ -98,7 +127,7 @@ class RasaClient:
         if self._http is not None:
             await self._http.close()
 
-    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> BotReply:
         if not self.breaker.allow():
             raise RasaUnavailable("breaker open")
         try:
@@ -110,6 +139,7 @@ class RasaClient:
                 if response.status != 200:
                     raise RasaUnavailable(f"HTTP {response.status}")
                 answers = await response.json(content_type=None)
+                understood = understood_from(response.headers.get(NLU_HEADER))
             if not isinstance(answers, list):
                 raise RasaUnavailable("unexpected answer shape")
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
@@ -120,7 +150,7 @@ class RasaClient:
             self.breaker.failure()
             raise
         self.breaker.success()
-        return answers
+        return BotReply(answers, understood)
 
     async def probe(self) -> None:
         """The half-open breaker's one request when no turn came along to be it (the worker's `rasa` runner)."""

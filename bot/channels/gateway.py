@@ -8,12 +8,15 @@ channel stay the same; it adds:
 - `Authorization: Bearer <YCC_RASA_TOKEN>` on every request, compared in constant time; 401 otherwise;
 - `GET /webhooks/rest/` tells whether a model is loaded (`model_file`), for the gateway's readiness, since Rasa runs
   without `--enable-api` (whose `/status` used to answer that) and its HTTP API is not exposed at all;
-- no message text in the log when a turn fails (Rasa's `RestInput` logs the text with the exception).
+- no message text in the log when a turn fails (Rasa's `RestInput` logs the text with the exception);
+- the intent the turn was understood as, in the `X-YCC-NLU` header (`{"intent": …, "confidence": …}`): trainers
+  review misread turns on the console, and only the tracker knows what NLU said (the body stays Rasa's list).
 """
 
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
@@ -30,11 +33,29 @@ log = logging.getLogger(__name__)
 
 TOKEN_ENV = "YCC_RASA_TOKEN"
 MIN_TOKEN_LENGTH = 16
+NLU_HEADER = "X-YCC-NLU"
 
 
 def bearer_matches(request: Request, token: str) -> bool:
     """Constant-time check of `Authorization: Bearer <token>` (a plain `==` leaks the matching prefix length)."""
     return hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}")
+
+
+async def understood_as(app_ctx: Any, sender: str) -> dict[str, Any] | None:
+    """The intent and confidence of the sender's latest user turn, from the tracker the turn just updated. Best
+    effort: a turn that produced no user event (or a tracker store error) has nothing to report."""
+    agent = getattr(app_ctx, "agent", None)
+    try:
+        tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
+    except Exception as exc:  # never fail the answer for the trainers' label
+        log.warning("tracker read failed: %s", type(exc).__name__)
+        return None
+    latest = tracker.latest_message if tracker is not None else None
+    intent = (latest.intent or {}) if latest is not None else {}
+    name, confidence = intent.get("name"), intent.get("confidence")
+    if not isinstance(name, str) or not name:
+        return None
+    return {"intent": name, "confidence": round(float(confidence or 0.0), 4)}
 
 
 def unauthorised() -> HTTPResponse:
@@ -77,10 +98,11 @@ class GatewayInput(RestInput):
         @bp.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             collector = CollectingOutputChannel()
+            sender = await self._extract_sender(request)
             message = UserMessage(
                 self._extract_message(request),
                 collector,
-                await self._extract_sender(request),
+                sender,
                 input_channel=self._extract_input_channel(request),
                 metadata=self.get_metadata(request),
             )
@@ -90,6 +112,8 @@ class GatewayInput(RestInput):
                 log.error("turn timed out")
             except Exception as exc:  # answered with what was collected, as RestInput does; no text in the log
                 log.error("turn failed: %s", type(exc).__name__)
-            return response.json(collector.messages)
+            nlu = await understood_as(request.app.ctx, sender)
+            headers = {NLU_HEADER: json.dumps(nlu)} if nlu else None
+            return response.json(collector.messages, headers=headers)
 
         return bp

@@ -154,22 +154,10 @@ class Database:
                 await asyncio.wait_for(self._calm.wait(), 0.02)
 
     async def announce(self, events: list[dict[str, Any]]) -> None:
-        """Publish live events of work that has committed (`session` does it; `single_statement` callers must)."""
+        """Publish live events of work that has committed (`session` does it after its commit)."""
         if self.publish is not None:
             for item in events:
                 await self.publish(item)
-
-    @asynccontextmanager
-    async def single_statement(self) -> AsyncIterator[AsyncConnection]:
-        """PostgreSQL only: a connection in autocommit for a statement that is a whole unit of work by itself (a
-        data-modifying WITH). BEGIN and COMMIT would be two of its three round trips. It comes from the ingestion
-        pool, whose connections are in autocommit already (and, like the worker's, not pinged: a dropped one fails
-        the statement, and the caller's unit of work is retried)."""
-        if self.is_sqlite:
-            raise RuntimeError("single_statement is for PostgreSQL; SQLite units of work use session()")
-        await self._after_ingestion()
-        async with self.ingest_engine.connect() as conn:
-            yield conn
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from handoff.store.types import JSONType, UTCDateTime, utcnow
@@ -131,6 +131,9 @@ class Message(Base):
     # What the safety screen (or the bot's crisis intent) flagged on this user message: the flag counsellors review.
     risk_level: Mapped[str | None] = mapped_column(String(16), nullable=True)  # crisis | emergency_other | concern
     risk_category: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    # What the bot's NLU read this user turn as (bot/channels/gateway.py's header), for the trainer page.
+    nlu_intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    nlu_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
 
 
 class InboxEvent(Base):

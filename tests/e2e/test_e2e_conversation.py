@@ -123,3 +123,17 @@ def test_a_question_gets_an_answer_from_the_bot(full: FullStack) -> None:
     say(full, user, "ヤングケアラーってなに？")
     joined = "\n".join(texts_after(full, user, 1))
     assert "ヤングケアラー" in joined
+
+
+def test_the_intent_the_real_bot_read_is_stored_on_the_users_turn(full: FullStack) -> None:
+    """Issue 14.7 / 12: the trainers' page needs what Rasa understood; the channel reports it, the gateway keeps it."""
+    user = new_user()
+    say(full, user, "ヤングケアラーって何のこと？")
+    texts_after(full, user, 1)
+    turn = wait_for(lambda: next((r for r in rows(
+        full.database_url,
+        "SELECT m.nlu_intent, m.nlu_confidence FROM messages m JOIN conversations c ON c.id = m.conversation_id "
+        "JOIN contacts k ON k.id = c.contact_id WHERE k.line_user_id = :u AND m.sender = 'user'", u=user)
+        if r["nlu_intent"]), None), timeout=30, what="stored intent")
+    assert turn["nlu_intent"] == "ask_what_is_yc"
+    assert 0.0 < turn["nlu_confidence"] <= 1.0

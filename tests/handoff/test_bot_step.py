@@ -1,6 +1,6 @@
-"""Step two of a bot turn (handoff/bot_step.py; on PostgreSQL its writes are one statement, handoff/bot_step_pg.py),
-in-process on both storages: what is stored and what LINE is sent, for a plain answer, an answer that must wait
-behind older messages, a row another run already answered, and an answer too long for one LINE request."""
+"""Step two of a bot turn (handoff/bot_step.py), in-process on both storages: what is stored and what LINE is
+sent, for a plain answer, an answer that must wait behind older messages, a row another run already answered, an
+answer too long for one LINE request, and the intent NLU read kept on the user's turn."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 
 from handoff.bot_step import BotCall
 from handoff.inbox import store_events
+from handoff.rasa import BotReply, Understood
 from handoff.settings import normalise_database_url
 from handoff.store.migrate import upgrade
 from tests.support.databases import execute, rows
@@ -26,9 +27,9 @@ class Saying(InstantRasa):
         super().__init__()
         self.texts = texts
 
-    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> BotReply:
         self.asked.append(message)
-        return [{"recipient_id": sender, "text": t} for t in self.texts]
+        return BotReply([{"recipient_id": sender, "text": t} for t in self.texts], self.understood)
 
 
 def _run(db_url: str, rasa: InstantRasa, scenario: Callable[[InProcess], Awaitable[Any]]) -> Any:
@@ -138,3 +139,22 @@ def test_an_answer_of_more_than_five_messages_is_stored_as_two_requests_in_order
     assert first < second and [m["outbox_id"] for m in out] == [first] * 5 + [second] * 2
     assert out[0]["reply_token"] == "r" + "1".rjust(31, "0") and out[-1]["reply_token"] is None
     assert {m["status"] for m in out} == {"pending"}
+
+
+def test_the_intent_nlu_read_is_kept_on_the_users_turn_for_trainers(db_url: str) -> None:
+    """Issue 14.7: the trainer page shows what each user turn was read as; only that turn gets it."""
+    rasa = InstantRasa()
+
+    async def scenario(worker: InProcess) -> None:
+        rasa.understood = Understood("ask_hours", 0.8731)
+        await _turn(worker, "なんじまでやってる？", 1)
+        rasa.understood = None  # a turn the channel could not label (an older bot) leaves it empty
+        await _turn(worker, "ふーん", 2)
+
+    _run(db_url, rasa, scenario)
+    turns = rows(db_url, "SELECT sender, text, nlu_intent, nlu_confidence FROM messages ORDER BY id")
+    assert [(t["sender"], t["text"], t["nlu_intent"]) for t in turns] == [
+        ("user", "なんじまでやってる？", "ask_hours"), ("bot", "bot:なんじまでやってる？", None),
+        ("user", "ふーん", None), ("bot", "bot:ふーん", None),
+    ]
+    assert abs(turns[0]["nlu_confidence"] - 0.8731) < 1e-6

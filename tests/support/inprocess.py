@@ -12,6 +12,7 @@ from typing import Any
 from handoff.inbox import InboxWorker
 from handoff.line.client import LineResult
 from handoff.outbox import OutboxSender
+from handoff.rasa import BotReply, Understood
 from handoff.router import Router
 from handoff.settings import Settings
 from handoff.worker import Resources
@@ -48,12 +49,13 @@ class InstantRasa:
     def __init__(self, before_answer: Answer | None = None) -> None:
         self.before_answer = before_answer
         self.asked: list[str] = []
+        self.understood: Understood | None = None  # what NLU "read" each turn as; None like an older bot
 
-    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
+    async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> BotReply:
         self.asked.append(message)
         if self.before_answer is not None:
             await self.before_answer(sender, message, metadata)
-        return [{"recipient_id": sender, "text": f"bot:{message}"}]
+        return BotReply([{"recipient_id": sender, "text": f"bot:{message}"}], self.understood)
 
 
 @dataclass

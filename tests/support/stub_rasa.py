@@ -18,6 +18,7 @@ class StubRasa:
         self.url = f"http://127.0.0.1:{port}"
         self.received: list[dict[str, Any]] = []
         self.delay = 0.0
+        self.nlu_header: str | None = None  # X-YCC-NLU as bot/channels/gateway.py sends it
         self._server: ThreadingHTTPServer | None = None
 
     def answer(self, body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -36,10 +37,12 @@ class StubRasa:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def _send(self, status: int, payload: Any) -> None:
+            def _send(self, status: int, payload: Any, nlu: str | None = None) -> None:
                 data = json.dumps(payload, ensure_ascii=False).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json")
+                if nlu is not None:
+                    self.send_header("X-YCC-NLU", nlu)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -52,7 +55,7 @@ class StubRasa:
                 stub.received.append(body)
                 if stub.delay:
                     time.sleep(stub.delay)
-                self._send(200, stub.answer(body))
+                self._send(200, stub.answer(body), stub.nlu_header)
 
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
