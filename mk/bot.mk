@@ -18,7 +18,7 @@ RASA_FILES := --config config.yml --domain bot/domain
 # bot/channels is the gateway's input channel (run time only): changing it must not retrain the model.
 BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' -not -name '*.pyc' 2>/dev/null) config.yml
 
-.PHONY: bot-install validate train test-bot test-actions test-stories crossval nlu-eval run-rasa run-actions
+.PHONY: bot-install validate train test-bot test-actions test-stories crossval nlu-eval nlu-import run-rasa run-actions
 
 $(BOT_VENV)/.installed: requirements/bot.lock
 	@test -n "$(BOT_PY)" || { echo "Python 3.10 is needed for the bot (set BOT_PY=/path/to/python3.10)"; exit 1; }
@@ -68,6 +68,14 @@ crossval: $(BOT_VENV)/.installed ## twin check, then NLU 5-fold CV; gate: macro-
 # bot/data/nlu or the personas (docs/trainers.md).
 nlu-eval: $(MODEL) ## NLU dev set (never trained on): per-intent recall/precision, macro-F1, crisis recall and false alarms, fallback rate
 	$(BOT_ENV) $(BOT_BIN)/python tests/bot/nlu_eval.py --model $(MODEL) --dev tests/bot/nlu_dev --out $(BOT_RESULTS)/nlu_dev.json
+
+# The trainers' loop (docs/trainers.md): turns labelled on the review page, exported with `ycc training
+# export-nlu` and rewritten by hand, join bot/data/nlu/reviewed.yml only if the twin check and the CV gate pass.
+nlu-import: $(BOT_VENV)/.installed ## add REVIEWED=<file> (labelled turns) to the NLU data; kept only if the twin check and crossval gate pass
+	@test -n "$(REVIEWED)" || { echo "usage: make nlu-import REVIEWED=var/nlu-reviewed.yml"; exit 2; }
+	$(BOT_BIN)/python tests/bot/import_reviewed.py stage $(REVIEWED)
+	$(MAKE) -f $(firstword $(MAKEFILE_LIST)) crossval || { $(BOT_BIN)/python tests/bot/import_reviewed.py undo; exit 1; }
+	$(BOT_BIN)/python tests/bot/import_reviewed.py keep
 
 test-bot: test-actions test-stories crossval ## all bot tests: actions, test stories, NLU cross-validation
 
