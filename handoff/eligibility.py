@@ -132,13 +132,6 @@ class Eligibility:
     level: Level
     reason: str
 
-    @property
-    def reply_key(self) -> str | None:
-        """The data/replies.yml key to answer a referral with, None when no referral is due."""
-        if self.level is not Level.REFER:
-            return None
-        return "eligibility_refer_outside" if self.reason == "outside_ishikawa" else "eligibility_refer_age"
-
     def to_json(self) -> dict[str, str]:
         return {"level": self.level.value, "reason": self.reason}
 

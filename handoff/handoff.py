@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import conversations as conv
 from handoff.capacity import Lines
 from handoff.content import Content
-from handoff.eligibility import Level, assess
 from handoff.hours import HoursPolicy, format_next_open
+from handoff.referral import decide_referral
 from handoff.store.db import notify
 from handoff.store.models import Conversation
 from handoff.timeutil import to_tokyo
@@ -61,10 +61,9 @@ async def request_handoff(
 ) -> HandoffResult:
     """Queue the conversation and say what happens next. Someone the service has referred elsewhere (R7) is not
     queued: they hear the same referral again, short, so no message contradicts the one before it."""
-    if conversation.status in (conv.BOT, conv.RESOLVED) and assess(profile or {}).level is Level.REFER:
-        first = content.referral(profile or {})[0]
-        text = content.reply("eligibility_refer_again", name=first.name)
-        return HandoffResult(conversation.status, hours.decide(at).open, 0, False, text)
+    referral = decide_referral(profile)
+    if conversation.status in (conv.BOT, conv.RESOLVED) and referral.referred:
+        return HandoffResult(conversation.status, hours.decide(at).open, 0, False, referral.again_text(content))
     if conversation.status in (conv.BOT, conv.RESOLVED):
         await conv.transition(session, conversation, conv.QUEUED, actor="bot", reason=reason, at=at)
     position = await conv.queue_position(session, conversation)

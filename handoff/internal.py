@@ -17,10 +17,11 @@ from sqlalchemy import bindparam, select
 from handoff import conversations as conv
 from handoff.capacity import Lines
 from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
-from handoff.eligibility import OUTSIDE, Level, assess, normalise_municipality
+from handoff.eligibility import OUTSIDE, normalise_municipality
 from handoff.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.handoff import closed_text, request_handoff
 from handoff.hours import format_next_open
+from handoff.referral import decide_referral
 from handoff.safety import CONCERN
 from handoff.store.db import notify
 from handoff.store.models import Contact, Conversation, Message, Record
@@ -84,20 +85,8 @@ async def _contact(session: Any, key: str) -> Contact:
 
 
 def _eligibility(request: Request, contact: Contact) -> dict[str, Any]:
-    """The one referral decision (R7): its text, and whether a counsellor here may be offered after it, so the
-    bot never follows "this window is not for you" with "ask for a counsellor"."""
-    profile = contact.profile or {}
-    result = assess(profile)
-    content = request.app.ctx.content
-    text = None
-    if result.reply_key is not None:
-        text = content.reply(result.reply_key, services=content.referral_text(profile))
-    return {
-        "level": result.level,
-        "reason": result.reason,
-        "text": text,
-        "offer_counsellor": result.level is not Level.REFER,
-    }
+    """The referral decision (handoff.referral) as the bot reads it."""
+    return decide_referral(contact.profile).to_json(request.app.ctx.content)
 
 
 @bp.get("/hours")

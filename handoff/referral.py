@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from handoff.eligibility import AGE_BANDS, CARE_NEEDS, audience, care_needs
+from handoff.eligibility import AGE_BANDS, CARE_NEEDS, Eligibility, Level, assess, audience, care_needs
+
+if TYPE_CHECKING:
+    from handoff.content import Content
 
 AUDIENCES = ("guardian", "child", "young_adult", "adult", "anyone")
 MAX_ITEMS = 3  # a short list is read, a long one is not
@@ -68,3 +71,43 @@ class ReferralRules:
             if service is not None and service not in chosen:
                 chosen.append(service)
         return chosen[:MAX_ITEMS]
+
+
+# The answer a referred person gets, by the reason they are referred: outside Ishikawa, or 40+ and not a guardian.
+REFER_REPLIES = {"outside_ishikawa": "eligibility_refer_outside"}
+REFER_REPLY_DEFAULT = "eligibility_refer_age"
+
+
+@dataclass(frozen=True)
+class ReferralDecision:
+    """The one referral decision (R7), for the bot's eligibility answer and for a hand-off asked for afterwards.
+
+    Someone referred elsewhere is never offered a counsellor here, and asking for one repeats the referral
+    briefly instead of queueing, so no message contradicts "this window is not for you".
+    """
+
+    eligibility: Eligibility
+    profile: Mapping[str, object]
+
+    @property
+    def referred(self) -> bool:
+        return self.eligibility.level is Level.REFER
+
+    def text(self, content: Content) -> str | None:
+        """The full referral with the services that fit, None when nobody is referred."""
+        if not self.referred:
+            return None
+        key = REFER_REPLIES.get(self.eligibility.reason, REFER_REPLY_DEFAULT)
+        return content.reply(key, services=content.referral_text(self.profile))
+
+    def again_text(self, content: Content) -> str:
+        """The short repeat for a referred person who asks for a counsellor: the service to try first."""
+        return content.reply("eligibility_refer_again", name=content.referral(self.profile)[0].name)
+
+    def to_json(self, content: Content) -> dict[str, Any]:
+        """The internal API's `eligibility` object (docs/internal-api.md)."""
+        return {**self.eligibility.to_json(), "text": self.text(content), "offer_counsellor": not self.referred}
+
+
+def decide_referral(profile: Mapping[str, object] | None) -> ReferralDecision:
+    return ReferralDecision(assess(profile or {}), profile or {})

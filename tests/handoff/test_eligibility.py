@@ -17,15 +17,30 @@ from handoff.eligibility import (
     care_needs,
     normalise_municipality,
 )
+from handoff.referral import ReferralDecision
 from tests.support.databases import rows
 from tests.support.servers import Stack
+
+
+class _Keys:
+    """Content that answers with the reply's key: which referral reply the decision chooses."""
+
+    def reply(self, key: str, **values: object) -> str:
+        return key
+
+    def referral_text(self, profile: object) -> str:
+        return ""
+
+
+def referral_key(result: Eligibility) -> str | None:
+    return ReferralDecision(result, {}).text(_Keys())  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("age_band", ["under_13", "13_15", "16_18", "19_22", "23_29"])
 def test_under_30_in_ishikawa_is_eligible(age_band):
     result = assess({"age_band": age_band, "municipality": "金沢市", "role": "self"})
     assert result == Eligibility(Level.ELIGIBLE, "under_30_in_ishikawa")
-    assert result.reply_key is None
+    assert referral_key(result) is None
 
 
 def test_role_is_not_needed_when_age_and_place_decide():
@@ -35,20 +50,20 @@ def test_role_is_not_needed_when_age_and_place_decide():
 def test_thirties_are_accepted_but_flagged_for_the_counsellor():
     result = assess({"age_band": "30_39", "municipality": "七尾市", "role": "self"})
     assert (result.level, result.reason) == (Level.FLAGGED, "age_30_39")
-    assert result.reply_key is None
+    assert referral_key(result) is None
 
 
 def test_forty_and_over_is_referred_with_the_age_reply():
     result = assess({"age_band": "40_over", "municipality": "小松市", "role": "self"})
     assert (result.level, result.reason) == (Level.REFER, "age_40_over")
-    assert result.reply_key == "eligibility_refer_age"
+    assert referral_key(result) == "eligibility_refer_age"
 
 
 @pytest.mark.parametrize("age_band", ["16_18", "40_over", None])
 def test_outside_ishikawa_is_referred_whatever_the_age(age_band):
     result = assess({"age_band": age_band, "municipality": "県外", "role": "self"})
     assert (result.level, result.reason) == (Level.REFER, "outside_ishikawa")
-    assert result.reply_key == "eligibility_refer_outside"
+    assert referral_key(result) == "eligibility_refer_outside"
 
 
 @pytest.mark.parametrize("age_band", ["30_39", "40_over", None])
