@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from handoff.safety.lexicon import SafetyConfigError, compile_pattern, fold_terms, strings, trie_regex
+from handoff.safety.variants import Spellings
 
 # Cue groups, and where each is looked for relative to the hit: "before", "after" (within WINDOW characters),
 # or "sentence" (anywhere in the hit's sentence).
@@ -38,6 +39,8 @@ CUES: dict[str, str] = {
     "care_far": "sentence",
     "presence": "after",
     "urgency": "sentence",
+    "occasional": "sentence",
+    "acute": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
@@ -78,7 +81,9 @@ class Context:
                 self._rx[name] = re.compile("|".join(f"(?:{p})" for p in parts))
 
     @classmethod
-    def from_data(cls, raw: Any, where: str) -> Context:
+    def from_data(cls, raw: Any, where: str, spellings: Spellings | None = None) -> Context:
+        """Cue phrases get the same kana spellings as the lexicon (昔 also meets むかし), never a dropped particle:
+        a cue is often the particle itself (「今は」 is resolved, 「今」 is not)."""
         if raw is None:
             return cls({})
         if not isinstance(raw, dict):
@@ -91,14 +96,17 @@ class Context:
                 patterns[name] = strings(entry.get("patterns"), f"{where}: context.{name}.patterns")
             else:
                 cues[name] = strings(entry, f"{where}: context.{name}")
+        if spellings is not None:
+            cues = {name: spellings.expand(terms, drop_particles=False) for name, terms in cues.items()}
         return cls(cues, patterns)
 
     def message_cues(self, sentences: list[str]) -> frozenset[str]:
-        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」), laughter in
-        a short message (「ママに殺される お皿割った笑」)."""
+        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」), laughter or a
+        trivial cause in a short message (「ママに殺される お皿割った笑」)."""
         found = {"resolved" for name in ("resolved", "resolved_more") if self._any(name, sentences)}
-        if sum(map(len, sentences)) <= 40 and self._any("laughter", sentences):
-            found.add("laughter")
+        if sum(map(len, sentences)) <= 40:
+            # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
+            found |= {name for name in ("laughter", "trivial") if self._any(name, sentences)}
         return frozenset(found)
 
     def fiction(self, sentence: str) -> bool:
@@ -110,9 +118,16 @@ class Context:
         return rx is not None and any(rx.search(s) for s in sentences)
 
     def qualify(
-        self, sentence: str, start: int, end: int, question: bool, inherited: frozenset[str] = frozenset()
+        self,
+        sentence: str,
+        start: int,
+        end: int,
+        question: bool,
+        inherited: frozenset[str] = frozenset(),
+        quoted: bool = False,
     ) -> Qualifiers:
-        """The cues around sentence[start:end] and who it is about; `inherited` are message-level cues."""
+        """The cues around sentence[start:end] and who it is about; `inherited` are message-level cues; `quoted`
+        says the hit stands inside 「」: someone's words, whatever verb follows (「…」ってベッドから降りようとする)."""
         # "after" starts inside the hit's last two characters: 「死にたかった時期」 reads 「った時期」.
         before, after = sentence[max(0, start - WINDOW) : start], sentence[max(start, end - 2) : end + WINDOW]
         found: set[str] = set(inherited)
@@ -125,12 +140,15 @@ class Context:
                 found.add(_ALIAS.get(name, name))
         if question:
             found.add("question")
-        return Qualifiers(frozenset(found), self._who(sentence[:start], quoted="speech" in found))
+        if quoted:
+            found.add("speech")
+        return Qualifiers(frozenset(found), self._who(sentence, start, quoted="speech" in found))
 
-    def _who(self, before: str, quoted: bool) -> str | None:
+    def _who(self, sentence: str, start: int, quoted: bool) -> str | None:
         """The nearest person named before the hit, if marked as a subject or topic; possessives (母の薬) do not
         count, they say whose thing it is, not who acts. Words quoted with a speech verb belong to the nearest
         person named, particle or not (「じいちゃん、夜中に『殺される』って叫ぶ」)."""
+        before = sentence[:start]
         found: list[tuple[int, str]] = []
         for name in PEOPLE:
             rx = self._rx.get(name)
@@ -141,9 +159,23 @@ class Context:
                 if name != "first_person":
                     if quoted and follows.startswith(_ADDRESSEE):
                         continue  # 「母に死にたいって言ったら」: said to her, not by her
-                    if not quoted and not follows.startswith(_SUBJECT_PARTICLES):
+                    if not quoted and not follows.startswith(_SUBJECT_PARTICLES) and not _opens(sentence, start, match):
                         continue
                 found.append((match.end(), name))
         if quoted and any(name != "first_person" for _, name in found):
             found = [f for f in found if f[1] != "first_person"]  # 「母が『私なんて…』って泣く」: 私 is quoted
         return max(found)[1] if found else None
+
+
+def _opens(sentence: str, start: int, match: re.Match[str]) -> bool:
+    """A person named first in the sentence, particle dropped as on LINE (「ばあちゃんたおれた」「じいちゃんお風呂で
+    ぐったり」), is its subject; elsewhere a bare name is too often part of a longer word (ママ友, ばあちゃん家)."""
+    whole = match.re.match(sentence, match.start())  # 「母親にけられ」 with the hit at 親: the name is 母親, not 母
+    if whole is None or whole.end() > start:
+        return False
+    return sentence[: match.start()] in _LEAD and sentence[match.end() : match.end() + 1] not in _NOT_SUBJECT
+
+
+# What may stand before a sentence-initial subject (「うちのばあちゃん」), and what after a name says it is not one.
+_LEAD = frozenset({"", "うちの", "私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの"})
+_NOT_SUBJECT = frozenset("のにへをとやちんさく家")  # ばあちゃんの, ママ友, おじさん, 母と

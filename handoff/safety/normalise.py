@@ -23,6 +23,8 @@ _DECORATIVE_BAR = re.compile("(?<![ァ-ヶ])ー+|(?<=ー)ー+")
 _KANA_RUN = re.compile("[ァ-ヶぁぃぅぇぉゃゅょゎ]+")
 # A question without a question mark: 「聞いてもらえるんですか」「相談できますか」.
 _ASKS = re.compile("(か|かな|かね|っけ|でしょう|の)$")
+_QUOTE_OPEN = re.compile('[「『“"]')
+_QUOTED = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|"[^"]*"')
 _HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
 _LATIN_WORD = re.compile("[a-z0-9]+")
 _LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
@@ -52,6 +54,10 @@ class Sentence:
     folded: str
     question: bool
     latin: str = ""  # the sentence's latin words, lower-cased and space-separated, for English and romaji terms
+    quotes: tuple[tuple[int, int], ...] = ()  # spans of `folded` written inside 「」『』 or quotation marks
+
+    def quoted(self, start: int) -> bool:
+        return any(a <= start < b for a, b in self.quotes)
 
 
 def sentences(text: str) -> list[Sentence]:
@@ -68,10 +74,22 @@ def sentences(text: str) -> list[Sentence]:
         folded = normalise(part)
         if folded:
             question = bool(end and "?" in end.group()) or bool(_ASKS.search(folded))
-            found.append(Sentence(folded, question, latin_words(part)))
+            found.append(Sentence(folded, question, latin_words(part), quote_spans(part)))
         if end:
             pos = end.end()
     return found
+
+
+def quote_spans(part: str) -> tuple[tuple[int, int], ...]:
+    """Where quoted words lie in the folded sentence. The brackets are folded away with all punctuation, yet they
+    are the surest sign that words are someone's speech (「死ね」ってLINE, 「殺されるー」ってベッドから)."""
+    if not _QUOTE_OPEN.search(part):
+        return ()
+    spans = []
+    for match in _QUOTED.finditer(part):
+        start = len(normalise(part[: match.start()]))
+        spans.append((start, start + len(normalise(match.group()))))
+    return tuple(spans)
 
 
 def latin_words(text: str) -> str:

@@ -35,6 +35,7 @@ import yaml
 from handoff.safety.context import Context, Qualifiers
 from handoff.safety.lexicon import Lexicon, SafetyConfigError, strings
 from handoff.safety.normalise import sentences
+from handoff.safety.variants import Spellings
 from handoff.settings import DATA_DIR
 
 # Risk levels, most urgent first; the queue orders conversations the same way (crisis, emergency_other, concern).
@@ -71,6 +72,7 @@ class Signal:
 
     category: str
     kind: str
+    fiction_frames: bool = True  # False: a game or SNS named in the sentence is the channel, not a story (runaway)
 
 
 class SafetyScreen:
@@ -101,13 +103,16 @@ class SafetyScreen:
         if not isinstance(entries, dict) or not entries:
             raise SafetyConfigError("expected `signals:`, each with `kind:` and `terms:` and/or `patterns:`")
         signals: dict[str, Signal] = {}
+        spellings = Spellings.from_data(raw.get("spellings"))
         terms: dict[str, list[str]] = {}
         patterns: dict[str, list[str]] = {}
         for name, entry in entries.items():
             if not isinstance(entry, dict) or entry.get("kind") not in KINDS:
                 raise SafetyConfigError(f"signals.{name} needs `kind:` (one of {', '.join(KINDS)})")
-            signals[name] = Signal(str(entry.get("category") or name), entry["kind"])
-            terms[name] = strings(entry.get("terms"), f"signals.{name}.terms")
+            signals[name] = Signal(
+                str(entry.get("category") or name), entry["kind"], bool(entry.get("fiction_frames", True))
+            )
+            terms[name] = spellings.expand(strings(entry.get("terms"), f"signals.{name}.terms"))
             patterns[name] = strings(entry.get("patterns"), f"signals.{name}.patterns")
         excl = raw.get("exclusions") or {}
         if not isinstance(excl, dict):
@@ -115,10 +120,10 @@ class SafetyScreen:
         lexicon = Lexicon(
             terms,
             patterns,
-            strings(excl.get("phrases"), "exclusions.phrases"),
+            spellings.expand(strings(excl.get("phrases"), "exclusions.phrases")),
             strings(excl.get("patterns"), "exclusions.patterns"),
         )
-        return cls(signals, lexicon, Context.from_data(raw.get("context"), "context"))
+        return cls(signals, lexicon, Context.from_data(raw.get("context"), "context", spellings))
 
     def screen(self, text: str) -> SafetyResult:
         """Screen one message: the most urgent level found in any of its sentences wins."""
@@ -140,21 +145,24 @@ class SafetyScreen:
             # A game or the news named in the sentence before also frames this one (「国語で『こころ』。Kが…」).
             framed = inherited | ({"fiction"} if i and self._context.fiction(parts[i - 1].folded) else set())
             signal = self._signals[hit.signal]
+            start = hit.start - offset
             q = self._context.qualify(
-                folded, hit.start - offset, hit.end - offset, sentence.question, frozenset(framed)
+                folded, start, hit.end - offset, sentence.question, frozenset(framed), sentence.quoted(start)
             )
+            if not signal.fiction_frames:
+                q = Qualifiers(q.cues - {"fiction"}, q.who)
             level = decide(signal.kind, q, signal.category)
             if level is None:
                 continue
             result = SafetyResult(level, signal.category, hit.text)
             if signal.kind == "hint":  # a rooftop or 「さよなら」 alone is everyday; beside danger it is a plan
                 hints.append(result)
-                if not q.has("presence"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
+                if not q.has("presence", "urgency"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
                     continue
             if signal.kind == "concern":
                 hints.append(result)
-            elif signal.kind in ("self", "victim"):
-                self_danger = True
+            elif signal.kind in ("self", "victim") and not q.has("negation"):
+                self_danger = True  # 「死にたいとかじゃないけど限界」 is a concern, not a crisis
             rank = (_RANK[level], self._order[hit.signal])
             if best is None or rank < best[:2]:
                 best = (*rank, result)
@@ -188,14 +196,19 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return CRISIS  # a guardian writing about their child counts as the child's risk
     if q.who in ("elder", "peer"):
         if q.has("speech"):  # their words: an ill or confused elder's are care talk, a peer's may be a risk
-            return None if q.who == "elder" or q.has("laughter") else CONCERN
+            if q.has("acute"):
+                return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, ベランダで「飛び降りる」: their life, now
+            return None if q.who == "elder" or q.has("laughter", "trivial", "topical") else CONCERN
         if category in ("self_harm", "overdose") and not q.has("past", "past_after"):
-            return EMERGENCY_OTHER  # the person cared for cut themself or took too much: a medical emergency
-        return CONCERN
+            if category == "overdose" or q.who == "elder" or q.has("acute"):
+                return EMERGENCY_OTHER  # the person cared for cut themself or took too much: a medical emergency
+        return CONCERN  # a friend or sibling who may be cutting (「リスカしてるっぽい」): a counsellor looks first
     if q.has("care_giving"):
         return None  # 薬を全部飲ませた: giving the medicine, not taking it
     if q.has("past", "past_after") and not q.has("ongoing"):
         return CONCERN
+    if q.has("occasional") and not q.has("ongoing"):
+        return CONCERN  # 「たまに消えたくなる」: a passive wish now and then, not tonight
     if category == "death_threat" and q.has("trivial"):
         return None  # 「宿題に殺される」「可愛すぎて殺される」
     if q.has("laughter") and category not in _NO_JOKE:
@@ -203,15 +216,15 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     if q.has("service") and q.has("question"):
         return None if q.has("topical") else CONCERN  # 「リスカの話とかも聞いてもらえる？」 asks about the service
     if q.has("negation", "hypothetical"):
-        return CONCERN
+        return None if q.has("trivial") else CONCERN  # 「死にたいとかじゃないけど発表やだ」
     return CRISIS
 
 
 def _medical(q: Qualifiers) -> str | None:
     if q.who == "first_person":
         return CONCERN
-    if q.has("care_after", "past", "past_after") and not q.has("urgency"):
-        return None
+    if q.has("care_after", "past", "past_after", "resolved") and not q.has("urgency"):
+        return None  # 倒れてから介護, 救急車を呼んだことがある…今は元気
     if q.has("laughter"):
         return None
     return EMERGENCY_OTHER

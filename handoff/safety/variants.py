@@ -1,0 +1,73 @@
+"""Spelling variants of lexicon entries: the same word written in kana, in kanji, or with its particle dropped.
+
+Teenagers on LINE write 「おわりにしたい」「たおれた」「いしきもうろう」 as often as 終わりにしたい, 倒れた,
+意識がもうろう. Listing every spelling by hand does not scale and was the largest kind of miss on text written in
+that voice, so each entry is expanded once, at load time, from a small reading table in data/safety.yml
+(`spellings:`, kanji word → kana): every combination of kanji kept or replaced by its reading, and a particle
+(が を は に) right after a kanji dropped (「血が止まらない」 → 「血止まらない」). Nothing changes at run time: the
+expanded terms go into the same prefix tree, so the cost per message stays the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from handoff.safety.lexicon import SafetyConfigError, strings
+
+# A particle right after a kanji is a particle, not part of a word (「さがし」「ながら」 stay whole).
+_DROPPABLE = re.compile("(?<=[\u4e00-\u9fff])[がをはに](?=.)")
+# Variants per entry are capped: a long term with many kanji words would otherwise grow exponentially.
+MAX_VARIANTS = 32
+# A variant shorter than this many characters is too likely to occur inside everyday words.
+MIN_LENGTH = 3
+
+
+class Spellings:
+    """The reading table, longest kanji word first so that 睡眠薬 is read before 薬."""
+
+    def __init__(self, table: dict[str, list[str]]) -> None:
+        self._table = dict(sorted(table.items(), key=lambda kv: -len(kv[0])))
+        self._rx = re.compile("|".join(map(re.escape, self._table))) if self._table else None
+
+    @classmethod
+    def from_data(cls, raw: object) -> Spellings:
+        if raw is None:
+            return cls({})
+        if not isinstance(raw, dict):
+            raise SafetyConfigError("spellings: expected a mapping of kanji word → kana reading(s)")
+        table: dict[str, list[str]] = {}
+        for word, readings in raw.items():
+            found = strings(readings if isinstance(readings, list) else [readings], f"spellings.{word}")
+            if not found:
+                raise SafetyConfigError(f"spellings.{word}: needs at least one reading")
+            table[str(word)] = found
+        return cls(table)
+
+    def expand(self, terms: Iterable[str], drop_particles: bool = True) -> list[str]:
+        """The terms and their variants, each once, in a stable order (first listed first)."""
+        out: dict[str, None] = {}
+        for term in terms:
+            out[term] = None
+            for variant in self.variants(term, drop_particles):
+                out.setdefault(variant, None)
+        return list(out)
+
+    def variants(self, term: str, drop_particles: bool = True) -> list[str]:
+        bases = [term]
+        if drop_particles and (dropped := _DROPPABLE.sub("", term)) != term:
+            bases.append(dropped)  # dropped on the kanji spelling, so 「いしきもうろう」 is reached too
+        found = dict.fromkeys(v for base in bases for v in self._readings(base))
+        return [v for v in found if v != term and len(v) >= MIN_LENGTH][:MAX_VARIANTS]
+
+    def _readings(self, term: str) -> list[str]:
+        """Every combination of each kanji word in `term` kept or replaced by one of its readings."""
+        if self._rx is None:
+            return [term]
+        results = [""]
+        pos = 0
+        for match in self._rx.finditer(term):
+            choices = [match.group(), *self._table[match.group()]]
+            results = [r + term[pos : match.start()] + c for r in results for c in choices][:MAX_VARIANTS]
+            pos = match.end()
+        return [r + term[pos:] for r in results]
