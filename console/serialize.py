@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.routing import Counsellor, online_counsellors, suggest, topic_of
+from handoff import contacts
 from handoff.conversations import risk_level
 from handoff.store.models import Conversation, Escalation, Message, Record, User
 from handoff.store.types import utcnow
@@ -44,7 +45,7 @@ async def conversation_extras(session: AsyncSession, ids: Sequence[int]) -> tupl
     if not ids:
         return set(), {}
     returning = set((await session.scalars(
-        select(Record.conversation_id).where(Record.conversation_id.in_(ids)).distinct()
+        select(Conversation.id).where(Conversation.id.in_(ids), contacts.returning(Conversation.contact_id))
     )).all())
     cases = dict((await session.execute(
         select(Escalation.conversation_id, Escalation.id)

@@ -6,11 +6,11 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.eligibility import assess
-from handoff.store.models import ConsentEvent, Contact
+from handoff.store.models import ConsentEvent, Contact, Conversation, Record
 
 PROFILE_FIELDS: dict[str, set[str] | None] = {
     "age_band": {"under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over"},
@@ -84,3 +84,15 @@ def set_profile_field(contact: Contact, field: str, value: Any, municipalities: 
     profile[field] = value
     contact.profile = profile
     contact.eligibility = assess(profile).level
+
+
+def returning(contact_id: ColumnElement[int]) -> Exists:
+    """A returning user: a counsellor has written a consultation record for one of the contact's conversations
+    before. The bot greets them back and the console marks them 再相談; both ask this, as a correlated EXISTS on
+    the contact id of the row they are reading."""
+    return (
+        select(Record.id)
+        .join(Conversation, Conversation.id == Record.conversation_id)
+        .where(Conversation.contact_id == contact_id)
+        .exists()
+    )

@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, select
 
 from handoff import conversations as conv
 from handoff.capacity import Lines
-from handoff.contacts import ProfileError, contact_by_key, set_consent, set_profile_field
+from handoff.contacts import ProfileError, contact_by_key, returning, set_consent, set_profile_field
 from handoff.eligibility import OUTSIDE, normalise_municipality
 from handoff.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.handoff import closed_text, request_handoff
@@ -24,7 +24,7 @@ from handoff.hours import format_next_open
 from handoff.referral import decide_referral
 from handoff.safety import CONCERN
 from handoff.store.db import notify
-from handoff.store.models import Contact, Conversation, Message, Record
+from handoff.store.models import Contact, Message
 from handoff.timeutil import parse_iso, to_tokyo
 
 bp = Blueprint("internal", url_prefix="/internal")
@@ -111,15 +111,9 @@ async def hours(request: Request) -> HTTPResponse:
     )
 
 
-# The contact and whether a counsellor ever closed a conversation of theirs, in one query: the bot asks on every
-# greeting, while the user waits. Built once; only the key is bound per call.
-_CONTACT_RETURNING = select(
-    Contact,
-    select(Record.id)
-    .join(Conversation, Conversation.id == Record.conversation_id)
-    .where(Conversation.contact_id == Contact.id)
-    .exists(),
-).where(Contact.key == bindparam("key"))
+# The contact and whether they are returning, in one query: the bot asks on every greeting, while the user waits.
+# Built once; only the key is bound per call.
+_CONTACT_RETURNING = select(Contact, returning(Contact.id)).where(Contact.key == bindparam("key"))
 
 
 @bp.get("/contacts/<key>")
