@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request
 from sanic.response import HTTPResponse, html
 
+from handoff.line.messages import MAX_TEXT
 from handoff.timeutil import to_tokyo
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -47,6 +48,7 @@ def make_environment() -> Environment:
     env.filters["jst"] = jst
     env.globals["ROLE_LABELS"] = ROLE_LABELS
     env.globals["STATUS_LABELS"] = STATUS_LABELS
+    env.globals["MAX_TEXT"] = MAX_TEXT
     return env
 
 

@@ -46,6 +46,7 @@ from sanic.response import json as json_response
 
 from handoff.line.fakeline import ENDPOINTS, FakeLine, new_user_id
 from handoff.line.fakeline_rules import DEFAULT_ERROR_MESSAGES, ApiResult
+from handoff.line.messages import MAX_TEXT
 
 PAGE_DIR = Path(__file__).resolve().parent / "simulator"
 ACCOUNT_NAME = "いしかわヤングケアラーチャンネル"
@@ -302,6 +303,7 @@ def create_simulator_blueprint(
     async def page(request: Request) -> HTTPResponse:
         source = (PAGE_DIR / "index.html").read_text(encoding="utf-8")
         source = source.replace("{{API_PREFIX}}", api_prefix.rstrip("/")).replace("{{ACCOUNT_NAME}}", ACCOUNT_NAME)
+        source = source.replace("{{MAX_TEXT}}", str(MAX_TEXT))
         return html(source, headers={"cache-control": "no-store"})
 
     if url_prefix.rstrip("/"):

@@ -17,6 +17,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from handoff.line.messages import MAX_TEXT
+
 # User actions that become a `message` event, and events LINE attaches a reply token to.
 MESSAGE_KINDS = ("text", "sticker", "image", "video", "audio", "file", "location")
 REPLYABLE_EVENTS = frozenset(
@@ -113,7 +115,7 @@ def validate_messages(messages: Any) -> list[dict[str, str]]:
             continue
         kind = message["type"]
         if kind in ("text", "textV2"):
-            _length(message.get("text"), 1, 5000, f"{prop}.text", out)
+            _length(message.get("text"), 1, MAX_TEXT, f"{prop}.text", out)
         elif kind == "sticker":
             _length(message.get("packageId"), 1, 100, f"{prop}.packageId", out)
             _length(message.get("stickerId"), 1, 100, f"{prop}.stickerId", out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-MAX_TEXT = 5000
+MAX_TEXT = 5000  # LINE's limit for one text, in and out: the one copy (pages render it as maxlength)
 MAX_QUICK_REPLIES = 13
 MAX_LABEL = 20
 MAX_PER_CALL = 5
