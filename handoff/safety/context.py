@@ -41,6 +41,8 @@ CUES: dict[str, str] = {
     "urgency": "sentence",
     "occasional": "sentence",
     "acute": "sentence",
+    "toward_me": "after",
+    "here_now": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
@@ -101,12 +103,12 @@ class Context:
         return cls(cues, patterns)
 
     def message_cues(self, sentences: list[str]) -> frozenset[str]:
-        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」), laughter or a
-        trivial cause in a short message (「ママに殺される お皿割った笑」)."""
+        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」), laughter, a
+        trivial cause or 'I am here now' in a short message (「ママに殺される お皿割った笑」, 「踏切の近く。しばらくここにいる」)."""
         found = {"resolved" for name in ("resolved", "resolved_more") if self._any(name, sentences)}
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
-            found |= {name for name in ("laughter", "trivial") if self._any(name, sentences)}
+            found |= {name for name in ("laughter", "trivial", "here_now") if self._any(name, sentences)}
         return frozenset(found)
 
     def fiction(self, sentence: str) -> bool:

@@ -81,6 +81,7 @@ class SafetyScreen:
     def __init__(self, signals: dict[str, Signal], lexicon: Lexicon, context: Context) -> None:
         self._signals = signals
         self._order = {name: i for i, name in enumerate(signals)}  # earlier in safety.yml = more serious
+        self._concern_signals = frozenset(name for name, s in signals.items() if s.kind == "concern")
         self._lexicon = lexicon
         self._context = context
 
@@ -113,7 +114,9 @@ class SafetyScreen:
                 str(entry.get("category") or name), entry["kind"], bool(entry.get("fiction_frames", True))
             )
             terms[name] = spellings.expand(strings(entry.get("terms"), f"signals.{name}.terms"))
-            patterns[name] = strings(entry.get("patterns"), f"signals.{name}.patterns")
+            patterns[name] = [
+                spellings.expand_pattern(p) for p in strings(entry.get("patterns"), f"signals.{name}.patterns")
+            ]
         excl = raw.get("exclusions") or {}
         if not isinstance(excl, dict):
             raise SafetyConfigError("exclusions needs `phrases:` and/or `patterns:`")
@@ -130,6 +133,7 @@ class SafetyScreen:
         best: tuple[int, int, SafetyResult] | None = None  # (level rank, signal order, result)
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
+        farewells: set[tuple[str, int]] = set()  # (signal, sentence) of farewell words
         parts = sentences(text)
         if not parts:
             return NO_CRISIS
@@ -155,10 +159,15 @@ class SafetyScreen:
             if level is None:
                 continue
             result = SafetyResult(level, signal.category, hit.text)
+            if signal.category == "farewell":
+                farewells.add((hit.signal, i))
             if signal.kind == "hint":  # a rooftop or 「さよなら」 alone is everyday; beside danger it is a plan
                 hints.append(result)
                 if not q.has("presence", "urgency"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
                     continue
+                if q.has("here_now") and signal.category != "farewell":
+                    result = SafetyResult(CRISIS, signal.category, hit.text)  # 「いまマンションの屋上」: there now
+                    level = CRISIS
             if signal.kind == "concern":
                 hints.append(result)
             elif signal.kind in ("self", "victim") and not q.has("negation"):
@@ -172,6 +181,8 @@ class SafetyScreen:
             return SafetyResult(CRISIS, hints[0].category, hints[0].term)
         if len(hints) >= 2 and len({h.category for h in hints}) >= 2:
             return SafetyResult(CRISIS, hints[0].category, hints[0].term)  # e.g. farewell words on a rooftop
+        if len(farewells) >= 2 and any(name in self._concern_signals for name, _ in farewells):
+            return SafetyResult(CRISIS, "farewell", hints[0].term)  # 「ありがとうって言いたくて。今までありがと」
         return best[2] if best else NO_CRISIS
 
 
@@ -192,6 +203,10 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     # self and victim: danger to the writer
     if q.has("past", "past_after") and q.has("resolved"):
         return None
+    if q.has("laughter") and q.has("trivial") and category not in _NO_JOKE:
+        return None  # 「お母さんって呼んじゃった、恥ずかしすぎて消えたい笑」: whoever is named, a joke
+    if kind == "victim" and q.who in ("elder", "peer") and q.has("toward_me") and not q.has("laughter", "trivial"):
+        return CRISIS  # 「兄貴がキレると首しめてくる」: they are the one who does it, to the writer
     if q.who == "child":
         return CRISIS  # a guardian writing about their child counts as the child's risk
     if q.who in ("elder", "peer"):

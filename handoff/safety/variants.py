@@ -71,3 +71,19 @@ class Spellings:
             results = [r + term[pos : match.start()] + c for r in results for c in choices][:MAX_VARIANTS]
             pos = match.end()
         return [r + term[pos:] for r in results]
+
+    def expand_pattern(self, pattern: str) -> str:
+        """A data-file regex with each kanji word outside a character class also accepted in kana
+        (「(漂白剤|洗剤)を飲」 also meets 「せんざいのんじゃった」). Lookbehinds need a fixed width: left as written."""
+        if self._rx is None or "(?<" in pattern:
+            return pattern
+        out: list[str] = []
+        for part in _CLASS.split(pattern):
+            if part.startswith("[") and part.endswith("]"):
+                out.append(part)
+            else:
+                out.append(self._rx.sub(lambda m: f"(?:{'|'.join([m.group(), *self._table[m.group()]])})", part))
+        return "".join(out)
+
+
+_CLASS = re.compile(r"(\[(?:\\.|[^\]])*\])")
