@@ -103,8 +103,9 @@ class Context:
         return cls(cues, patterns)
 
     def message_cues(self, sentences: list[str]) -> frozenset[str]:
-        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」), laughter, a
-        trivial cause or 'I am here now' in a short message (「ママに殺される お皿割った笑」, 「踏切の近く。しばらくここにいる」)."""
+        """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」); laughter, a
+        trivial cause or 'I am here now' in a short message (「ママに殺される お皿割った笑」,
+        「踏切の近く。しばらくここにいる」)."""
         found = {"resolved" for name in ("resolved", "resolved_more") if self._any(name, sentences)}
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
