@@ -41,7 +41,7 @@ CUES: dict[str, str] = {
     "urgency": "sentence",
     "occasional": "sentence",
     "acute": "sentence",
-    "toward_me": "after",
+    "toward_me": "sentence",
     "here_now": "sentence",
 }
 WINDOW = 12
