@@ -86,6 +86,57 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("もう限界かも", CONCERN),
         ("生きるのしんどい", CONCERN),
     ],
+    "kana_spellings_and_dropped_particles_meet_the_terms": [
+        ("ぜんぶおわりにしたいよ", CRISIS),
+        ("じいちゃんがいきなりたおれてへんじしない", EMERGENCY_OTHER),
+        ("ママいしきもうろうとしてる", EMERGENCY_OTHER),
+        ("父の血止まらない、ころんだ", EMERGENCY_OTHER),
+    ],
+    "kana_spellings_do_not_meet_everyday_words": [
+        ("わたしにたいしてだけ厳しい先生", NONE),
+        ("アムカした", CRISIS),  # 「あむかした」 holds 「むかし」 (long ago), which must not read as the past
+        ("ばいばいまたね", NONE),
+        ("仕事したいけど家を空けられない", NONE),
+    ],
+    "words_in_brackets_are_someones_speech": [
+        ("おばあちゃん「殺されるー」ってタンスの中を探してる", NONE),
+        ("母「あー消えたい」って洗い物しながら言う、いつもの", NONE),
+    ],
+    "a_relatives_words_with_a_means_at_hand_are_an_emergency": [
+        ("お母さんが包丁にぎって「死んでやる」って言ってる", EMERGENCY_OTHER),
+        ("兄がベランダから飛び降りるって騒いでる", EMERGENCY_OTHER),
+    ],
+    "done_toward_the_writer_is_abuse_whoever_is_named": [
+        ("義父が夜になると布団にはいってくる", CRISIS),
+        ("姉がキレると髪ひっぱって叩いてくる", CRISIS),
+    ],
+    "a_friend_cutting_without_danger_now_is_a_concern": [
+        ("部活の後輩がリスカしてるかも", CONCERN),
+        ("母がまた手首を切った", EMERGENCY_OTHER),  # the person cared for: a medical emergency
+    ],
+    "now_and_then_is_a_concern": [
+        ("ときどき消えたくなる", CONCERN),
+        ("毎晩消えたくなる", CRISIS),
+    ],
+    "at_a_high_place_now_is_crisis": [
+        ("いま駅の線路のそばにいる", CRISIS),
+        ("線路の写真とった", NONE),
+        ("屋上でお弁当たべた", NONE),
+    ],
+    "farewell_words_twice_are_a_plan": [
+        ("みんなにごめんねって伝えておきたい。今までほんとにありがとう", CRISIS),
+        ("今までありがとう", CONCERN),
+    ],
+    "a_trivial_cause_with_a_laugh_or_a_denial_is_nothing": [
+        ("ライブはずれた！！もう消えたい😂", NONE),
+        ("死にたいとかじゃないけど明日のプレゼンいやすぎる", NONE),
+        ("弟とケンカ中、「死ね」って言われた笑", NONE),
+        ("笑えない、ほんとに消えたい", CRISIS),
+    ],
+    "a_game_is_the_channel_not_a_story_for_strangers": [
+        ("ゲームで知り合った大人がうちに泊まりにおいでって", CRISIS),
+        ("ゲームで主人公がしぬのつらい", NONE),
+    ],
     "one_risky_sentence_in_a_long_story_is_found": [
         (
             "母が病気で家事は全部わたし。弟の送り迎えもしてる。学校は楽しいけど疲れる。"

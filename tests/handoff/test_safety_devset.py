@@ -1,13 +1,15 @@
-"""The safety screen measured on the labelled dev set (issue 13), with regression floors per level and category.
+"""The safety screen measured on the labelled dev sets (issue 13), with regression floors per level and category.
 
 The floors sit a little under what `make safety-eval` measures today, so a change to data/safety.yml or the
-context rules that loses recall or adds false alarms fails here with the category named. The dev set is for
-evaluation only: nothing in the project trains on it.
+context rules that loses recall or adds false alarms fails here with the set and category named. The dev sets are
+for evaluation only: nothing in the project trains on them. dev.yml and dev2.yml (written in a LINE teen voice) were
+both tuned on by hand, so their figures are optimistic; only the held-out set, measured by the lead, is independent.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,39 +17,58 @@ import pytest
 from handoff.safety import default_screen
 from tests.safety.evaluate import DEV, _ok, evaluate, load_items
 
+DEV2 = DEV.with_name("dev2.yml")
 # Share of a category's rows handled right (flagged for danger, 119 for someone else, nothing for harmless).
 CATEGORY_FLOOR = 0.75
-OVERALL = {
-    "self_flagged": (">=", 0.94),
-    "self_at_crisis": (">=", 0.87),
-    "concern_flagged": (">=", 0.80),
-    "other_119": (">=", 0.95),
-    "none_crisis_fa": ("<=", 0.05),
-    "none_concern_fa": ("<=", 0.15),
-    "p95_ms": ("<=", 30.0),
+# Measured 2026-12-02 (self flagged / at crisis / concern flagged / 119 / crisis FA / concern FA):
+# dev 98.9 / 96.3 / 95.8 / 100 / 0.5 / 0.5 %; dev2 100 / 96.6 / 95.5 / 100 / 0 / 0 %.
+FLOORS: dict[str, dict[str, tuple[str, float]]] = {
+    "dev": {
+        "self_flagged": (">=", 0.97),
+        "self_at_crisis": (">=", 0.94),
+        "concern_flagged": (">=", 0.90),
+        "other_119": (">=", 0.98),
+        "none_crisis_fa": ("<=", 0.02),
+        "none_concern_fa": ("<=", 0.03),
+        "p95_ms": ("<=", 30.0),
+    },
+    "dev2": {
+        "self_flagged": (">=", 0.98),
+        "self_at_crisis": (">=", 0.94),
+        "concern_flagged": (">=", 0.90),
+        "other_119": (">=", 0.97),
+        "none_crisis_fa": ("<=", 0.02),
+        "none_concern_fa": ("<=", 0.03),
+        "p95_ms": ("<=", 30.0),
+    },
 }
+SETS: dict[str, Path] = {"dev": DEV, "dev2": DEV2}
 
 
 @cache
-def dev_figures() -> dict[str, Any]:
-    return evaluate(default_screen(), load_items(DEV))
+def figures_of(name: str) -> dict[str, Any]:
+    return evaluate(default_screen(), load_items(SETS[name]))
 
 
-@pytest.mark.parametrize("figure", sorted(OVERALL))
-def test_dev_set_figure_meets_its_floor(figure: str) -> None:
-    op, bound = OVERALL[figure]
-    value = dev_figures()[figure]
-    assert (value >= bound) if op == ">=" else (value <= bound), f"{figure} = {value:.3f}, needs {op} {bound}"
+@pytest.mark.parametrize(("name", "figure"), [(n, f) for n, fs in FLOORS.items() for f in sorted(fs)])
+def test_dev_set_figure_meets_its_floor(name: str, figure: str) -> None:
+    op, bound = FLOORS[name][figure]
+    value = figures_of(name)[figure]
+    assert (value >= bound) if op == ">=" else (value <= bound), f"{name}: {figure} = {value:.3f}, needs {op} {bound}"
 
 
-CATEGORIES = sorted({f"{i['level']}/{i.get('category')}" for i in load_items(DEV)})
+CATEGORIES = [
+    (name, category)
+    for name, path in SETS.items()
+    for category in sorted({f"{i['level']}/{i.get('category')}" for i in load_items(path)})
+]
 
 
-@pytest.mark.parametrize("category", CATEGORIES)
-def test_dev_set_category_is_handled(category: str) -> None:
-    counts = dev_figures()["categories"][category]
+@pytest.mark.parametrize(("name", "category"), CATEGORIES)
+def test_dev_set_category_is_handled(name: str, category: str) -> None:
+    counts = figures_of(name)["categories"][category]
     share = _ok(category.split("/")[0], counts) / sum(counts.values())
-    assert share >= CATEGORY_FLOOR, f"{category}: {share:.0%} handled right ({counts})"
+    assert share >= CATEGORY_FLOOR, f"{name} {category}: {share:.0%} handled right ({counts})"
 
 
 def _other_intents_examples() -> list[str]:
@@ -55,7 +76,6 @@ def _other_intents_examples() -> list[str]:
     questions, chit-chat) written apart from the dev set, so a second check for everyday words the screen
     mistakes (「よかったです」 once folded into 「カッターで」)."""
     import re
-    from pathlib import Path
 
     import yaml
 

@@ -1,0 +1,50 @@
+"""Spelling variants of the safety lexicon (handoff/safety/variants.py): kana readings and dropped particles."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from handoff.safety.lexicon import SafetyConfigError
+from handoff.safety.variants import MAX_VARIANTS, Spellings
+
+SPELL = Spellings({"全部": ["ぜんぶ"], "終わ": ["おわ"], "意識": ["いしき"], "血": ["ち"]})
+
+
+def test_every_mix_of_kanji_and_kana_is_a_variant() -> None:
+    expected = {"ぜんぶ終わりにしたい", "全部おわりにしたい", "ぜんぶおわりにしたい"}
+    assert set(SPELL.variants("全部終わりにしたい")) == expected
+
+
+def test_a_particle_after_a_kanji_may_be_dropped_also_in_the_kana_spelling() -> None:
+    found = SPELL.variants("意識がもうろう")
+    assert "意識もうろう" in found and "いしきもうろう" in found and "いしきがもうろう" in found
+
+
+def test_a_particle_inside_a_kana_word_stays() -> None:
+    assert Spellings({}).variants("さがしてる") == []
+
+
+def test_variants_too_short_to_be_safe_are_left_out() -> None:
+    assert "ちが" not in SPELL.variants("血が")
+
+
+def test_a_long_term_has_a_bounded_number_of_variants() -> None:
+    many = Spellings({ch: ["か", "き"] for ch in "一二三四五六七八"})
+    assert len(many.variants("一二三四五六七八")) <= MAX_VARIANTS
+
+
+def test_a_pattern_accepts_the_kana_spelling_outside_character_classes() -> None:
+    rx = re.compile(SPELL.expand_pattern("(全部|みんな)[血]終わ"))
+    assert rx.search("ぜんぶ血おわ") and rx.search("全部血終わ")
+    assert not rx.search("ぜんぶちおわ")  # inside [..] the kanji stays as written
+
+
+def test_a_lookbehind_is_left_as_written() -> None:
+    assert SPELL.expand_pattern("(?<!全部)血") == "(?<!全部)血"
+
+
+def test_a_reading_table_entry_without_a_reading_is_an_error() -> None:
+    with pytest.raises(SafetyConfigError, match=r"spellings\.血"):
+        Spellings.from_data({"血": []})
