@@ -9,19 +9,20 @@ from sqlalchemy import update
 from console import security
 from console.auth import audit, guarded
 from console.render import render
+from console.roles import ALL
 from handoff.store.models import ConsoleSession, User
 
 bp = Blueprint("console_account", url_prefix="/console")
 
 
 @bp.get("/account", name="account_page")
-@guarded("counsellor", "supervisor", "admin", "trainer")
+@guarded(*ALL)
 async def account_page(request: Request) -> HTTPResponse:
     return render(request, "account.html", {"title": "アカウント"})
 
 
 @bp.post("/account/password", name="change_password")
-@guarded("counsellor", "supervisor", "admin", "trainer")
+@guarded(*ALL)
 async def change_password(request: Request) -> HTTPResponse:
     principal = request.ctx.principal
     current = request.form.get("current_password") or ""

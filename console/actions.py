@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth import Denied, NotFound, Principal, audit
+from console.roles import STAFF, Role
 from handoff import capacity
 from handoff import conversations as conv
 from handoff.line.messages import MAX_TEXT, text_message
@@ -24,7 +25,6 @@ TOPICS = {"care_burden": "介護・世話の負担", "school": "学校・勉強"
           "career": "進路・仕事", "health": "心と体の健康", "other": "その他"}
 CARE_RECIPIENTS = {"mother": "母", "father": "父", "sibling": "きょうだい", "grandparent": "祖父母",
                    "other": "その他", "unknown": "不明・聞けていない"}
-STAFF_ROLES = ("counsellor", "supervisor")
 
 
 class Conflict(Exception):
@@ -46,9 +46,9 @@ class Invalid(Exception):
 
 def may_view(principal: Principal, conversation: Conversation) -> bool:
     """Supervisors see everything; a counsellor sees the queue and their own conversations (no IDOR)."""
-    if principal.role == "supervisor":
+    if principal.role == Role.SUPERVISOR:
         return True
-    if principal.role == "counsellor":
+    if principal.role == Role.COUNSELLOR:
         return conversation.status == conv.QUEUED or (
             principal.user_id is not None and conversation.assignee_id == principal.user_id)
     return False
@@ -85,16 +85,16 @@ async def assign(
         if principal.user_id is None:
             raise Conflict("assignee_required", "担当者（user_id）を指定してください。")
         user_id = principal.user_id
-    if user_id != principal.user_id and principal.role != "supervisor":
+    if user_id != principal.user_id and principal.role != Role.SUPERVISOR:
         raise Denied("conversation", conversation_id, "only supervisors assign to someone else")
     conversation = await load(session, principal, conversation_id, lock=True)
     target = await session.get(User, user_id)
-    if target is None or target.disabled or target.role not in STAFF_ROLES:
+    if target is None or target.disabled or target.role not in STAFF:
         raise Conflict("bad_assignee", "この担当者には割り当てられません。")
     if conversation.status == conv.OPEN:
         if conversation.assignee_id == target.id:
             return conversation
-        if principal.role != "supervisor":
+        if principal.role != Role.SUPERVISOR:
             raise Conflict("taken", "この相談は他の相談員が対応中です。")
     elif conversation.status != conv.QUEUED:
         raise Conflict("not_queued", "この相談は待機中ではありません。")
@@ -117,7 +117,7 @@ async def release(session: AsyncSession, principal: Principal, conversation_id: 
     conversation = await load(session, principal, conversation_id, lock=True)
     if conversation.status != conv.OPEN:
         raise Conflict("not_open", "この相談は対応中ではありません。")
-    if principal.role != "supervisor" and conversation.assignee_id != principal.user_id:
+    if principal.role != Role.SUPERVISOR and conversation.assignee_id != principal.user_id:
         raise Denied("conversation", conversation_id, "only the holder or a supervisor may release")
     await conv.transition(session, conversation, conv.QUEUED, actor=principal.name, reason="release", at=utcnow())
     notify(session, {"type": "queued", "conversation_id": conversation.id})
@@ -155,7 +155,7 @@ async def add_note(session: AsyncSession, principal: Principal, conversation_id:
     """An internal note: stored with the conversation, never sent to the user."""
     text = _text(body, 4000)
     conversation = await load(session, principal, conversation_id)
-    if principal.role != "supervisor" and conversation.assignee_id != principal.user_id:
+    if principal.role != Role.SUPERVISOR and conversation.assignee_id != principal.user_id:
         raise Denied("conversation", conversation_id, "notes are for the holder or a supervisor")
     now = utcnow()
     note = Message(conversation_id=conversation.id, direction="out", sender="agent", agent_id=principal.user_id,
@@ -231,14 +231,14 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
     now = utcnow()
     if conversation.status == conv.BLOCKED:
         # R17: the user blocked the account, so no answer can reach them; the handling is still recorded.
-        if principal.role != "supervisor":
+        if principal.role != Role.SUPERVISOR:
             raise Denied("conversation", conversation_id, "only supervisors record a blocked conversation")
         record = Record(conversation_id=conversation.id, author_id=principal.user_id, created_at=now, **fields)
         session.add(record)
         await session.flush()
         return record
     if conversation.status == conv.QUEUED:
-        if principal.role != "supervisor":
+        if principal.role != Role.SUPERVISOR:
             raise Denied("conversation", conversation_id, "only supervisors close a queued conversation")
     else:
         _require_holder_or_supervisor(principal, conversation)
@@ -257,5 +257,5 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
 def _require_holder_or_supervisor(principal: Principal, conversation: Conversation) -> None:
     if conversation.status != conv.OPEN:
         raise Conflict("not_open", "この相談は対応中ではありません。")
-    if principal.role != "supervisor" and conversation.assignee_id != principal.user_id:
+    if principal.role != Role.SUPERVISOR and conversation.assignee_id != principal.user_id:
         raise Denied("conversation", conversation.id, "only the holder or a supervisor may resolve")

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from console.auth import NotFound, audit, guarded
 from console.records import csv_response
 from console.render import render
-from console.security import QUALIFICATIONS, ROLES
+from console.roles import ALL, ROSTER_READERS, Role
+from console.security import QUALIFICATIONS
 from console.users import (
     UserError,
     create_user,
@@ -35,7 +36,7 @@ async def _users_page(request: Request, *, error: str | None = None, enrolment: 
         open_counts = await capacity.open_chats(session)
     settings = request.app.ctx.settings
     return render(request, "admin.html", {
-        "title": "管理", "users": users, "roles": ROLES, "qualifications": QUALIFICATIONS, "error": error,
+        "title": "管理", "users": users, "roles": ALL, "qualifications": QUALIFICATIONS, "error": error,
         "enrolment": enrolment, "password": password, "open_counts": open_counts,
         "settings": {"lines": settings.lines, "idle": settings.session_idle_seconds,
                      "mode": "シミュレーター" if settings.simulator else "LINE"},
@@ -44,13 +45,13 @@ async def _users_page(request: Request, *, error: str | None = None, enrolment: 
 
 
 @bp.get("/", name="admin_page")
-@guarded("admin")
+@guarded(Role.ADMIN)
 async def admin_page(request: Request) -> HTTPResponse:
     return await _users_page(request)
 
 
 @bp.post("/users", name="admin_add_user")
-@guarded("admin")
+@guarded(Role.ADMIN)
 async def add_user(request: Request) -> HTTPResponse:
     form = request.form
     password = random_password()
@@ -70,7 +71,7 @@ async def add_user(request: Request) -> HTTPResponse:
 
 
 @bp.post("/users/<user_id:int>", name="admin_update_user")
-@guarded("admin")
+@guarded(Role.ADMIN)
 async def update(request: Request, user_id: int) -> HTTPResponse:
     form = request.form
     action = form.get("action") or "save"
@@ -101,7 +102,7 @@ async def update(request: Request, user_id: int) -> HTTPResponse:
 
 
 @bp.get("/roster.csv", name="roster_csv")
-@guarded("admin", "supervisor")
+@guarded(*ROSTER_READERS)
 async def roster(request: Request) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         text = await roster_csv(session)
@@ -110,7 +111,7 @@ async def roster(request: Request) -> HTTPResponse:
 
 
 @bp.get("/roster_history.csv", name="roster_history_csv")
-@guarded("admin", "supervisor")
+@guarded(*ROSTER_READERS)
 async def roster_history(request: Request) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         text = await roster_history_csv(session)

@@ -20,6 +20,7 @@ from console import actions
 from console.actions import Conflict, Invalid
 from console.auth import audit, guarded, holds
 from console.bounds import row_id_ok
+from console.roles import STAFF, Role
 from console.routing import online_counsellors
 from console.serialize import conversation_json, conversations_json, message_json, record_json
 from handoff import capacity
@@ -28,7 +29,6 @@ from handoff.store.models import Conversation, Message, Record, User
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console_api", url_prefix="/api")
-STAFF = ("counsellor", "supervisor")
 MAX_LIMIT = 1000
 TYPING_EVERY = 10.0  # seconds between LINE loading indicators per conversation
 
@@ -93,7 +93,7 @@ async def list_conversations(request: Request) -> HTTPResponse:
     where = []
     if statuses:
         where.append(Conversation.status.in_(statuses))
-    if principal.role == "counsellor":
+    if principal.role == Role.COUNSELLOR:
         where.append((Conversation.status == conv.QUEUED) | holds(principal))
     async with request.app.ctx.db.session() as session:
         total = int(await session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0)
@@ -230,7 +230,7 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
 
 
 @bp.get("/conversations/<conversation_id:int>/records", name="conversation_records")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 @api_errors
 async def conversation_records(request: Request, conversation_id: int) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
@@ -242,7 +242,7 @@ async def conversation_records(request: Request, conversation_id: int) -> HTTPRe
 
 
 @bp.get("/staff", name="list_staff")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 async def list_staff(request: Request) -> HTTPResponse:
     """Counsellors and supervisors with qualifications, load and presence, for the assign menu."""
     async with request.app.ctx.db.session() as session:

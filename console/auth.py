@@ -52,10 +52,6 @@ class Principal:
     def user_id(self) -> int | None:
         return self.user.id if self.user else None
 
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == "supervisor"
-
 
 class Denied(Exception):
     """Raised by handlers for object-level refusals; `guarded` audits it and answers 403."""

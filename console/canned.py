@@ -14,6 +14,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from console.auth import guarded
+from console.roles import TEMPLATE_EDITORS
 
 bp = Blueprint("console_templates", url_prefix="/api")
 TEMPLATES_FILE = Path(__file__).resolve().parent / "data" / "templates.yml"
@@ -62,7 +63,7 @@ def data_groups(content: Any, municipality: str | None) -> list[dict[str, Any]]:
 
 
 @bp.get("/templates", name="list_templates")
-@guarded("counsellor", "supervisor", "admin")
+@guarded(*TEMPLATE_EDITORS)
 async def list_templates(request: Request) -> HTTPResponse:
     municipality = request.args.get("municipality") or None
     groups = list(request.app.ctx.console_templates) + data_groups(request.app.ctx.content, municipality)

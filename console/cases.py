@@ -17,6 +17,7 @@ from console import actions, safety_feedback
 from console.actions import Conflict, Invalid
 from console.api import api_errors, body_of
 from console.auth import Denied, NotFound, Principal, audit, guarded, holds
+from console.roles import STAFF, Role
 from console.serialize import escalation_json, iso
 from handoff import conversations as conv
 from handoff.alerts import raise_alert
@@ -32,14 +33,13 @@ STEPS: dict[str, str] = {
     "police_notified": "石川県警察に通報した",
     "prefecture_notified": "石川県（担当課）に報告した",
 }
-STAFF = ("counsellor", "supervisor")
 
 
 def may_see_case(principal: Principal, conversation: Conversation) -> bool:
     """Supervisors see every case; a counsellor the cases of conversations they hold."""
-    if principal.role == "supervisor":
+    if principal.role == Role.SUPERVISOR:
         return True
-    return principal.role == "counsellor" and principal.user_id is not None and (
+    return principal.role == Role.COUNSELLOR and principal.user_id is not None and (
         conversation.assignee_id == principal.user_id)
 
 
@@ -77,7 +77,7 @@ async def list_escalations(request: Request) -> HTTPResponse:
     query = select(Escalation).join(Conversation, Conversation.id == Escalation.conversation_id)
     if status != "all":
         query = query.where(Escalation.status == status)
-    if principal.role != "supervisor":
+    if principal.role != Role.SUPERVISOR:
         query = query.where(holds(principal))
     async with request.app.ctx.db.session() as session:
         rows = (await session.scalars(query.order_by(Escalation.opened_at.desc()).limit(500))).all()

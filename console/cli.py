@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from console import security
+from console import roles, security
 from console.users import UserError, create_user, reset_second_factor, update_user
 from handoff.store.models import ApiToken, User
 from handoff.store.types import utcnow
@@ -164,7 +164,7 @@ def add_commands(sub: Any) -> None:
     user = sub.add_parser("user", help="console accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account (password on stdin); prints TOTP secret and codes")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=security.ROLES)
+    add.add_argument("--role", required=True, choices=roles.ALL)
     add.add_argument("--qualification", default="", help="counsellor qualifications, e.g. A,B or C (R9)")
     add.add_argument("--display-name", default="")
     add.add_argument("--max-chats", type=int, default=3, help="simultaneous chats (default 3)")

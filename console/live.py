@@ -18,12 +18,12 @@ from sanic import Blueprint, Request
 from sanic.server.websockets.impl import WebsocketImplProtocol
 
 from console.auth import Principal, authenticate
+from console.roles import STAFF
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console_live", url_prefix="/console")
 RECHECK_SECONDS = 10.0
 KEEPALIVE_SECONDS = 25.0
-LIVE_ROLES = ("counsellor", "supervisor")
 
 
 def _same_origin(request: Request) -> bool:
@@ -35,13 +35,13 @@ def _same_origin(request: Request) -> bool:
 
 
 def _relevant(event: dict[str, Any], principal: Principal) -> bool:
-    return principal.role in LIVE_ROLES
+    return principal.role in STAFF
 
 
 @bp.websocket("/live", name="live")
 async def live(request: Request, ws: WebsocketImplProtocol) -> None:
     principal = await authenticate(request, touch=False)
-    if principal is None or principal.role not in LIVE_ROLES or not _same_origin(request):
+    if principal is None or principal.role not in STAFF or not _same_origin(request):
         await ws.close(code=4401, reason="unauthorized")
         return
     await ws.send(json.dumps({"type": "hello", "role": principal.role}))

@@ -14,17 +14,15 @@ from console.actions import CARE_RECIPIENTS, TOPICS
 from console.auth import audit, guarded
 from console.cases import STEPS, case_json, load_case
 from console.render import render
+from console.roles import HOME, STAFF
 
 bp = Blueprint("console_pages", url_prefix="/console")
-STAFF = ("counsellor", "supervisor")
-HOME_BY_ROLE = {"counsellor": "/console/queue", "supervisor": "/console/queue", "admin": "/console/admin",
-                "trainer": "/console/training"}
 
 
 @bp.get("/", name="home")
 @guarded()
 async def home(request: Request) -> HTTPResponse:
-    return redirect(HOME_BY_ROLE.get(request.ctx.principal.role, "/console/login"))
+    return redirect(HOME.get(request.ctx.principal.role, "/console/login"))
 
 
 @bp.get("/queue", name="queue_page")

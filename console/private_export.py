@@ -21,9 +21,9 @@ from sqlalchemy import select
 
 from console import security
 from console.auth import audit
+from console.roles import EXPORTERS
 from handoff.store.models import User
 
-ROLES = ("admin", "trainer")
 Collect = Callable[[Any], Awaitable[list[dict[str, Any]]]]
 
 
@@ -47,9 +47,9 @@ async def authorised(session: Any, export: PrivateExport, name: str, password: s
     if user is None or user.disabled or not security.verify_password(user.password_hash, password):
         audit(session, name or "?", export.action, export.object_type, allowed=False, detail="wrong name or password")
         return "wrong name or password"
-    if user.role not in ROLES:
+    if user.role not in EXPORTERS:
         audit(session, user.name, export.action, export.object_type, allowed=False, detail=f"role {user.role}")
-        return f"only {' or '.join(ROLES)} accounts may export (this one is {user.role})"
+        return f"only {' or '.join(EXPORTERS)} accounts may export (this one is {user.role})"
     items = await export.collect(session)
     audit(session, user.name, export.action, export.object_type, detail=f"examples={len(items)}")
     return items

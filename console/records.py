@@ -19,6 +19,7 @@ from console.actions import CARE_RECIPIENTS, TOPICS
 from console.auth import NotFound, audit, guarded
 from console.cells import csv_row
 from console.render import SECURITY_HEADERS, jst, render
+from console.roles import Role
 from handoff.store.models import Record, User
 
 bp = Blueprint("console_records", url_prefix="/console")
@@ -30,7 +31,7 @@ def _labels(values: list[str], table: dict[str, str]) -> str:
 
 
 @bp.get("/records", name="records_page")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 async def records_page(request: Request) -> HTTPResponse:
     try:
         page = max(1, int(request.args.get("page", "1")))
@@ -50,7 +51,7 @@ async def records_page(request: Request) -> HTTPResponse:
 
 
 @bp.get("/records/<record_id:int>", name="record_page")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 async def record_page(request: Request, record_id: int) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         record = await session.get(Record, record_id)
@@ -65,7 +66,7 @@ async def record_page(request: Request, record_id: int) -> HTTPResponse:
 
 
 @bp.get("/records.csv", name="records_csv")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 async def records_csv(request: Request) -> HTTPResponse:
     """All records as CSV (UTF-8 with BOM so Excel opens the Japanese correctly)."""
     async with request.app.ctx.db.session() as session:

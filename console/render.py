@@ -13,12 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sanic import Request
 from sanic.response import HTTPResponse, html
 
+from console import roles
 from handoff.line.messages import MAX_TEXT
 from handoff.timeutil import to_tokyo
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-ROLE_LABELS = {"counsellor": "相談員", "supervisor": "スーパーバイザー", "admin": "管理者", "trainer": "研修担当"}
 STATUS_LABELS = {"bot": "ボット対応", "queued": "待機中", "open": "対応中", "resolved": "対応済み",
                  "blocked": "ブロック"}
 
@@ -46,7 +46,7 @@ def make_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["jst"] = jst
-    env.globals["ROLE_LABELS"] = ROLE_LABELS
+    env.globals["ROLE_LABELS"] = roles.LABELS
     env.globals["STATUS_LABELS"] = STATUS_LABELS
     env.globals["MAX_TEXT"] = MAX_TEXT
     return env

@@ -19,7 +19,6 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 MIN_PASSWORD_LENGTH = 12
 RECOVERY_CODE_COUNT = 10
 ISSUER = "いしかわヤングケアラーチャンネル"
-ROLES = ("counsellor", "supervisor", "admin", "trainer")
 QUALIFICATIONS = ("A", "B", "C")
 
 _hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory defaults

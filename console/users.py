@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console import security
+from console import roles, security
 from console.auth import revoke_user_sessions
-from console.render import ROLE_LABELS, jst
+from console.render import jst
 from handoff.store.models import RosterChange, User
 from handoff.store.types import utcnow
 
@@ -48,10 +48,10 @@ async def create_user(
     name = name.strip()
     if not name or len(name) > 64 or any(ch.isspace() for ch in name):
         raise UserError("user name must be 1-64 characters without spaces")
-    if role not in security.ROLES:
-        raise UserError(f"role must be one of {', '.join(security.ROLES)}")
+    if role not in roles.ALL:
+        raise UserError(f"role must be one of {', '.join(roles.ALL)}")
     quals = security.parse_qualifications(qualifications)
-    if quals and role not in ("counsellor", "supervisor"):
+    if quals and role not in roles.QUALIFIED:
         raise UserError("qualifications apply to counsellors and supervisors only")
     if not 1 <= max_chats <= 20:
         raise UserError("max chats must be between 1 and 20")
@@ -85,7 +85,7 @@ async def update_user(session: AsyncSession, user: User, changes: dict[str, Any]
             raise UserError("同時対応数は1〜20です")
         user.max_chats = value
     if "role" in changes:
-        if changes["role"] not in security.ROLES:
+        if changes["role"] not in roles.ALL:
             raise UserError("不明な役割です")
         user.role = changes["role"]
     if "disabled" in changes:
@@ -126,7 +126,7 @@ async def roster_csv(session: AsyncSession) -> str:
     writer.writerow(["ID", "ユーザー名", "表示名", "役割", "資格A", "資格B", "資格C", "同時対応数", "状態", "登録日時"])
     for u in users:
         q = u.qualifications or ""
-        writer.writerow([u.id, u.name, u.display_name, ROLE_LABELS.get(u.role, u.role),
+        writer.writerow([u.id, u.name, u.display_name, roles.LABELS.get(u.role, u.role),
                          *("○" if letter in q else "" for letter in "ABC"), u.max_chats,
                          "停止" if u.disabled else "有効", jst(u.created_at)])
     return "\ufeff" + buffer.getvalue()

@@ -21,6 +21,7 @@ from sanic.response import HTTPResponse, raw, redirect
 from console import security
 from console.auth import NotFound, audit, guarded
 from console.render import SECURITY_HEADERS, render
+from console.roles import WORKLOG_READERS, Role
 from console.worklog_book import ascii_filename, encrypted_file, filename, month_contents
 from console.worklog_report import (
     MonthError,
@@ -35,7 +36,6 @@ from handoff.store.models_worklog import WorklogNote
 from handoff.store.types import utcnow
 
 bp = Blueprint("console_worklog", url_prefix="/console")
-READERS = ("supervisor", "admin")
 NOTE_LIMIT = 2000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -59,26 +59,26 @@ async def _page(request: Request, month: date, *, error: str | None = None, save
         "title": f"業務日誌 {month.year}年{month.month}月", "month": month, "log": log, "columns": columns,
         "previous": previous_month(month), "next": next_month(month) if month < this_month else None,
         "this_month": this_month, "error": error, "saved": saved, "note_limit": NOTE_LIMIT,
-        "can_write": request.ctx.principal.role == "supervisor", "min_password": security.MIN_PASSWORD_LENGTH,
+        "can_write": request.ctx.principal.role == Role.SUPERVISOR, "min_password": security.MIN_PASSWORD_LENGTH,
         "open_days": {d.day for d in log.days if hours.window_on(d.day)}, "weekdays": WEEKDAY_JA,
     }, status=status)
 
 
 @bp.get("/worklog", name="worklog_home")
-@guarded(*READERS)
+@guarded(*WORKLOG_READERS)
 async def worklog_home(request: Request) -> HTTPResponse:
     return redirect(f"/console/worklog/{month_of(utcnow()):%Y-%m}")
 
 
 @bp.get("/worklog/<month:str>", name="worklog_page")
-@guarded(*READERS)
+@guarded(*WORKLOG_READERS)
 async def worklog_page(request: Request, month: str) -> HTTPResponse:
     saved = request.args.get("saved")
     return await _page(request, _month(month), saved=saved if saved and len(saved) == 10 else None)
 
 
 @bp.post("/worklog/<month:str>/notes/<day:str>", name="worklog_note")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 async def save_note(request: Request, month: str, day: str) -> HTTPResponse:
     """Empty text removes the note; who saved it and when is kept with the note and in the audit log."""
     first = _month(month)
@@ -107,7 +107,7 @@ async def save_note(request: Request, month: str, day: str) -> HTTPResponse:
 
 
 @bp.post("/worklog/<month:str>/download", name="worklog_download")
-@guarded("supervisor")
+@guarded(Role.SUPERVISOR)
 async def download(request: Request, month: str) -> HTTPResponse:
     first = _month(month)
     password = request.form.get("password") or ""
