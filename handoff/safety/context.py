@@ -21,6 +21,7 @@ from handoff.safety.variants import Spellings
 CUES: dict[str, str] = {
     "laughter": "after",
     "fiction": "sentence",
+    "games": "sentence",
     "past": "sentence",
     "past_life": "sentence",
     "past_after": "after",
@@ -112,9 +113,9 @@ class Context:
             found |= {name for name in ("laughter", "trivial", "here_now") if self._any(name, sentences)}
         return frozenset(found)
 
-    def fiction(self, sentence: str) -> bool:
-        rx = self._rx.get("fiction")
-        return bool(rx and rx.search(sentence))
+    def fiction(self, sentence: str) -> frozenset[str]:
+        """Whether a sentence names a story or a game, which then frames the next sentence too."""
+        return frozenset(name for name in ("fiction", "games") if (rx := self._rx.get(name)) and rx.search(sentence))
 
     def _any(self, name: str, sentences: list[str]) -> bool:
         rx = self._rx.get(name)

@@ -72,7 +72,7 @@ class Signal:
 
     category: str
     kind: str
-    fiction_frames: bool = True  # False: a game or SNS named in the sentence is the channel, not a story (runaway)
+    fiction_frames: bool = True  # False: a game named in the sentence is the channel, not a story (runaway)
 
 
 class SafetyScreen:
@@ -147,14 +147,14 @@ class SafetyScreen:
             i = bisect_right(starts, hit.start) - 1
             sentence, folded, offset = parts[i], masked[i], starts[i]
             # A game or the news named in the sentence before also frames this one (「国語で『こころ』。Kが…」).
-            framed = inherited | ({"fiction"} if i and self._context.fiction(parts[i - 1].folded) else set())
+            framed = inherited | (self._context.fiction(parts[i - 1].folded) if i else frozenset())
             signal = self._signals[hit.signal]
             start = hit.start - offset
             q = self._context.qualify(
                 folded, start, hit.end - offset, sentence.question, frozenset(framed), sentence.quoted(start)
             )
             if not signal.fiction_frames:
-                q = Qualifiers(q.cues - {"fiction"}, q.who)
+                q = Qualifiers(q.cues - {"games"}, q.who)  # 「ゲームで知り合った大人」; the news still frames
             level = decide(signal.kind, q, signal.category)
             if level is None:
                 continue
@@ -188,7 +188,7 @@ class SafetyScreen:
 
 def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     """The level of one hit given its context; the one place where the context rules live."""
-    if q.has("fiction"):
+    if q.has("fiction", "games"):
         return None
     if kind == "medical":
         return _medical(q)
