@@ -98,7 +98,8 @@ async def test_on_duty_means_a_counsellor_signed_in_with_the_second_factor_latel
     await _signed_in(session, _user(), seen_ago=IDLE + 60)  # left the console open and went home
     await _signed_in(session, _user(), second_factor=False)  # password only
     await _signed_in(session, _user(), revoked=True)  # logged out
-    await _signed_in(session, _user(role=Role.SUPERVISOR))  # supervises, holds no line of their own
+    # only the counsellor role counts as on duty, though a supervisor may be assigned chats (console/actions.py)
+    await _signed_in(session, _user(role=Role.SUPERVISOR))
     disabled = _user()
     await _signed_in(session, disabled)
     disabled.disabled = True
