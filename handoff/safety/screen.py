@@ -19,6 +19,9 @@ Signals have a `kind` that says which rules apply:
   message → crisis. hint (a high place, 「さよなら」): nothing alone; beside danger to self, or beside a second
   kind of hint, → crisis.
 - medical_named (動かない, 倒れた, ぐったり): a medical emergency only when someone is named as its subject.
+- weak (a death or ending word beside a despair word, 「消えても誰も…」「生きてても仕方ない」 said in a way no term
+  lists): a concern at most, and nothing at the first sign of a joke, a story, someone else or the past; never
+  combined into a crisis. A counsellor reads it; the writer gets no alarm.
 """
 
 from __future__ import annotations
@@ -43,10 +46,12 @@ CRISIS = "crisis"  # danger to the writer's life or body now or soon: 110/119 an
 EMERGENCY_OTHER = "emergency_other"  # someone else (usually the person cared for) in immediate medical danger: 119
 CONCERN = "concern"  # possible risk a counsellor must look at; the user gets no crisis message
 LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN)
-KINDS = ("self", "victim", "threat", "medical", "medical_named", "concern", "hint")
+KINDS = ("self", "victim", "threat", "medical", "medical_named", "concern", "hint", "weak")
 _RANK = {CRISIS: 0, EMERGENCY_OTHER: 1, CONCERN: 2}
 # Acts, not words: 「またリスカしちゃった笑」 is self-harm with a laugh, never hyperbole.
 _NO_JOKE = frozenset({"self_harm", "overdose"})
+# Any of these makes a weak sign (a death word beside a despair word) nothing: it is too unsure to survive a doubt.
+_WEAK_LOWERED = ("laughter", "trivial", "speech", "past", "past_after", "negation", "service", "topical", "question")
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,9 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return _medical(q) if q.who in ("elder", "peer", "child") else None
     if kind == "threat":
         return None if q.has("laughter") else CRISIS
+    if kind == "weak":
+        lowered = q.has(*_WEAK_LOWERED) or q.who in ("elder", "peer", "child")
+        return None if lowered else CONCERN
     if kind in ("concern", "hint"):
         if q.has("laughter") or q.who in ("elder", "peer") or (q.has("past", "past_after") and q.has("resolved")):
             return None
@@ -232,6 +240,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return None if q.has("topical") else CONCERN  # 「リスカの話とかも聞いてもらえる？」 asks about the service
     if q.has("negation", "hypothetical"):
         return None if q.has("trivial") else CONCERN  # 「死にたいとかじゃないけど発表やだ」
+    if category == "suicide" and q.has("trivial"):
+        return CONCERN  # 「明日の発表こわすぎて消えたい」: likely hyperbole, a counsellor looks, no alarm
     return CRISIS
 
 

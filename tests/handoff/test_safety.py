@@ -70,7 +70,7 @@ POSITIVES: list[tuple[str, str]] = [
     ("薬を一箱飲んだ", "self_harm|overdose"),
     ("薬を20錠飲んだ", "self_harm|overdose"),
     ("眠剤３０粒いった", "self_harm|overdose"),
-        # abuse and violence
+    # abuse and violence
     ("殺される", "violence|threat|death_threat"),
     ("父に殺されるかもしれない", "violence|threat|death_threat"),
     ("殴られる", "violence|threat|death_threat"),

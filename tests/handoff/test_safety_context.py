@@ -133,9 +133,20 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("弟とケンカ中、「死ね」って言われた笑", NONE),
         ("笑えない、ほんとに消えたい", CRISIS),
     ],
+    "despair_beside_a_death_word_is_a_concern_at_most": [
+        ("消えたところでだれも困らないでしょ", CONCERN),
+        ("疲れたし全部おわりでいいや", CONCERN),
+        ("推しのために生きてる", NONE),
+        ("全部終わったら遊ぼうね", NONE),
+        ("スマホの写真全部きえた？", NONE),
+    ],
+    "an_ideation_word_with_a_trivial_cause_is_a_concern": [
+        ("月曜の小テストまじで消えたい", CONCERN),
+    ],
     "a_game_is_the_channel_not_a_story_for_strangers": [
         ("ゲームで知り合った大人がうちに泊まりにおいでって", CRISIS),
         ("ゲームで主人公がしぬのつらい", NONE),
+        ("ニュースで家出した中学生が保護された", NONE),
     ],
     "one_risky_sentence_in_a_long_story_is_found": [
         (
