@@ -71,6 +71,11 @@ class Service:
         }
 
 
+def chat_lines_text(hotlines: list[Hotline]) -> str:
+    """The lines by chat, for someone who cannot phone: 「あなたのいばしょチャット相談（文字で・24時間・毎日） https://…」."""
+    return " / ".join(f"{h.name}（{h.hours}） {h.url}" for h in hotlines if h.kind == "chat")
+
+
 class Content:
     """Validated replies, hotlines and services; build once with `Content.load(data_dir)` and share."""
 
@@ -93,12 +98,13 @@ class Content:
         data_dir = Path(data_dir)
         services_path = data_dir / "services.yml"
         services = _load_services(services_path)
+        hotlines = load_hotlines(data_dir / "hotlines.yml")
         content = cls(
             _load_replies(data_dir / "replies.yml"),
-            load_hotlines(data_dir / "hotlines.yml"),
+            hotlines,
             services,
             _load_referral(services_path, services),
-            WaitingTexts.load(data_dir / "waiting.yml"),
+            WaitingTexts.load(data_dir / "waiting.yml", chat=chat_lines_text(hotlines)),
         )
         unknown = [key for key, _ in content.waiting.stickers if key not in content._replies]
         if unknown:

@@ -3,9 +3,11 @@
 Why here and not in Rasa: once a conversation is queued Rasa hears nothing (a counsellor will answer), yet a
 young person who writes 「まだですか」 into silence gives up. The gateway knows the queue and the hours, so it
 acknowledges — briefly, not on every message of a burst, with the place in line or when a counsellor will read
-it — and never repeats the long queueing notice. Texts live in data/waiting.yml; variants are taken in turn per
-conversation (the conversation id and how many of them it already got), so tests are stable and a user does not
-read the same sentence twice before the variants are used up. What was already said is read back from the
+it — and never repeats the long queueing notice. Some messages get their own answer (`topics`): 「電話はむり」 is
+told it need not phone (and, off hours, of the chat line), 「しんどい」 is heard before it is told to wait.
+Texts live in data/waiting.yml; variants are taken in turn per conversation (the conversation id and how many
+of them it already got), so tests are stable and a user does not read the same sentence twice before the
+variants are used up. What was already said is read back from the
 conversation's stored messages, so no extra state is kept.
 """
 
@@ -37,6 +39,7 @@ VARIANT_FIELDS: dict[str, frozenset[str]] = {
     "status_off_hours": frozenset({"when", "position"}),
     "ack_no_opening": frozenset(),
 }
+TOPIC_FIELDS = frozenset({"position", "when", "chat"})
 WHEN_KEYS = ("today", "tomorrow", "weekday", "date", "time", "time_minutes", "weekdays")
 CLOSED_NOW_KEYS = ("year_end", "holiday", "weekend", "other")
 _FOLD = re.compile(r"\s+")
@@ -66,6 +69,19 @@ class Variants:
 
 
 @dataclass(frozen=True)
+class Topic:
+    """A kind of message that gets its own answer while waiting (waiting.yml `topics`), in hours and off hours."""
+
+    key: str
+    patterns: tuple[re.Pattern[str], ...]
+    in_hours: Variants
+    off_hours: Variants
+
+    def matches(self, folded: str) -> bool:
+        return any(p.search(folded) for p in self.patterns)
+
+
+@dataclass(frozen=True)
 class AfterClose:
     grace: timedelta
     thanks: tuple[str, ...]
@@ -81,15 +97,19 @@ class WaitingTexts:
     """data/waiting.yml, validated."""
 
     every: timedelta
+    burst: timedelta
     status_patterns: tuple[re.Pattern[str], ...]
     variants: dict[str, Variants]
+    topics: tuple[Topic, ...]
     when_words: dict[str, str]
     closed_now: dict[str, str]
     after_close: AfterClose
     stickers: tuple[tuple[str, tuple[str, ...]], ...]
 
+    chat: str = ""  # the chat line(s) of data/hotlines.yml as one line, for a topic's {chat}
+
     @classmethod
-    def load(cls, path: Path | str) -> WaitingTexts:
+    def load(cls, path: Path | str, chat: str = "") -> WaitingTexts:
         path = Path(path)
         try:
             raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -99,19 +119,18 @@ class WaitingTexts:
             raise WaitingError(f"{path}: not valid YAML: {exc}") from None
         if not isinstance(raw, dict):
             raise WaitingError(f"{path}: expected a mapping")
-        return cls.from_mapping(raw, str(path))
+        return cls.from_mapping(raw, str(path), chat)
 
     @classmethod
-    def from_mapping(cls, raw: dict[str, Any], where: str) -> WaitingTexts:
-        every = raw.get("every_minutes")
-        if isinstance(every, bool) or not isinstance(every, int | float) or every < 0:
-            raise WaitingError(f"{where}: every_minutes must be a number of minutes")
-        patterns = []
-        for i, pattern in enumerate(_strings(raw, "status_patterns", where)):
-            try:
-                patterns.append(re.compile(pattern))
-            except re.error as exc:
-                raise WaitingError(f"{where}: status_patterns[{i}] is not a regular expression: {exc}") from None
+    def from_mapping(cls, raw: dict[str, Any], where: str, chat: str = "") -> WaitingTexts:
+        every, burst = raw.get("every_minutes"), raw.get("burst_seconds")
+        for name, value in (("every_minutes", every), ("burst_seconds", burst)):
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise WaitingError(f"{where}: {name} must be a number")
+        patterns = _patterns(raw, "status_patterns", where)
+        topics = raw.get("topics")
+        if not isinstance(topics, dict):
+            raise WaitingError(f"{where}: topics must map a name to patterns, in_hours and off_hours")
         variants = {key: _variants(raw, key, fields, where) for key, fields in VARIANT_FIELDS.items()}
         when = _mapping(raw, "when", WHEN_KEYS, where)
         if len(when["weekdays"]) != 7:
@@ -129,8 +148,10 @@ class WaitingTexts:
             raise WaitingError(f"{where}: stickers must map reply keys to keyword lists")
         return cls(
             every=timedelta(minutes=every),
-            status_patterns=tuple(patterns),
+            burst=timedelta(seconds=burst),
+            status_patterns=patterns,
             variants=variants,
+            topics=tuple(_topic(str(key), entry, f"{where}: topics.{key}") for key, entry in topics.items()),
             when_words=when,
             closed_now=closed_now,
             after_close=AfterClose(
@@ -142,12 +163,18 @@ class WaitingTexts:
                 (str(key), tuple(w.lower() for w in _strings(stickers, key, f"{where}: stickers")))
                 for key in stickers
             ),
+            chat=chat,
         )
 
     def asks_status(self, text: str | None) -> bool:
         """「まだですか」「誰か見てる？」「いつ返事来る？」: the user asks about the waiting itself."""
         folded = normalise(text or "")
         return bool(folded) and any(p.search(folded) for p in self.status_patterns)
+
+    def topic(self, text: str | None) -> Topic | None:
+        """The first topic the message belongs to, in the file's order."""
+        folded = normalise(text or "")
+        return next((t for t in self.topics if t.matches(folded)), None) if folded else None
 
     def when(self, at: datetime, next_open: datetime) -> str:
         """The next opening as people say it, from where `at` stands: 「今日の11時から」「明日の…」「月曜の…」."""
@@ -197,6 +224,16 @@ async def _said_by_system(session: AsyncSession, conversation_id: int) -> list[t
     return [(at, text) for at, text in result.all()]
 
 
+async def _user_before(session: AsyncSession, conversation_id: int, at: datetime) -> datetime | None:
+    """When the user last wrote before this message (it is in the session already, so strictly before `at`)."""
+    return await session.scalar(
+        select(Message.event_at)
+        .where(Message.conversation_id == conversation_id, Message.sender == "user", Message.event_at < at)
+        .order_by(Message.event_at.desc())
+        .limit(1)
+    )
+
+
 async def reply_while_queued(
     session: AsyncSession,
     conversation: Conversation,
@@ -208,28 +245,44 @@ async def reply_while_queued(
 ) -> str | None:
     """The acknowledgement for a message (`text` None for a sticker) to a queued conversation, or None.
 
-    A question about the waiting is always answered with the current place. Anything else gets an
-    acknowledgement only if nothing was said for `every` minutes: the queueing notice (sent when the wait began)
-    and earlier acknowledgements count, so a burst of messages gets one, and the next one after a pause.
+    A question about the waiting is always answered with the current place. A message of a topic gets that
+    topic's answer (also right after the queueing notice: 「電話はむり」 answers its phone numbers), unless the
+    gateway's last words, minutes ago, were that answer already. Anything else is acknowledged unless it is
+    part of a burst: the gateway spoke less than `every` minutes ago and either it spoke, or the user wrote, less
+    than `burst` ago. So several bubbles typed together get one answer, and a message after a pause always does.
     """
     said = await _said_by_system(session, conversation.id)
     asks = texts.asks_status(text)
-    if not asks:
-        last = max([conversation.waiting_since, *(t for t, _ in said)], key=_key, default=None)
-        if last is not None and at - last < texts.every:
+    topic = None if asks else texts.topic(text)
+    last = max([conversation.waiting_since, *(t for t, _ in said)], key=_key, default=None)
+    recent = last is not None and at - last < texts.every
+    if topic is not None and recent and _answered_last(topic, said):
+        topic = None  # 「つらい」「しんどい」「もう無理」 typed together: heard once
+    if not asks and topic is None and recent:
+        before = await _user_before(session, conversation.id, at)
+        if at - last < texts.burst or (before is not None and at - before < texts.burst):
             return None
     decision = hours.decide(at)
     if decision.next_open is None:
-        key, values = "ack_no_opening", {}
+        variants, values = texts.variants["ack_no_opening"], {}
     else:
         position = await conv.queue_position(session, conversation)
-        kind = "status" if asks else "ack"
-        if decision.open:
-            key, values = f"{kind}_in_hours", {"position": position}
+        values = {"position": position, "chat": texts.chat}
+        if not decision.open:
+            values["when"] = texts.when(at, decision.next_open)
+        if topic is not None:
+            variants = topic.in_hours if decision.open else topic.off_hours
         else:
-            key = f"{kind}_off_hours"
-            values = {"position": position, "when": texts.when(at, decision.next_open)}
-    return texts.variants[key].pick(conversation.id, [t for _, t in said]).format(**values)
+            kind = "status" if asks else "ack"
+            variants = texts.variants[f"{kind}_{'in' if decision.open else 'off'}_hours"]
+    return variants.pick(conversation.id, [t for _, t in said]).format(**values)
+
+
+def _answered_last(topic: Topic, said: list[tuple[datetime, str | None]]) -> bool:
+    """Whether the gateway's last words were this topic's answer."""
+    last_text = said[-1][1] if said else None
+    return bool(last_text) and any(
+        m.fullmatch(last_text or "") for v in (topic.in_hours, topic.off_hours) for m in v.matchers)
 
 
 async def resolved_at(session: AsyncSession, conversation_id: int) -> datetime | None:
@@ -262,6 +315,24 @@ def _key(value: datetime | None) -> float:
     return value.timestamp() if value is not None else float("-inf")
 
 
+def _patterns(raw: dict[str, Any], key: str, where: str) -> tuple[re.Pattern[str], ...]:
+    patterns = []
+    for i, pattern in enumerate(_strings(raw, key, where)):
+        try:
+            patterns.append(re.compile(pattern))
+        except re.error as exc:
+            raise WaitingError(f"{where}: {key}[{i}] is not a regular expression: {exc}") from None
+    return tuple(patterns)
+
+
+def _topic(key: str, entry: Any, where: str) -> Topic:
+    if not isinstance(entry, dict):
+        raise WaitingError(f"{where}: expected patterns, in_hours and off_hours")
+    return Topic(key, _patterns(entry, "patterns", where),
+                 _variants(entry, "in_hours", TOPIC_FIELDS - {"when"}, where, required=frozenset()),
+                 _variants(entry, "off_hours", TOPIC_FIELDS, where, required=frozenset({"when"})))
+
+
 def _strings(raw: dict[str, Any], key: str, where: str) -> list[str]:
     value = raw.get(key)
     if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
@@ -291,10 +362,13 @@ def _check(text: str, allowed: frozenset[str], required: frozenset[str], where: 
     return names
 
 
-def _variants(raw: dict[str, Any], key: str, fields: frozenset[str], where: str) -> Variants:
+def _variants(
+    raw: dict[str, Any], key: str, fields: frozenset[str], where: str, required: frozenset[str] | None = None
+) -> Variants:
     texts = _strings(raw, key, where)
     # In hours the place in line is the point of the message; off hours it is when someone will read it.
-    required = fields - {"position"} if "when" in fields else fields
+    if required is None:
+        required = fields - {"position"} if "when" in fields else fields
     matchers = []
     for i, text in enumerate(texts):
         _check(text, fields, required, f"{where}: {key}[{i}]")

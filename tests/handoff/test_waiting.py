@@ -38,6 +38,24 @@ def test_other_messages_are_not_status_questions(texts, message):
 
 
 @pytest.mark.parametrize(
+    ("message", "topic"),
+    [("電話はむり 親いるし", "no_phone"), ("でんわできない", "no_phone"), ("声出せないから電話は苦手", "no_phone"),
+     ("TEL無理", "no_phone"), ("もう限界かも", "feeling"), ("つかれた", "feeling"), ("こわい", "feeling"),
+     ("わかりました！", "okay"), ("ありがとう🙏", "okay"), ("はーい", "okay")],
+)
+def test_messages_that_get_their_own_answer_while_waiting(texts, message, topic):
+    found = texts.topic(message)
+    assert found is not None and found.key == topic
+
+
+@pytest.mark.parametrize(
+    "message", ["電話で話したい", "母が入院していて", "ありがとう、でも弟のことも聞いてほしい", "はいはいって言われた", "", None],
+)
+def test_other_messages_are_not_a_topic(texts, message):
+    assert texts.topic(message) is None
+
+
+@pytest.mark.parametrize(
     ("at", "words"),
     [
         ("2026-11-27T21:00:00+09:00", "月曜の11時から"),  # Friday night → Monday
@@ -56,7 +74,7 @@ def test_variants_take_turns_and_do_not_repeat_until_used_up(texts):
     variants = texts.variants["ack_in_hours"]
     said: list[str | None] = ["bot:こんにちは"]
     seen = []
-    for position in (3, 2, 1):
+    for position in range(len(variants.texts), 0, -1):
         text = variants.pick(7, said).format(position=position)
         seen.append(text)
         said.append(text)

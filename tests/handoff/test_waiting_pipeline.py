@@ -74,9 +74,14 @@ def test_queued_user_hears_an_ack_per_pause_and_the_place_when_asking(any_stack:
     assert conversation == {"status": "queued", "unread": 4}
 
 
+def _topic(key: str, text: str) -> bool:
+    topic = next(t for t in TEXTS.topics if t.key == key)
+    return any(m.fullmatch(text) for v in (topic.in_hours, topic.off_hours) for m in v.matchers)
+
+
 def test_off_hours_the_ack_says_when_a_counsellor_will_read(any_stack: Stack, rasa: StubRasa) -> None:
     _queue(any_stack, USER, FRIDAY_NIGHT)
-    _say(any_stack, USER, "電話はむり 親いるし", FRIDAY_NIGHT + timedelta(minutes=10))
+    _say(any_stack, USER, "家のことで", FRIDAY_NIGHT + timedelta(minutes=10))
     _say(any_stack, USER, "誰か見てる？", FRIDAY_NIGHT + timedelta(minutes=11))
     any_stack.wait_delivered(USER, 3)
     _, ack, status = _texts(any_stack, USER)
@@ -84,19 +89,48 @@ def test_off_hours_the_ack_says_when_a_counsellor_will_read(any_stack: Stack, ra
     assert _matches("status_off_hours", status) and "月曜の11時から" in status and "1番目" in status
 
 
+def test_someone_who_cannot_phone_or_is_struggling_is_answered_for_what_they_said(any_stack: Stack,
+                                                                                  rasa: StubRasa) -> None:
+    """Issue 14.1's Sunday night: 「電話はむり 親いるし」「もう限界かも」 were met with silence."""
+    _queue(any_stack, USER, FRIDAY_NIGHT)
+    _say(any_stack, USER, "電話はむり 親いるし", FRIDAY_NIGHT + timedelta(seconds=20))  # right after the notice
+    _say(any_stack, USER, "家のことぜんぶ自分でやってて疲れた", FRIDAY_NIGHT + timedelta(minutes=1))
+    _say(any_stack, USER, "しんどい", FRIDAY_NIGHT + timedelta(minutes=1, seconds=10))  # same feeling, same burst
+    _say(any_stack, USER, "わかった", FRIDAY_NIGHT + timedelta(minutes=2))
+    any_stack.wait_delivered(USER, 4)
+    time.sleep(0.5)
+    _, phone, feeling, okay = _texts(any_stack, USER)
+    assert _topic("no_phone", phone) and "月曜の11時から" in phone and "https://talkme.jp/" in phone
+    assert _topic("feeling", feeling) and "月曜の11時から" in feeling
+    assert _topic("okay", okay)
+    assert len({phone, feeling, okay}) == 3
+
+
+def test_messages_a_minute_apart_each_get_an_answer_without_repeating(any_stack: Stack, rasa: StubRasa) -> None:
+    """Not a burst: someone typing one line a minute is never left without an answer (and not told the same)."""
+    _queue(any_stack, USER, IN_HOURS)
+    lines = ["実は弟のことで", "まだ小さくて", "親は夜いない", "学校の宿題もできてない"]
+    for n, line in enumerate(lines, 1):
+        _say(any_stack, USER, line, IN_HOURS + timedelta(minutes=n))
+    any_stack.wait_delivered(USER, 5)
+    acks = _texts(any_stack, USER)[1:]
+    assert len(acks) == len(lines) and len(set(acks)) == len(acks)
+    assert all(_matches("ack_in_hours", a) and "1番目" in a for a in acks)
+
+
 def test_acks_vary_and_nothing_is_said_while_a_counsellor_answers(stack: Stack, rasa: StubRasa) -> None:
     _queue(stack, USER, IN_HOURS)
-    for minute in (4, 8, 12, 16):
-        _say(stack, USER, f"{minute}分たった", IN_HOURS + timedelta(minutes=minute))
-    stack.wait_delivered(USER, 5)
-    acks = _texts(stack, USER)[1:]
     variants = len(TEXTS.variants["ack_in_hours"].texts)
-    assert len(set(acks[:variants])) == variants  # no sentence twice before every variant was used
+    for n in range(1, variants + 1):
+        _say(stack, USER, f"{4 * n}分たった", IN_HOURS + timedelta(minutes=4 * n))
+    stack.wait_delivered(USER, variants + 1)
+    acks = _texts(stack, USER)[1:]
+    assert len(set(acks)) == variants  # no sentence twice before every variant was used
     execute(stack.database_url, "UPDATE conversations SET status = 'open'")
-    _say(stack, USER, "まだですか", IN_HOURS + timedelta(minutes=30))
-    wait_for(lambda: len(rows(stack.database_url, "SELECT id FROM messages WHERE direction = 'in'")) == 6)
+    _say(stack, USER, "まだですか", IN_HOURS + timedelta(minutes=60))
+    wait_for(lambda: len(rows(stack.database_url, "SELECT id FROM messages WHERE direction = 'in'")) == variants + 2)
     time.sleep(0.5)
-    assert len(stack.delivered(USER)) == 5  # a counsellor has it: they answer in person
+    assert len(stack.delivered(USER)) == variants + 1  # a counsellor has it: they answer in person
 
 
 def test_a_sticker_while_queued_is_acknowledged_like_a_message(stack: Stack, rasa: StubRasa) -> None:
