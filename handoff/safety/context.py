@@ -101,6 +101,7 @@ class Context:
                 cues[name] = strings(entry, f"{where}: context.{name}")
         if spellings is not None:
             cues = {name: spellings.expand(terms, drop_particles=False) for name, terms in cues.items()}
+            patterns = {name: [spellings.expand_pattern(p) for p in ps] for name, ps in patterns.items()}
         return cls(cues, patterns)
 
     def message_cues(self, sentences: list[str]) -> frozenset[str]:

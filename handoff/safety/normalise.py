@@ -44,7 +44,37 @@ def normalise(text: str) -> str:
     folded = _DECORATIVE_BAR.sub("", _LAUGH_EMOJI.sub("笑", folded))
     # str.translate with a dict costs a lookup per character; folding only the kana runs is ~10x faster.
     folded = _KANA_RUN.sub(_fold_run, folded)
-    return _STRIP.sub("", folded)
+    return _standard(_STRIP.sub("", folded))
+
+
+# Dialect and spoken verb endings folded to the standard form the lexicon is written in, on both sides, so one
+# term meets 「おらんくなりたい」 (いなくなりたい), 「息しとらん」 (息してない),
+# 「生きとる意味ない」, 「消えてえ」 (消えたい), 「起きん」 (起きない).
+# The service is in Ishikawa: Kanazawa and Kansai forms (おらん, 〜とる, 〜ん) are everyday writing, not slang.
+_VERB = "しっきみけれえべいせちにびぎじ見来"
+_NEG_END = "(?=$|[^ぁ-ゖ]|し|わ|よ|け|の|か|がや|やろ)"
+_DIALECT: tuple[tuple[str, str], ...] = (
+    ("おらん(?=く)", "いな"),
+    ("おらん(?!だ)", "いない"),  # not オランダ
+    (f"(?<=[{_VERB}])とらん(?!ぷ)", "てない"),  # しとらん, 知っとらん; not トランプ
+    ("(?<=ん)どらん", "でない"),
+    (f"(?<=[{_VERB}])とっ(?=[たて])", "て"),  # しとった → してた
+    (f"(?<=[{_VERB}])とる", "てる"),  # しとる, 生きとる
+    ("(?<=ん)どる", "でる"),  # 死んどる, 飲んどる
+    ("(?<=[えきしにびみりちぎけせてねべめれ])てえ(?=$|な|よ|わ|し)", "たい"),  # 消えてえ, 死にてえ
+    ("(?<=[知し])らん(?!ぷ|かお|顔)", "らない"),  # 知らん人; not 知らんぷり
+    ("(?<=起き|おき|動か|耐え)ん(?=かった|く)", "な"),  # 起きんかった, 動かんくなった (a look-behind needs one width)
+    ("(?<=止まら|とまら|うごか)ん(?=かった|く)", "な"),
+    (f"(?<=起き|おき|動か|耐え)ん{_NEG_END}", "ない"),  # 起きん, 動かん
+    (f"(?<=止まら|とまら|うごか)ん{_NEG_END}", "ない"),
+)
+_DIALECT_RX = re.compile("|".join(f"(?P<d{i}>{p})" for i, (p, _) in enumerate(_DIALECT)))
+
+
+def _standard(folded: str) -> str:
+    if not folded:
+        return folded
+    return _DIALECT_RX.sub(lambda m: _DIALECT[int(str(m.lastgroup)[1:])][1], folded)
 
 
 @dataclass(frozen=True)

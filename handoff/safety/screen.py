@@ -222,8 +222,10 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
             if q.has("acute"):
                 return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, ベランダで「飛び降りる」: their life, now
             return None if q.who == "elder" or q.has("laughter", "trivial", "topical") else CONCERN
+        if q.has("acute") and not q.has("past", "past_after"):
+            return EMERGENCY_OTHER  # 「ママがベランダの柵こえそう」: their life, now
         if category in ("self_harm", "overdose") and not q.has("past", "past_after"):
-            if category == "overdose" or q.who == "elder" or q.has("acute"):
+            if category == "overdose" or q.who == "elder":
                 return EMERGENCY_OTHER  # the person cared for cut themself or took too much: a medical emergency
         return CONCERN  # a friend or sibling who may be cutting (「リスカしてるっぽい」): a counsellor looks first
     if q.has("care_giving"):

@@ -74,9 +74,10 @@ class Spellings:
 
     def expand_pattern(self, pattern: str) -> str:
         """A data-file regex with each kanji word outside a character class also accepted in kana
-        (「(漂白剤|洗剤)を飲」 also meets 「せんざいのんじゃった」). Lookbehinds need a fixed width: left as written."""
-        if self._rx is None or "(?<" in pattern:
-            return pattern
+        (「(漂白剤|洗剤)を飲」 also meets 「せんざいのんじゃった」). A pattern with a look-around is left as written: a
+        look-behind needs a fixed width, and a look-ahead guards a spelling the kana would escape."""
+        if self._rx is None or any(look in pattern for look in ("(?<", "(?=", "(?!")):
+            return pattern  # 「今(?!日)」 would become 「(?:今|いま)(?!日)」 and meet ばいばいまたね
         out: list[str] = []
         for part in _CLASS.split(pattern):
             if part.startswith("[") and part.endswith("]"):

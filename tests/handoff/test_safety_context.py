@@ -92,6 +92,15 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("ママいしきもうろうとしてる", EMERGENCY_OTHER),
         ("父の血止まらない、ころんだ", EMERGENCY_OTHER),
     ],
+    "dialect_endings_meet_the_standard_terms": [
+        ("もうおらんくなりたいんやけど", CRISIS),
+        ("じいちゃん息しとらんかも", EMERGENCY_OTHER),
+        ("ばあちゃんゆすってもおきん", EMERGENCY_OTHER),
+        ("生きとる意味ないわ", CRISIS),
+        ("まじ消えてえ", CRISIS),
+        ("オランダに留学したい", NONE),
+        ("トランプしとった", NONE),
+    ],
     "kana_spellings_do_not_meet_everyday_words": [
         ("わたしにたいしてだけ厳しい先生", NONE),
         ("アムカした", CRISIS),  # 「あむかした」 holds 「むかし」 (long ago), which must not read as the past
