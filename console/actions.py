@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth import Denied, NotFound, Principal, audit
 from console.roles import STAFF, Role
-from handoff import capacity
+from handoff import capacity, events
 from handoff import conversations as conv
 from handoff.line.messages import MAX_TEXT, text_message
 from handoff.outbox import enqueue
@@ -109,7 +109,7 @@ async def assign(
               detail=f"{conversation.assignee_id}->{target.id}")
     conversation.assignee_id = target.id
     conversation.assignee = target
-    notify(session, {"type": "assigned", "conversation_id": conversation.id, "assignee_id": target.id})
+    notify(session, events.assigned(conversation.id, target.id))
     return conversation
 
 
@@ -120,7 +120,7 @@ async def release(session: AsyncSession, principal: Principal, conversation_id: 
     if principal.role != Role.SUPERVISOR and conversation.assignee_id != principal.user_id:
         raise Denied("conversation", conversation_id, "only the holder or a supervisor may release")
     await conv.transition(session, conversation, conv.QUEUED, actor=principal.name, reason="release", at=utcnow())
-    notify(session, {"type": "queued", "conversation_id": conversation.id})
+    notify(session, events.queued(conversation.id))
     return conversation
 
 
@@ -144,7 +144,7 @@ async def send(session: AsyncSession, principal: Principal, conversation_id: int
                         conversation_id=conversation.id, at=now, sender="agent", agent_id=principal.user_id)
     conversation.last_message_at = now
     conversation.updated_at = now
-    notify(session, {"type": "message", "conversation_id": conversation.id})
+    notify(session, events.message(conversation.id))
     await session.flush()
     return list((await session.scalars(select(Message).where(Message.outbox_id.in_(ids))
                                       .order_by(Message.id))).all())
@@ -162,7 +162,7 @@ async def add_note(session: AsyncSession, principal: Principal, conversation_id:
                    kind="note", text=text, event_at=now, created_at=now, internal=True)
     session.add(note)
     await session.flush()
-    notify(session, {"type": "note", "conversation_id": conversation.id})
+    notify(session, events.note(conversation.id))
     return note
 
 
@@ -250,7 +250,7 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
         await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(resolved_text)],
                       conversation_id=conversation.id, at=now, sender="system")
     await session.flush()
-    notify(session, {"type": "resolved", "conversation_id": conversation.id})
+    notify(session, events.resolved(conversation.id))
     return record
 
 

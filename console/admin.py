@@ -12,7 +12,7 @@ from sqlalchemy import select
 from console.auth import NotFound, audit, guarded
 from console.records import csv_response
 from console.render import render
-from console.roles import ALL, ROSTER_READERS, Role
+from console.roles import ROSTER_READERS, Role
 from console.security import QUALIFICATIONS
 from console.users import (
     UserError,
@@ -36,7 +36,7 @@ async def _users_page(request: Request, *, error: str | None = None, enrolment: 
         open_counts = await capacity.open_chats(session)
     settings = request.app.ctx.settings
     return render(request, "admin.html", {
-        "title": "管理", "users": users, "roles": ALL, "qualifications": QUALIFICATIONS, "error": error,
+        "title": "管理", "users": users, "qualifications": QUALIFICATIONS, "error": error,
         "enrolment": enrolment, "password": password, "open_counts": open_counts,
         "settings": {"lines": settings.lines, "idle": settings.session_idle_seconds,
                      "mode": "シミュレーター" if settings.simulator else "LINE"},

@@ -20,6 +20,7 @@ from console.auth import Denied, NotFound, Principal, audit, guarded, holds
 from console.roles import STAFF, Role
 from console.serialize import escalation_json, iso
 from handoff import conversations as conv
+from handoff import events
 from handoff.alerts import raise_alert
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Escalation
@@ -119,8 +120,7 @@ async def record_step(request: Request, escalation_id: int) -> HTTPResponse:
         checklist[step] = {"done": done, "at": iso(utcnow()), "by": principal.name, "note": note.strip()}
         escalation.checklist = checklist  # reassign so the JSON column is written
         audit(session, principal.name, "case_step", "escalation", escalation_id, detail=f"{step}={done}")
-        notify(session, {"type": "case", "escalation_id": escalation.id,
-                         "conversation_id": escalation.conversation_id})
+        notify(session, events.case(escalation.id, escalation.conversation_id))
         result = case_json(escalation)
     return json(result, ensure_ascii=False)
 
@@ -154,8 +154,7 @@ async def close_case(request: Request, escalation_id: int) -> HTTPResponse:
         escalation.closed_by = principal.user_id
         audit(session, principal.name, "case_close", "escalation", escalation_id,
               detail="missing=" + ",".join(missing) if missing else "complete")
-        notify(session, {"type": "case", "escalation_id": escalation.id,
-                         "conversation_id": escalation.conversation_id})
+        notify(session, events.case(escalation.id, escalation.conversation_id))
         result = case_json(escalation)
     return json(result, ensure_ascii=False)
 
@@ -181,7 +180,7 @@ async def escalate(request: Request, conversation_id: int) -> HTTPResponse:
         await session.flush()
         await raise_alert(session, "crisis", conversation_id=conversation.id, at=now, in_hours=in_hours)
         audit(session, principal.name, "case_open", "escalation", escalation.id)
-        notify(session, {"type": "crisis", "conversation_id": conversation.id, "escalation_id": escalation.id})
+        notify(session, events.crisis(conversation.id, escalation.id))
         result = case_json(escalation)
     return json(result, status=201, ensure_ascii=False)
 
@@ -207,6 +206,6 @@ async def add_safety_feedback(request: Request, conversation_id: int) -> HTTPRes
     async with request.app.ctx.db.session() as session:
         conversation = await actions.load(session, request.ctx.principal, conversation_id)
         feedback = await safety_feedback.record(session, request.ctx.principal, conversation, body)
-        notify(session, {"type": "safety_feedback", "conversation_id": conversation.id})
+        notify(session, events.safety_feedback(conversation.id))
         result = safety_feedback.feedback_json(feedback)
     return json(result, status=201, ensure_ascii=False)

@@ -19,6 +19,7 @@ from sanic.server.websockets.impl import WebsocketImplProtocol
 
 from console.auth import Principal, authenticate
 from console.roles import STAFF
+from handoff import events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console_live", url_prefix="/console")
@@ -44,20 +45,20 @@ async def live(request: Request, ws: WebsocketImplProtocol) -> None:
     if principal is None or principal.role not in STAFF or not _same_origin(request):
         await ws.close(code=4401, reason="unauthorized")
         return
-    await ws.send(json.dumps({"type": "hello", "role": principal.role}))
+    await ws.send(json.dumps(events.hello(principal.role)))
     checked = time.monotonic()
     async with request.app.ctx.hub.subscribe() as queue:
         while True:
             try:
                 event = await asyncio.wait_for(queue.get(), timeout=min(KEEPALIVE_SECONDS, RECHECK_SECONDS))
             except TimeoutError:
-                event = {"type": "ping"}
+                event = events.ping()
             if time.monotonic() - checked > RECHECK_SECONDS:
                 checked = time.monotonic()
                 if await authenticate(request, touch=False) is None:
                     with contextlib.suppress(Exception):
                         await ws.close(code=4401, reason="session ended")
                     return
-            if event.get("type") != "ping" and not _relevant(event, principal):
+            if event.get("type") != events.EventType.PING and not _relevant(event, principal):
                 continue
             await ws.send(json.dumps(event))

@@ -14,6 +14,7 @@ from sanic import Request
 from sanic.response import HTTPResponse, html
 
 from console import roles
+from handoff import events
 from handoff.line.messages import MAX_TEXT
 from handoff.timeutil import to_tokyo
 
@@ -40,15 +41,27 @@ def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_tokyo(value).strftime(fmt) if value else ""
 
 
+def catalogue() -> dict[str, Any]:
+    """The names the console's JavaScript matches on, rendered into every page (base.html, `ycc-catalogue`) so
+    that the scripts spell no event type or role of their own: live events (handoff.events), roles and who sees
+    the live queue."""
+    return {
+        "events": events.catalogue(),
+        "roles": {role.name: role.value for role in roles.Role},
+        "staff": [role.value for role in roles.STAFF],
+    }
+
+
 def make_environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]), trim_blocks=True,
         lstrip_blocks=True,
     )
     env.filters["jst"] = jst
-    env.globals["ROLE_LABELS"] = roles.LABELS
     env.globals["STATUS_LABELS"] = STATUS_LABELS
     env.globals["MAX_TEXT"] = MAX_TEXT
+    env.globals["roles"] = roles
+    env.globals["CATALOGUE"] = catalogue()
     return env
 
 

@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import events
 from handoff.store.db import Database, notify
 from handoff.store.models import Alert
 from handoff.store.types import utcnow
@@ -42,7 +43,7 @@ async def raise_alert(
     alert = Alert(type=type_, conversation_id=conversation_id, at=at, in_hours=in_hours, next_attempt_at=utcnow())
     session.add(alert)
     await session.flush()
-    notify(session, {"type": "alert", "alert": type_, "conversation_id": conversation_id})
+    notify(session, events.alert(type_, conversation_id))
     return alert
 
 

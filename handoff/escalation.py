@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff import events
 from handoff.alerts import raise_alert
 from handoff.content import Content
 from handoff.handoff import closed_text
@@ -119,7 +120,7 @@ async def _concern(
     if raised:
         in_hours = hours.decide(at).open
         await raise_alert(session, CONCERN, conversation_id=conversation.id, at=at, in_hours=in_hours)
-        notify(session, {"type": CONCERN, "conversation_id": conversation.id})
+        notify(session, events.concern(conversation.id))
         log.warning("concern flag on conversation %s (category=%s)", conversation.id, conversation.risk_reason)
     level = conv.risk_level(conversation) or CONCERN
     if held:
@@ -164,7 +165,7 @@ async def _crisis(
         if conv.RISK_PRIORITY[level] > conv.RISK_PRIORITY.get(existing.level, conv.CRISIS_PRIORITY):
             existing.level, existing.category = level, category  # someone else's danger became the writer's own
             await raise_alert(session, level, conversation_id=conversation.id, at=at, in_hours=in_hours)
-        notify(session, {"type": "crisis", "conversation_id": conversation.id, "escalation_id": existing.id})
+        notify(session, events.crisis(conversation.id, existing.id))
         return Escalated(current, text, existing)
     if message is not None and message.id is None:
         await session.flush()
@@ -181,7 +182,7 @@ async def _crisis(
     session.add(escalation)
     await session.flush()
     await raise_alert(session, level, conversation_id=conversation.id, at=at, in_hours=in_hours)
-    notify(session, {"type": "crisis", "conversation_id": conversation.id, "escalation_id": escalation.id})
+    notify(session, events.crisis(conversation.id, escalation.id))
     log.warning("%s escalation %s opened for conversation %s (source=%s)", level, escalation.id, conversation.id,
                 source)
     return Escalated(current, text, escalation)

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff import events
 from handoff.capacity import Lines
 from handoff.content import Content
 from handoff.hours import HoursPolicy, format_next_open
@@ -68,7 +69,7 @@ async def request_handoff(
         await conv.transition(session, conversation, conv.QUEUED, actor="bot", reason=reason, at=at)
     position = await conv.queue_position(session, conversation)
     closed = closed_text(content, hours, at)
-    notify(session, {"type": "queued", "conversation_id": conversation.id})
+    notify(session, events.queued(conversation.id))
     if closed is not None:
         return HandoffResult(conversation.status, False, position, False, closed)
     if conversation.status == conv.OPEN:

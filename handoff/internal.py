@@ -15,6 +15,7 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy import bindparam, select
 
 from handoff import conversations as conv
+from handoff import events
 from handoff.capacity import Lines
 from handoff.contacts import ProfileError, contact_by_key, returning, set_consent, set_profile_field
 from handoff.eligibility import OUTSIDE, normalise_municipality
@@ -166,7 +167,7 @@ async def profile(request: Request, key: str) -> HTTPResponse:
             raise BadRequest("invalid_profile", str(exc)) from None
         found.last_seen_at = at
         conversation = await conv.conversation_for(session, found, at)
-        notify(session, {"type": "profile", "conversation_id": conversation.id})
+        notify(session, events.profile(conversation.id))
         return json({"profile": found.profile, "eligibility": _eligibility(request, found)}, ensure_ascii=False)
 
 

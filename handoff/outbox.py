@@ -17,6 +17,7 @@ from sqlalchemy import Select, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
+from handoff import events
 from handoff.alerts import raise_alert
 from handoff.line.client import LineClient, LineResult
 from handoff.line.messages import chunks, plain_text, quick_reply_titles
@@ -31,18 +32,9 @@ QUOTA_MESSAGE = "monthly limit"
 QUOTA_BACKOFF = timedelta(minutes=30)
 _INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.id)
 _INSERT_MESSAGE = insert(Message.__table__)
-# An after-commit event for the worker only (never shown to consoles): these recipients have something to send.
-WAKE_OUTBOX = "_outbox"
-
-
-def wake_event(recipient: str) -> dict[str, Any]:
-    """The in-process event that makes the sender look at the recipient's rows now rather than at its next poll."""
-    return {"type": WAKE_OUTBOX, "recipients": [recipient]}
-
-
 def wake_outbox(session: AsyncSession, recipient: str) -> None:
     """Send right after the commit instead of at the next poll; the poll still catches anything missed."""
-    notify(session, wake_event(recipient))
+    notify(session, events.wake_outbox(recipient))
 
 
 def pending_for(recipient: str | ColumnElement[str]) -> Select[tuple[int]]:
@@ -367,6 +359,6 @@ class OutboxSender:
             .execution_options(synchronize_session=False)  # messages of a sent row are not loaded here
         )
         if row.conversation_id is not None:
-            notify(session, {"type": "delivery", "conversation_id": row.conversation_id, "status": delivery})
+            notify(session, events.delivery(row.conversation_id, delivery))
         if status != "sent":
             log.warning("outbox %s %s after %s attempt(s)", row.id, status, row.attempts)

@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff import events
 from handoff.bot_step import BotCall, BotStep, bot_call
 from handoff.contacts import seen
 from handoff.content import Content
@@ -26,7 +27,7 @@ from handoff.line.messages import MAX_TEXT, text_message
 from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
 from handoff.rasa import RasaClient
 from handoff.safety import SafetyScreen
-from handoff.store.db import Database, message_event, notify
+from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
 from handoff.timeutil import from_line_timestamp
@@ -115,7 +116,7 @@ class Router:
         if row.status == "pending":
             row.status = "done"
         row.processed_at = utcnow()
-        notify(session, message_event(conversation.id))
+        notify(session, events.message(conversation.id))
         return Routed(
             send=turn.send,
             bot=bot_call(row, contact, conversation, at) if row.status == "bot" else None,

@@ -22,11 +22,12 @@ import httpx
 
 from handoff.alerts import AlertSender
 from handoff.content import Content
+from handoff.events import WAKES_ALERTS, EventType, for_consoles
 from handoff.hours import HoursPolicy
 from handoff.inbox import InboxWorker
 from handoff.keyed import KeyedRunner
 from handoff.line.client import LineClient
-from handoff.outbox import WAKE_OUTBOX, OutboxSender
+from handoff.outbox import OutboxSender
 from handoff.rasa import Breaker, RasaClient
 from handoff.router import Router
 from handoff.runtime import tune_gc
@@ -81,14 +82,9 @@ Wake = tuple[str, list[str] | None]
 def wake_after(event: dict[str, Any]) -> list[Wake]:
     """A commit that queued messages or alerts has them sent now, not at the next poll."""
     kind = event.get("type")
-    if kind == WAKE_OUTBOX:
+    if kind == EventType.WAKE_OUTBOX:
         return [("outbox", [str(r) for r in event.get("recipients") or []])]
-    return [("alerts", None)] if kind in ("alert", "crisis") else []
-
-
-def for_consoles(event: dict[str, Any]) -> bool:
-    """Events whose type starts with "_" are the worker's own wake-ups."""
-    return not str(event.get("type", "")).startswith("_")
+    return [("alerts", None)] if kind in WAKES_ALERTS else []
 
 
 class Worker:

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, time, onLive } = YCC;
+  const { api, el, time, onLive, EVENTS } = YCC;
   const SOURCES = { lexicon: "言葉の検出", nlu: "ボットの判定", counsellor: "相談員の判断" };
 
   async function refresh() {
@@ -22,6 +22,6 @@
   }
 
   document.querySelectorAll('input[name="case-status"]').forEach((r) => r.addEventListener("change", refresh));
-  onLive((event) => { if (["crisis", "case"].includes(event.type)) refresh(); });
+  onLive((event) => { if ([EVENTS.CRISIS, EVENTS.CASE].includes(event.type)) refresh(); });
   refresh();
 })();

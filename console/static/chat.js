@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, label, consentLabel, time, flash, onLive, role, userId } = YCC;
+  const { api, el, label, consentLabel, time, flash, onLive, role, userId, ROLES } = YCC;
   const root = document.getElementById("chat");
   const id = Number(root.dataset.conversationId);
   const history = document.getElementById("history");
@@ -53,13 +53,13 @@
       `待ち始め ${time(c.waiting_since) || "—"} ・ 話題 ${label("topic", c.topic)}`;
     document.getElementById("profile").replaceChildren(...profileRows(c));
     document.getElementById("btn-claim").hidden = c.status !== "queued";
-    document.getElementById("btn-release").hidden = !(c.status === "open" && (holder() || role === "supervisor"));
-    document.getElementById("btn-escalate").hidden = Boolean(c.escalation_id) || !(holder() || role === "supervisor");
+    document.getElementById("btn-release").hidden = !(c.status === "open" && (holder() || role === ROLES.SUPERVISOR));
+    document.getElementById("btn-escalate").hidden = Boolean(c.escalation_id) || !(holder() || role === ROLES.SUPERVISOR);
     const link = document.getElementById("link-case");
     link.hidden = !c.escalation_id;
     if (c.escalation_id) link.href = `/console/cases/${c.escalation_id}`;
     composer.hidden = !holder();
-    document.getElementById("resolve-panel").hidden = !(holder() || (role === "supervisor" && ["open", "queued"].includes(c.status)));
+    document.getElementById("resolve-panel").hidden = !(holder() || (role === ROLES.SUPERVISOR && ["open", "queued"].includes(c.status)));
     document.getElementById("templates-panel").hidden = !holder();
     if (holder() && !templatesLoaded) loadTemplates();
   }

@@ -8,6 +8,11 @@ const YCC = (() => {
   const role = meta("user-role");
   const userId = Number(meta("user-id")) || null;
   const baseTitle = document.title;
+  // Event types and roles as the server names them (console/render.py catalogue(), rendered into base.html).
+  const CATALOGUE = JSON.parse((document.getElementById("ycc-catalogue") || {}).textContent || "{}");
+  const EVENTS = CATALOGUE.events || {};
+  const ROLES = CATALOGUE.roles || {};
+  const isStaff = (CATALOGUE.staff || []).includes(role);
   const handlers = [];
 
   const LABELS = {
@@ -147,11 +152,11 @@ const YCC = (() => {
 
   async function refreshCrisis() {
     const banner = document.getElementById("crisis-banner");
-    if (!banner || !(role === "counsellor" || role === "supervisor")) return 0;
+    if (!banner || !isStaff) return 0;
     const result = await api("GET", "/api/conversations?status=queued,open&limit=1000");
     if (!result.ok) return 0;
     const crisis = result.data.items.filter((c) => c.crisis && (c.status === "queued" || c.assignee_id === userId
-      || role === "supervisor"));
+      || role === ROLES.SUPERVISOR));
     banner.hidden = crisis.length === 0;
     if (crisis.length) {
       document.getElementById("crisis-banner-text").textContent =
@@ -173,8 +178,8 @@ const YCC = (() => {
     socket.onmessage = (message) => {
       let event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (event.type === "ping" || event.type === "hello") return;
-      if (event.type === "crisis") { beep(true); refreshCrisis(); }
+      if (event.type === EVENTS.PING || event.type === EVENTS.HELLO) return;
+      if (event.type === EVENTS.CRISIS) { beep(true); refreshCrisis(); }
       handlers.forEach((fn) => fn(event));
     };
     socket.onclose = (close) => {
@@ -187,11 +192,11 @@ const YCC = (() => {
 
   function onLive(fn) { handlers.push(fn); }
 
-  if (role === "counsellor" || role === "supervisor") {
+  if (isStaff) {
     connect();
     refreshCrisis();
   }
 
   return { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, refreshCrisis, role, userId,
-    csrf, LABELS, riskTag };
+    csrf, LABELS, riskTag, EVENTS, ROLES };
 })();

@@ -2,7 +2,7 @@
 "use strict";
 
 (() => {
-  const { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, role, userId, riskTag } = YCC;
+  const { api, el, label, consentLabel, time, waited, flash, beep, badge, onLive, role, userId, riskTag, ROLES } = YCC;
   const message = document.getElementById("queue-message");
   let known = null; // ids already seen, so only new arrivals make a sound
   let staff = [];
@@ -52,7 +52,7 @@
       el("td", { text: c.returning ? "再相談" : "初回" }),
       el("td", { text: suggested ? `${suggested.display_name}（${suggested.qualifications || "—"}）` : "—",
         title: `話題: ${label("topic", c.topic)}` }),
-      el("td", { class: "actions" }, claimButton(c), role === "supervisor" ? assignSelect(c) : null,
+      el("td", { class: "actions" }, claimButton(c), role === ROLES.SUPERVISOR ? assignSelect(c) : null,
         el("a", { href: `/console/chat/${c.id}`, class: "btn btn-quiet btn-small", text: "見る" })));
   }
 
@@ -83,7 +83,7 @@
     const mine = open.data.items.filter((c) => c.assignee_id === userId);
     fill("queue-body", items.map(queueRow), "待っている相談はありません。", 10);
     fill("mine-body", mine.map((c) => openRow(c, false)), "対応中の相談はありません。", 5);
-    if (role === "supervisor") fill("live-body", open.data.items.map((c) => openRow(c, true)), "対応中の相談はありません。", 5);
+    if (role === ROLES.SUPERVISOR) fill("live-body", open.data.items.map((c) => openRow(c, true)), "対応中の相談はありません。", 5);
     const crisis = items.filter((c) => c.crisis).length + mine.filter((c) => c.crisis).length;
     document.getElementById("stat-queued").textContent = String(items.length);
     document.getElementById("stat-crisis").textContent = String(crisis);
@@ -98,7 +98,7 @@
   }
 
   async function loadStaff() {
-    if (role !== "supervisor") return;
+    if (role !== ROLES.SUPERVISOR) return;
     const result = await api("GET", "/api/staff");
     if (result.ok) staff = result.data.items;
   }

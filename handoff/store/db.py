@@ -14,6 +14,7 @@ from sqlalchemy import event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from handoff import events
 from handoff.store.sqlite_inline import connector
 
 T = TypeVar("T")
@@ -205,10 +206,10 @@ async def retry_on_disconnect(work: Callable[[], Awaitable[T]]) -> T:
 
 
 def message_event(conversation_id: int) -> dict[str, Any]:
-    """The live event for a conversation with a new or changed turn (consoles fetch the turn themselves)."""
-    return {"type": "message", "conversation_id": conversation_id}
+    """Still imported by handoff/bot_step.py; the event itself is handoff.events.message (the catalogue)."""
+    return events.message(conversation_id)
 
 
 def notify(session: AsyncSession, event: dict[str, Any]) -> None:
-    """Queue a live console event to be published when this unit of work commits."""
+    """Queue a live event (made by handoff.events) to be published when this unit of work commits."""
     session.info.setdefault("events", []).append(event)
