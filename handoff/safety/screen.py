@@ -219,8 +219,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return CRISIS  # a guardian writing about their child counts as the child's risk
     if q.who in ("elder", "peer"):
         if q.has("speech"):  # their words: an ill or confused elder's are care talk, a peer's may be a risk
-            if q.has("acute"):
-                return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, ベランダで「飛び降りる」: their life, now
+            if q.has("acute") or (category == "overdose" and not q.has("past", "past_after", "laughter")):
+                return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, 「薬いっぱいのんだ」って: their life, now
             return None if q.who == "elder" or q.has("laughter", "trivial", "topical") else CONCERN
         if q.has("acute") and not q.has("past", "past_after"):
             return EMERGENCY_OTHER  # 「ママがベランダの柵こえそう」: their life, now
