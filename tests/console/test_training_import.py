@@ -49,7 +49,10 @@ def test_good_items_are_accepted_once_and_same_intent_twins_skipped() -> None:
 
 
 def test_what_it_writes_reads_back_as_the_same_examples(tmp_path: Path) -> None:
-    examples = [Example("share_worry", "お母さんの付き添いで学校を休みがち", "x"), Example("ask_hours", "夜はやってる？", "x")]
+    examples = [
+        Example("share_worry", "お母さんの付き添いで学校を休みがち", "x"),
+        Example("ask_hours", "夜はやってる？", "x"),
+    ]
     (tmp_path / "reviewed.yml").write_text(importer.render(examples), encoding="utf-8")
     back = twins.load_examples(tmp_path)
     assert sorted((e.intent, e.text) for e in back) == sorted((e.intent, e.text) for e in examples)

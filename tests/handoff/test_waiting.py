@@ -49,7 +49,8 @@ def test_messages_that_get_their_own_answer_while_waiting(texts, message, topic)
 
 
 @pytest.mark.parametrize(
-    "message", ["電話で話したい", "母が入院していて", "ありがとう、でも弟のことも聞いてほしい", "はいはいって言われた", "", None],
+    "message",
+    ["電話で話したい", "母が入院していて", "ありがとう、でも弟のことも聞いてほしい", "はいはいって言われた", "", None],
 )
 def test_other_messages_are_not_a_topic(texts, message):
     assert texts.topic(message) is None
