@@ -43,6 +43,7 @@ CUES: dict[str, str] = {
     "occasional": "sentence",
     "acute": "sentence",
     "toward_me": "sentence",
+    "habitual": "after",
     "here_now": "sentence",
 }
 WINDOW = 12

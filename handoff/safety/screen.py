@@ -213,13 +213,15 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return None
     if q.has("laughter") and q.has("trivial") and category not in _NO_JOKE:
         return None  # 「お母さんって呼んじゃった、恥ずかしすぎて消えたい笑」: whoever is named, a joke
+    quoted_fear = category == "death_threat" and q.has("speech")  # 「殺される」って電話してくる: their fear
     if kind == "victim" and q.who in ("elder", "peer") and q.has("toward_me") and not q.has("laughter", "trivial"):
-        return CRISIS  # 「兄貴がキレると首しめてくる」: they are the one who does it, to the writer
+        if not quoted_fear:
+            return CRISIS  # 「兄貴がキレると首しめてくる」: they are the one who does it, to the writer
     if q.who == "child":
         return CRISIS  # a guardian writing about their child counts as the child's risk
     if q.who in ("elder", "peer"):
         if q.has("speech"):  # their words: an ill or confused elder's are care talk, a peer's may be a risk
-            if q.has("acute") or (category == "overdose" and not q.has("past", "past_after", "laughter")):
+            if q.has("acute") or (category == "overdose" and not q.has("past", "past_after", "laughter", "habitual")):
                 return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, 「薬いっぱいのんだ」って: their life, now
             return None if q.who == "elder" or q.has("laughter", "trivial", "topical") else CONCERN
         if q.has("acute") and not q.has("past", "past_after"):
