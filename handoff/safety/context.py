@@ -44,6 +44,7 @@ CUES: dict[str, str] = {
     "acute": "sentence",
     "toward_me": "sentence",
     "habitual": "after",
+    "often": "sentence",
     "here_now": "sentence",
 }
 WINDOW = 12

@@ -252,8 +252,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
 def _medical(q: Qualifiers) -> str | None:
     if q.who == "first_person":
         return CONCERN
-    if q.has("care_after", "past", "past_after", "resolved") and not q.has("urgency"):
-        return None  # 倒れてから介護, 救急車を呼んだことがある…今は元気
+    if q.has("care_after", "past", "past_after", "resolved", "often") and not q.has("urgency"):
+        return None  # 倒れてから介護, 救急車を呼んだことがある…今は元気, 「胸が苦しい」ってよく言う
     if q.has("laughter"):
         return None
     return EMERGENCY_OTHER
