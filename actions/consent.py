@@ -18,6 +18,7 @@ from actions.common import (
     contact_key,
     entity_value,
     event_time,
+    intent_confidence,
     latest_intent,
     latest_text,
     response_text,
@@ -45,6 +46,38 @@ PROFILE_SLOTS = (
 RE_ASK_AFTER = 4
 # A typed 「同意しない」 may still look like `consent` to the classifier: a refusal word always wins.
 REFUSAL = re.compile(r"(しない|しません|したくない|できない|やだ|いやだ|嫌|ダメ|だめ|やめ|no\b)", re.IGNORECASE)
+
+
+# Withdrawing deletes the profile, so it is done at once only when it was asked for plainly: a tap, or a typed
+# statement the classifier is sure of. A question (「記録は消してもらえるの」「同意やめたらどうなる」) or a doubtful
+# reading is answered with what withdrawing does and two buttons.
+WITHDRAW_SURE = 0.9
+QUESTION = re.compile(
+    r"([?？]|の|か|かな|かね|って|たら|れば|なら|どうなる|どうなります|できる|できます)[\s!！。…〜ー]*$")
+
+
+def parse_confirmed(tracker: Tracker) -> bool | None:
+    """The answer to 「同意をやめますか？」: the button's entity, or a typed yes / no while it is open."""
+    raw = entity_value(tracker, "confirmed")
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in ("true", "false"):
+        return raw.strip().lower() == "true"
+    if tracker.get_slot("consent_state") == "withdrawing":
+        intent = latest_intent(tracker)
+        if intent in ("affirm", "withdraw_consent"):
+            return True
+        if intent == "deny":
+            return False
+    return None
+
+
+def needs_confirmation(tracker: Tracker) -> bool:
+    text = latest_text(tracker).strip()
+    if not text or text.startswith("/"):  # a button's payload: asked for plainly
+        return False
+    confidence = intent_confidence(tracker)
+    return bool(QUESTION.search(text)) or confidence is None or confidence < WITHDRAW_SURE
 
 
 def parse_granted(tracker: Tracker) -> bool | None:
@@ -89,7 +122,10 @@ class ActionRecordConsent(GatewayAction):
 
 
 class ActionWithdrawConsent(GatewayAction):
-    """「同意をやめたい」: the gateway records the withdrawal and deletes the profile; the bot forgets it too."""
+    """「同意をやめたい」: the gateway records the withdrawal and deletes the profile; the bot forgets it too.
+
+    A question or a doubtful reading is asked to confirm first (`needs_confirmation`); the answer comes back here,
+    by button or typed (consent_state `withdrawing`)."""
 
     def name(self) -> str:
         return "action_withdraw_consent"
@@ -99,6 +135,13 @@ class ActionWithdrawConsent(GatewayAction):
     ) -> list[EventType]:
         key, at = contact_key(tracker), event_time(tracker)
         had_consented = await self._had_consented(tracker, key, at)
+        confirmed = parse_confirmed(tracker)
+        if had_consented and confirmed is None and needs_confirmation(tracker):
+            dispatcher.utter_message(response="utter_confirm_withdraw")
+            return [SlotSet("consent_state", "withdrawing")]
+        if confirmed is False:
+            dispatcher.utter_message(response="utter_consent_kept")
+            return [SlotSet("consent_state", "granted" if had_consented else "declined")]
         try:
             await self.gateway.post_consent(key, False, at)
         except GatewayError:
@@ -108,16 +151,23 @@ class ActionWithdrawConsent(GatewayAction):
         dispatcher.utter_message(response="utter_consent_withdrawn" if had_consented else "utter_consent_declined")
         return [SlotSet("consent_state", "declined")] + [SlotSet(slot, None) for slot in PROFILE_SLOTS]
 
-
     async def _had_consented(self, tracker: Tracker, key: str, at: str | None) -> bool:
         """From the slot when it knows; else from the gateway (a new conversation of a returning contact)."""
         state = tracker.get_slot("consent_state")
         if state is not None:
-            return state == "granted"
+            return state in ("granted", "withdrawing")
         try:
             return (await self.gateway.get_contact(key, at)).get("consent") is True
         except GatewayError:
             return True
+
+
+class ActionConfirmWithdraw(ActionWithdrawConsent):
+    """A typed 「うん」 or 「やめない」 to 「同意をやめますか？」: the same decision, under its own name because Rasa's
+    rules need each action to set the same slots in every rule (here always consent_state, to declined or kept)."""
+
+    def name(self) -> str:
+        return "action_confirm_withdraw"
 
 
 class ActionOfferConsent(GatewayAction):

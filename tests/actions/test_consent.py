@@ -1,8 +1,15 @@
 """Consent (R20): stored with time via the gateway; declining or withdrawing never stops the help."""
 
+import pytest
 from fakes import AT, KEY, bot_said, make_tracker, responses, slot_events
 
-from actions.consent import PROFILE_SLOTS, ActionOfferConsent, ActionRecordConsent, ActionWithdrawConsent
+from actions.consent import (
+    PROFILE_SLOTS,
+    ActionConfirmWithdraw,
+    ActionOfferConsent,
+    ActionRecordConsent,
+    ActionWithdrawConsent,
+)
 
 
 def granted_entity(value):
@@ -58,6 +65,41 @@ async def test_withdrawal_is_stored_and_profile_slots_are_cleared(gateway, dispa
     slots = slot_events(events)
     assert slots["consent_state"] == "declined"
     assert all(slots[s] is None for s in PROFILE_SLOTS)
+
+
+@pytest.mark.parametrize(("text", "confidence"), [("記録は消してもらえるの", 0.95), ("同意やめたらどうなる？", 0.97),
+                                                ("なんか同意やめる", 0.62)])
+async def test_a_question_or_a_doubtful_reading_is_asked_to_confirm_before_anything_is_deleted(
+    gateway, dispatcher, domain, text, confidence
+):
+    tracker = make_tracker("withdraw_consent", text, slots={"consent_state": "granted"}, confidence=confidence)
+    events = await ActionWithdrawConsent(gateway).run(dispatcher, tracker, domain)
+    assert gateway.calls == [] and responses(dispatcher) == ["utter_confirm_withdraw"]
+    assert slot_events(events) == {"consent_state": "withdrawing"}
+
+
+@pytest.mark.parametrize(("intent", "text", "entities"), [
+    ("withdraw_consent", '/withdraw_consent{"confirmed": true}', [{"entity": "confirmed", "value": True}]),
+    ("affirm", "うん", []),
+])
+async def test_a_yes_to_the_confirmation_withdraws(gateway, dispatcher, domain, intent, text, entities):
+    tracker = make_tracker(intent, text, entities=entities, slots={"consent_state": "withdrawing", "age_band": "16_18"})
+    action = ActionWithdrawConsent(gateway) if entities else ActionConfirmWithdraw(gateway)  # tap or typed
+    events = await action.run(dispatcher, tracker, domain)
+    assert gateway.calls == [("post_consent", KEY, False, AT)]
+    assert responses(dispatcher) == ["utter_consent_withdrawn"] and slot_events(events)["age_band"] is None
+
+
+@pytest.mark.parametrize(("intent", "text", "entities"), [
+    ("withdraw_consent", '/withdraw_consent{"confirmed": false}', [{"entity": "confirmed", "value": False}]),
+    ("deny", "やっぱやめない", []),
+])
+async def test_a_no_to_the_confirmation_keeps_consent_and_profile(gateway, dispatcher, domain, intent, text, entities):
+    tracker = make_tracker(intent, text, entities=entities, slots={"consent_state": "withdrawing"})
+    action = ActionWithdrawConsent(gateway) if entities else ActionConfirmWithdraw(gateway)
+    events = await action.run(dispatcher, tracker, domain)
+    assert gateway.calls == [] and responses(dispatcher) == ["utter_consent_kept"]
+    assert slot_events(events) == {"consent_state": "granted"}
 
 
 async def test_withdrawal_with_gateway_down_says_so(gateway, dispatcher, domain):
