@@ -73,6 +73,15 @@ def age_to_band(age: int) -> str:
     return "40_over"
 
 
+# The questions a typed answer can fill (actions/typed_answers.py), by slot.
+TYPED: dict[str, Any] = {
+    "role": typed_answers.parse_role,
+    "age_band": lambda text: typed_answers.parse_age(text, age_to_band),
+    "gender": typed_answers.parse_gender,
+    "municipality": typed_answers.parse_municipality,
+}
+
+
 def first(value: Any) -> Any:
     """Entity mappings can yield a list; when several lookups match (中能登町 ⊃ 能登町) take the longest."""
     if isinstance(value, list):
@@ -103,24 +112,31 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
             return [s for s in domain_slots if s in FIRST_ROUND]
         return domain_slots
 
-    def _typed(self, slot: str, tracker: Tracker, parse: Any) -> dict[str, Any]:
-        """A typed answer to the question being asked, as the value its button would send."""
-        if tracker.get_slot("requested_slot") != slot or tracker.get_slot(slot) is not None:
+    def _typed(self, slot: str, tracker: Tracker) -> dict[str, Any]:
+        """A typed answer, as the value its button would send: to the question being asked, or to another question
+        of the form that it plainly answers and the asked one's words do not (「小6」 to "who is using LINE",
+        「はくい」 to "how old are you"). The form then asks what is still missing, without calling it a mistake."""
+        if tracker.get_slot(slot) is not None:
             return {}
-        value = parse(latest_text(tracker))
-        return {slot: value} if value else {}
+        asked, text = tracker.get_slot("requested_slot"), latest_text(tracker)
+        value = TYPED[slot](text)
+        if not value or asked == slot:
+            return {slot: value} if value else {}
+        if value == SKIP or asked not in TYPED or TYPED[asked](text):
+            return {}
+        return {slot: value}
 
     async def extract_role(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return self._typed("role", tracker, typed_answers.parse_role)
+        return self._typed("role", tracker)
 
     async def extract_age_band(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return self._typed("age_band", tracker, lambda text: typed_answers.parse_age(text, age_to_band))
+        return self._typed("age_band", tracker)
 
     async def extract_gender(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return self._typed("gender", tracker, typed_answers.parse_gender)
+        return self._typed("gender", tracker)
 
     async def extract_municipality(self, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
-        return self._typed("municipality", tracker, typed_answers.parse_municipality)
+        return self._typed("municipality", tracker)
 
     async def _store(
         self, field: str, value: ProfileValue, tracker: Tracker, slot_value: Any, extra: dict | None = None
@@ -181,6 +197,11 @@ class ValidateProfileForm(UsesGateway, FormValidationAction):
 
     async def validate_age_band(self, value: Any, dispatcher, tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
         value = first(value)
+        text = latest_text(tracker)
+        if text and not text.startswith("/") and not typed_answers.core(text):
+            # An age inside somebody talking (「おとうとがまだ2さいで…」) is seldom theirs: listen, do not store it.
+            utter_varied(dispatcher, tracker, domain, STORY_ACK)
+            return {"age_band": None, "profile_misses": int(tracker.get_slot("profile_misses") or 0) + 1}
         if isinstance(value, str):
             digits = unicodedata.normalize("NFKC", value)
             if re.fullmatch(r"\d{1,3}", digits):

@@ -54,7 +54,7 @@ def test_a_sentence_that_only_contains_an_answer_word_is_not_taken(text):
 async def test_form_extracts_the_typed_answer_only_for_the_question_asked(gateway, dispatcher, domain):
     form = ValidateProfileForm(gateway)
     assert await form.extract_role(dispatcher, typed("自分", "role"), domain) == {"role": "self"}
-    assert await form.extract_role(dispatcher, typed("自分", "age_band"), domain) == {}
+    assert await form.extract_role(dispatcher, typed("自分", "age_band", {"role": "skipped"}), domain) == {}
     assert await form.extract_age_band(dispatcher, typed("17", "age_band"), domain) == {"age_band": "16_18"}
     assert await form.extract_municipality(dispatcher, typed("ののいち", "municipality"), domain) == {
         "municipality": "野々市市"
@@ -108,3 +108,25 @@ async def test_a_long_story_during_the_questions_is_listened_to_and_ends_them(ga
     assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_story_ack")
     assert slot_events(events) == {"profile_misses": 2}
     assert "utter_profile_invalid" not in responses(dispatcher)
+
+
+async def test_an_answer_to_a_later_question_is_kept_and_the_asked_one_comes_again(gateway, dispatcher, domain):
+    """「小6」 to "who is using LINE", 「はくい」 to "how old are you": answers, just not to the question asked."""
+    form = ValidateProfileForm(gateway)
+    assert await form.extract_age_band(dispatcher, typed("小6", "role"), domain) == {"age_band": "under_13"}
+    assert await form.extract_role(dispatcher, typed("小6", "role"), domain) == {}
+    hakui = typed("はくい", "age_band")
+    assert await form.extract_municipality(dispatcher, hakui, domain) == {"municipality": "羽咋市"}
+    assert await form.extract_age_band(dispatcher, typed("はくい", "age_band"), domain) == {}
+    # Never over an answer already given, never a skip meant for the question asked.
+    assert await form.extract_age_band(dispatcher, typed("15", "role", {"age_band": "16_18"}), domain) == {}
+    assert await form.extract_municipality(dispatcher, typed("スキップ", "role"), domain) == {}
+
+
+async def test_an_age_inside_somebody_talking_is_listened_to_not_stored(gateway, dispatcher, domain):
+    text = "おとうとがまだ2さいで ママがしごとでいないとき ぼくがみてる"
+    tracker = make_tracker("inform_profile", text, entities=[{"entity": "age", "value": "2"}],
+                           slots={"requested_slot": "age_band"}, active_loop="profile_form")
+    slots = await ValidateProfileForm(gateway).validate_age_band("2", dispatcher, tracker, domain)
+    assert slots == {"age_band": None, "profile_misses": 1} and gateway.calls == []
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_story_ack")
