@@ -10,6 +10,8 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from handoff.store.values import OutboxStatus
+
 bp = Blueprint("console_openapi", url_prefix="/api")
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -63,7 +65,7 @@ SCHEMAS: dict[str, Any] = {
         "id": _I, "direction": {"enum": ["in", "out"]}, "sender": {"enum": ["user", "bot", "agent", "system"]},
         "sender_label": _S, "agent": {"$ref": "#/components/schemas/UserRef"}, "kind": _S,
         "text": {"type": ["string", "null"]}, "internal": _B,
-        "delivery": {"enum": ["pending", "sent", "failed", "undeliverable", None]}, "crisis": _B,
+        "delivery": {"enum": [*OutboxStatus, None]}, "crisis": _B,
         "risk_level": _LEVEL, "risk_category": {"type": ["string", "null"]}, "at": _T,
         "read_at": _T, "unsent": _B,
     }),

@@ -21,6 +21,7 @@ from handoff import events
 from handoff.store.db import Database, notify
 from handoff.store.models import Alert
 from handoff.store.types import utcnow
+from handoff.store.values import AlertStatus
 from handoff.timeutil import to_tokyo
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class AlertSender:
     async def due(self) -> Iterable[str]:
         async with self.db.session() as session:
             found = await session.scalar(
-                select(Alert.id).where(Alert.status == "pending", Alert.next_attempt_at <= utcnow()).limit(1)
+                select(Alert.id).where(Alert.status == AlertStatus.PENDING, Alert.next_attempt_at <= utcnow()).limit(1)
             )
         return ["alerts"] if found is not None else []
 
@@ -75,7 +76,9 @@ class AlertSender:
         async with self.db.session() as session:
             alerts = (
                 await session.scalars(
-                    select(Alert).where(Alert.status == "pending", Alert.next_attempt_at <= utcnow()).order_by(Alert.id)
+                    select(Alert)
+                    .where(Alert.status == AlertStatus.PENDING, Alert.next_attempt_at <= utcnow())
+                    .order_by(Alert.id)
                 )
             ).all()
         for alert in alerts:
@@ -86,13 +89,13 @@ class AlertSender:
     async def _send(self, alert: Alert) -> None:
         now = utcnow()
         if not self.url:
-            alert.status = "skipped"  # still visible in the console; nothing configured to receive it
+            alert.status = AlertStatus.SKIPPED  # still visible in the console; nothing configured to receive it
             return
         alert.attempts += 1
         try:
             response = await self.http.post(self.url, json=alert_body(alert), timeout=5.0)
             if response.status_code < 300:
-                alert.status = "sent"
+                alert.status = AlertStatus.SENT
                 log.info("alert %s %s sent", alert.id, alert.type)
                 return
             alert.last_error = f"HTTP {response.status_code}"
@@ -100,6 +103,6 @@ class AlertSender:
             alert.last_error = type(exc).__name__
         log.warning("alert %s %s not delivered: %s", alert.id, alert.type, alert.last_error)
         if alert.attempts >= self.max_attempts:
-            alert.status = "failed"
+            alert.status = AlertStatus.FAILED
         else:
             alert.next_attempt_at = now + timedelta(seconds=min(300, 2**alert.attempts))

@@ -26,6 +26,7 @@ from handoff.router import Routed, Router
 from handoff.store.db import Database, disconnected, retry_on_disconnect
 from handoff.store.models import Contact, Conversation, InboxEvent
 from handoff.store.types import utcnow
+from handoff.store.values import UNFINISHED_INBOX, InboxStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
@@ -67,7 +68,7 @@ async def store_events(db: Database, events: list[dict[str, Any]]) -> int:
             "event_type": str(e.get("type", "unknown"))[:32],
             "body": e,
             "received_at": now,
-            "status": "pending",
+            "status": InboxStatus.PENDING,
             "attempts": 0,
         }
         for e in events
@@ -90,7 +91,7 @@ _NEXT_EVENT: Select[tuple[InboxEvent, Contact | None, Conversation | None]] = (
     select(InboxEvent, Contact, Conversation)
     .outerjoin(Contact, Contact.line_user_id == InboxEvent.source_key)
     .outerjoin(Conversation, Conversation.contact_id == Contact.id)
-    .where(InboxEvent.source_key == bindparam("key"), InboxEvent.status.in_(("pending", "bot")))
+    .where(InboxEvent.source_key == bindparam("key"), InboxEvent.status.in_(UNFINISHED_INBOX))
     .order_by(InboxEvent.id)
     .limit(1)
     .options(*BESIDE_CONTACT)
@@ -106,7 +107,7 @@ class InboxWorker:
         async with self.db.session() as session:
             keys = await session.scalars(
                 select(InboxEvent.source_key)
-                .where(InboxEvent.status.in_(("pending", "bot")))
+                .where(InboxEvent.status.in_(UNFINISHED_INBOX))
                 .order_by(InboxEvent.id)
                 .limit(1000)
             )
@@ -126,11 +127,11 @@ class InboxWorker:
                     row, contact, conversation = found
                     row_id, status = row.id, row.status
                     routed = Routed()
-                    if status == "pending":
+                    if status == InboxStatus.PENDING:
                         routed = await self.router.route(session, row, contact, conversation)
                 if routed.send is not None:
                     await self.router.outbox.deliver(routed.send)
-                if routed.bot is not None or status == "bot":
+                if routed.bot is not None or status == InboxStatus.BOT:
                     await self.router.bot.answer(row_id, routed.bot)
             except Exception as exc:
                 if row_id is None:
@@ -153,7 +154,7 @@ class InboxWorker:
             if fresh.attempts < MAX_ATTEMPTS:
                 log.warning("inbox event %s failed (%s), attempt %d; retrying", row_id, fresh.error, fresh.attempts)
                 return
-            fresh.status = "failed"  # the user may have had no answer: staff are told, with ids only (R14)
+            fresh.status = InboxStatus.FAILED  # the user may have had no answer: staff are told, with ids only (R14)
             conversation_id = await session.scalar(
                 select(Conversation.id).join(Contact, Contact.id == Conversation.contact_id)
                 .where(Contact.line_user_id == fresh.source_key)

@@ -24,6 +24,7 @@ from handoff.line.messages import chunks, plain_text, quick_reply_titles
 from handoff.store.db import Database, notify, retry_on_disconnect
 from handoff.store.models import Contact, DeliveryAttempt, Message, Outbox
 from handoff.store.types import utcnow
+from handoff.store.values import LEAVE_ROW, LEAVES, OutboxKind, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def wake_outbox(session: AsyncSession, recipient: str) -> None:
 
 def pending_for(recipient: str | ColumnElement[str]) -> Select[tuple[int]]:
     """Any row still waiting to be sent to the recipient (a new answer must not overtake it)."""
-    return select(Outbox.id).where(Outbox.recipient == recipient, Outbox.status == "pending").limit(1)
+    return select(Outbox.id).where(Outbox.recipient == recipient, Outbox.status == OutboxStatus.PENDING).limit(1)
 
 
 def outbox_rows(
@@ -50,14 +51,14 @@ def outbox_rows(
     now = utcnow()
     return [
         {
-            "kind": "message",
+            "kind": OutboxKind.MESSAGE,
             "conversation_id": conversation_id,
             "recipient": recipient,
             "messages": batch,
             "reply_token": reply_token if index == 0 else None,
             "reply_token_expires_at": expires_from + REPLY_TOKEN_LIFETIME if reply_token and index == 0 else None,
             "retry_key": str(uuid.uuid4()),
-            "status": "pending",
+            "status": OutboxStatus.PENDING,
             "attempts": 0,
             "created_at": now,
             "next_attempt_at": now,
@@ -82,7 +83,7 @@ def message_rows(
             "event_at": at,
             "created_at": at,
             "outbox_id": outbox_id,
-            "delivery": "pending",
+            "delivery": OutboxStatus.PENDING,
             "crisis": False,
             "internal": False,
         }
@@ -134,10 +135,11 @@ async def enqueue(
     return ids
 
 
-async def enqueue_leave(session: AsyncSession, kind: str, chat_id: str, at: datetime) -> None:
+async def enqueue_leave(session: AsyncSession, chat_type: str, chat_id: str, at: datetime) -> None:
+    """Ask LINE to take the account out of a group or room (`chat_type`, LINE's source type)."""
     session.add(
         Outbox(
-            kind=f"leave_{kind}",
+            kind=LEAVE_ROW[chat_type],
             recipient=chat_id,
             messages=[],
             retry_key=str(uuid.uuid4()),
@@ -153,11 +155,12 @@ class SendPlan:
     """What one attempt will do, decided and committed before LINE is called."""
 
     id: int
-    kind: str
+    kind: str  # an OutboxKind
     recipient: str
     messages: list[dict[str, Any]]
     retry_key: str
     reply_token: str | None
+    skip: bool = False  # nothing to send: the row was settled while claiming it (the user blocked the account)
 
 
 def _fresh_token(token: str | None, expires_at: datetime | None, now: datetime) -> str | None:
@@ -193,7 +196,7 @@ class OutboxSender:
             rows = (
                 await session.execute(
                     select(Outbox.recipient, Outbox.next_attempt_at)
-                    .where(Outbox.status == "pending")
+                    .where(Outbox.status == OutboxStatus.PENDING)
                     .order_by(Outbox.id)
                     .limit(500)
                 )
@@ -211,7 +214,7 @@ class OutboxSender:
             if plan is None:
                 return
             results = await self._call(plan)
-            if await self._record(plan, results) == "pending":
+            if await self._record(plan, results) == OutboxStatus.PENDING:
                 return  # backing off; later rows of this recipient wait, so order is kept
 
     async def enqueue_to_send(
@@ -272,23 +275,23 @@ class OutboxSender:
         async with self.db.session() as session:
             row = await session.scalar(
                 select(Outbox)
-                .where(Outbox.status == "pending", Outbox.recipient == recipient)
+                .where(Outbox.status == OutboxStatus.PENDING, Outbox.recipient == recipient)
                 .order_by(Outbox.id)
                 .limit(1)
             )
             now = utcnow()
             if row is None or row.next_attempt_at > now:
                 return None
-            if not row.kind.startswith("leave_") and await self._blocked(session, row.recipient):
-                await self._finish(session, row, "undeliverable", "blocked by the user (R17)", now)
-                return SendPlan(row.id, "skip", row.recipient, [], row.retry_key, None)
+            if row.kind not in LEAVES and await self._blocked(session, row.recipient):
+                await self._finish(session, row, OutboxStatus.UNDELIVERABLE, "blocked by the user (R17)", now)
+                return SendPlan(row.id, row.kind, row.recipient, [], row.retry_key, None, skip=True)
             return _take(row, now)
 
     async def _call(self, plan: SendPlan) -> list[tuple[str, LineResult]]:
-        if plan.kind == "skip":
+        if plan.skip:
             return []
-        if plan.kind.startswith("leave_"):
-            return [("leave", await self.line.leave(plan.kind.removeprefix("leave_"), plan.recipient))]
+        if plan.kind in LEAVES:
+            return [("leave", await self.line.leave(LEAVES[plan.kind], plan.recipient))]
         results: list[tuple[str, LineResult]] = []
         if plan.reply_token:
             results.append(("reply", await self.line.reply(plan.reply_token, plan.messages)))
@@ -297,11 +300,12 @@ class OutboxSender:
         results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key)))
         return results
 
-    async def _record(self, plan: SendPlan, results: list[tuple[str, LineResult]]) -> str:
+    async def _record(self, plan: SendPlan, results: list[tuple[str, LineResult]]) -> str | None:
+        """Store what LINE answered; the row's status after it (None: the row is gone)."""
         async with self.db.session() as session:
             row = await session.get(Outbox, plan.id)
             if row is None:
-                return "gone"
+                return None
             if not results:
                 return row.status
             now = utcnow()
@@ -309,7 +313,7 @@ class OutboxSender:
                 await self._attempt(session, row, method, result)
             method, result = results[-1]
             if method == "reply":
-                await self._finish(session, row, "sent", None, now, via="reply")
+                await self._finish(session, row, OutboxStatus.SENT, None, now, via="reply")
             else:
                 await self._settle(session, row, result, method, now)
             return row.status
@@ -334,24 +338,24 @@ class OutboxSender:
         row.last_status = result.status
         row.last_error = result.error
         if result.ok or result.status == 409:
-            await self._finish(session, row, "sent", None, now, via=via)
+            await self._finish(session, row, OutboxStatus.SENT, None, now, via=via)
         elif result.status == 429 and QUOTA_MESSAGE in (result.error or "").lower():
             row.next_attempt_at = now + QUOTA_BACKOFF
             await raise_alert(session, "line_quota", conversation_id=row.conversation_id, at=now, dedupe=QUOTA_BACKOFF)
         elif (result.status in (0, 429) or result.status >= 500) and row.attempts < self.max_attempts:
             row.next_attempt_at = now + _backoff(row.attempts)
         else:
-            await self._finish(session, row, "failed", result.error or f"HTTP {result.status}", now)
+            await self._finish(session, row, OutboxStatus.FAILED, result.error or f"HTTP {result.status}", now)
 
     async def _finish(
         self, session: AsyncSession, row: Outbox, status: str, error: str | None, now: datetime, via: str | None = None
     ) -> None:
         row.status = status
         row.sent_via = via
-        row.sent_at = now if status == "sent" else None
+        row.sent_at = now if status == OutboxStatus.SENT else None
         if error:
             row.last_error = error[:255]
-        delivery = {"sent": "sent", "failed": "failed", "undeliverable": "undeliverable"}[status]
+        delivery = OutboxStatus(status)  # a turn's delivery is its row's final status
         await session.execute(
             update(Message)
             .where(Message.outbox_id == row.id)
@@ -360,5 +364,5 @@ class OutboxSender:
         )
         if row.conversation_id is not None:
             notify(session, events.delivery(row.conversation_id, delivery))
-        if status != "sent":
+        if status != OutboxStatus.SENT:
             log.warning("outbox %s %s after %s attempt(s)", row.id, status, row.attempts)

@@ -30,6 +30,7 @@ from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
+from handoff.store.values import InboxStatus, OutboxStatus
 from handoff.timeutil import from_line_timestamp
 from handoff.waiting import after_close, reply_while_queued
 
@@ -102,7 +103,7 @@ class Router:
         user_id = source.get("userId")
         kind = row.event_type
         if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
-            row.status = "ignored"  # stored in the inbox; nothing else to do (unknown types included)
+            row.status = InboxStatus.IGNORED  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
             return Routed()
         if contact is None:  # the row's query looked for it in this transaction: a new user
@@ -113,13 +114,13 @@ class Router:
         turn = Turn(row, event, at, contact, conversation)
         handler = getattr(self, f"_on_{kind}")
         await handler(session, turn)
-        if row.status == "pending":
-            row.status = "done"
+        if row.status == InboxStatus.PENDING:
+            row.status = InboxStatus.DONE
         row.processed_at = utcnow()
         notify(session, events.message(conversation.id))
         return Routed(
             send=turn.send,
-            bot=bot_call(row, contact, conversation, at) if row.status == "bot" else None,
+            bot=bot_call(row, contact, conversation, at) if row.status == InboxStatus.BOT else None,
         )
 
     async def _leave_group(self, session: AsyncSession, row: InboxEvent, event: dict[str, Any], at: datetime) -> None:
@@ -138,7 +139,7 @@ class Router:
                 reply_token=event.get("replyToken"),
             )
             await enqueue_leave(session, kind, chat_id, at)
-        row.status = "done" if event.get("type") == "join" else "ignored"
+        row.status = InboxStatus.DONE if event.get("type") == "join" else InboxStatus.IGNORED
         row.processed_at = utcnow()
 
     async def _on_follow(self, session: AsyncSession, turn: Turn) -> None:
@@ -148,7 +149,7 @@ class Router:
             await conv.transition(session, turn.conversation, conv.BOT, actor="user", reason="follow", at=turn.at)
         self._store_in(session, turn, "follow", None)
         if turn.conversation.status == conv.BOT:
-            turn.row.status, turn.row.rasa_event = "bot", "follow"
+            turn.row.status, turn.row.rasa_event = InboxStatus.BOT, "follow"
 
     async def _on_unfollow(self, session: AsyncSession, turn: Turn) -> None:
         """R17: nothing more can reach the user; record it and stop what is still waiting to be sent."""
@@ -160,14 +161,14 @@ class Router:
         pending = (
             await session.scalars(
                 update(Outbox)
-                .where(Outbox.recipient == turn.contact.line_user_id, Outbox.status == "pending")
-                .values(status="undeliverable", last_error="blocked by the user (R17)")
+                .where(Outbox.recipient == turn.contact.line_user_id, Outbox.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.UNDELIVERABLE, last_error="blocked by the user (R17)")
                 .returning(Outbox.id)
             )
         ).all()
         if pending:
             await session.execute(
-                update(Message).where(Message.outbox_id.in_(pending)).values(delivery="undeliverable")
+                update(Message).where(Message.outbox_id.in_(pending)).values(delivery=OutboxStatus.UNDELIVERABLE)
             )
 
     async def _on_unsend(self, session: AsyncSession, turn: Turn) -> None:
@@ -241,7 +242,7 @@ class Router:
             rasa_event = "message" if just_closed else "return"  # no 「おかえりなさい」 to someone who just left
         elif conversation.status == conv.BLOCKED:
             await conv.transition(session, conversation, conv.BOT, actor="user", reason="new_message", at=turn.at)
-        turn.row.status, turn.row.rasa_event = "bot", rasa_event
+        turn.row.status, turn.row.rasa_event = InboxStatus.BOT, rasa_event
 
     async def _while_waiting(self, session: AsyncSession, turn: Turn, text: str | None) -> None:
         """Queued: a short acknowledgement now and then, the place in line when asked (handoff.waiting). Open:

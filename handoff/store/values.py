@@ -16,3 +16,47 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     TRAINER = "trainer"
+
+
+class InboxStatus(StrEnum):
+    """`inbox.status`: where a stored webhook event is on its way through the worker."""
+
+    PENDING = "pending"  # stored, not handled yet
+    BOT = "bot"  # handled; the bot's answer is still to be asked for (handoff/bot_step.py)
+    DONE = "done"
+    IGNORED = "ignored"  # nothing to do (an event type we do not handle, a group left)
+    FAILED = "failed"  # gave up after repeated errors; staff are alerted
+
+
+UNFINISHED_INBOX: tuple[InboxStatus, ...] = (InboxStatus.PENDING, InboxStatus.BOT)
+
+
+class OutboxStatus(StrEnum):
+    """`outbox.status`, and `messages.delivery` of the turns a row carries (the console shows it per message)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"  # the user blocked the account (R17)
+
+
+class OutboxKind(StrEnum):
+    """`outbox.kind`: what the row asks of LINE."""
+
+    MESSAGE = "message"
+    LEAVE_GROUP = "leave_group"
+    LEAVE_ROOM = "leave_room"
+
+
+# The account is for one-to-one talks: the chat type a leave row leaves (LINE's source type) and back.
+LEAVE_ROW: dict[str, OutboxKind] = {"group": OutboxKind.LEAVE_GROUP, "room": OutboxKind.LEAVE_ROOM}
+LEAVES: dict[str, str] = {kind: chat for chat, kind in LEAVE_ROW.items()}
+
+
+class AlertStatus(StrEnum):
+    """`alerts.status`."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # no YCC_ALERT_WEBHOOK_URL: still shown in the console
