@@ -1,4 +1,4 @@
-"""The JSON API of DESIGN.md for conversations (bearer token or console session + CSRF header).
+"""The JSON API for conversations (docs/console.md, console/openapi.py): bearer token or console session + CSRF.
 
 The console's own pages call these routes, so the API is exercised all day and stays the one source of truth.
 """

@@ -11,7 +11,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sanic import Request
@@ -208,7 +208,3 @@ async def revoke_user_sessions(session: AsyncSession, user_id: int) -> None:
         update(ConsoleSession).where(ConsoleSession.user_id == user_id, ConsoleSession.revoked.is_(False))
         .values(revoked=True)
     )
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)

@@ -1,4 +1,4 @@
-"""JSON shapes of the stable API (DESIGN.md): conversation, message, escalation, record.
+"""JSON shapes of the stable API (docs/console.md, console/openapi.py): conversation, message, escalation, record.
 
 The console pages use exactly these shapes, so what the API promises is what counsellors see.
 """

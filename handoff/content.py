@@ -11,7 +11,6 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from handoff.datafile import ContentError, field_phone, field_text, read_yaml
 from handoff.eligibility import MUNICIPALITIES, OUTSIDE
@@ -59,16 +58,6 @@ class Service:
     url: str | None = None
     hours: str | None = None
     note: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "phone": self.phone,
-            "url": self.url,
-            "hours": self.hours,
-            "note": self.note,
-        }
 
 
 def chat_lines_text(hotlines: list[Hotline]) -> str:

@@ -26,17 +26,6 @@ class Hotline:
     note: str = ""
     url: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "number": self.number,
-            "url": self.url,
-            "hours": self.hours,
-            "note": self.note,
-            "is_24h": self.is_24h,
-        }
-
 
 def load_hotlines(path: Path) -> list[Hotline]:
     raw = read_yaml(path)

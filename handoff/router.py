@@ -7,6 +7,7 @@ Step one (`route`) runs in one transaction: store the turn, screen it, change st
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -76,13 +77,19 @@ class Router:
         safety: SafetyScreen,
         outbox: OutboxSender,
     ) -> None:
-        self.db = db
         self.content = content
         self.hours = hours
-        self.line = line
         self.safety = safety
         self.outbox = outbox
         self.bot = BotStep(db, content, rasa, line, outbox)
+        # The LINE event types a user's turn can be; any other type is stored in the inbox and ignored.
+        self._handlers: dict[str, Callable[[AsyncSession, Turn], Awaitable[None]]] = {
+            "message": self._on_message,
+            "follow": self._on_follow,
+            "unfollow": self._on_unfollow,
+            "postback": self._on_postback,
+            "unsend": self._on_unsend,
+        }
 
     # ---- step one -------------------------------------------------------------------------------------------
     async def route(
@@ -102,7 +109,7 @@ class Router:
             return Routed()
         user_id = source.get("userId")
         kind = row.event_type
-        if not user_id or kind not in ("message", "follow", "unfollow", "postback", "unsend"):
+        if not user_id or kind not in self._handlers:
             row.status = InboxStatus.IGNORED  # stored in the inbox; nothing else to do (unknown types included)
             row.processed_at = utcnow()
             return Routed()
@@ -112,8 +119,7 @@ class Router:
             conversation = await conv.conversation_for(session, contact, at)
         seen(contact, at)
         turn = Turn(row, event, at, contact, conversation)
-        handler = getattr(self, f"_on_{kind}")
-        await handler(session, turn)
+        await self._handlers[kind](session, turn)
         if row.status == InboxStatus.PENDING:
             row.status = InboxStatus.DONE
         row.processed_at = utcnow()

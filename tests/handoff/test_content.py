@@ -11,7 +11,7 @@ from handoff.content import REPLY_PLACEHOLDERS, Content, ContentError
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 
-# The verified list in DESIGN.md ("Hotlines").
+# The numbers checked on each operator's official page (data/hotlines.yml): a change must be deliberate.
 DESIGN_NUMBERS = {
     "110",
     "119",
