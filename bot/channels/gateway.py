@@ -24,6 +24,7 @@ from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.shared.core.events import UserUttered
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -41,17 +42,21 @@ def bearer_matches(request: Request, token: str) -> bool:
     return hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}")
 
 
-async def understood_as(app_ctx: Any, sender: str) -> dict[str, Any] | None:
-    """The intent and confidence of the sender's latest user turn, from the tracker the turn just updated. Best
-    effort: a turn that produced no user event (or a tracker store error) has nothing to report."""
+async def understood_as(app_ctx: Any, sender: str, text: str) -> dict[str, Any] | None:
+    """The intent and confidence NLU gave this turn's text, from the tracker the turn just updated. Best effort: a
+    turn that produced no user event (or a tracker store error) has nothing to report.
+
+    Read from the user events rather than `latest_message`: a fallback reverts the user's turn
+    (UserUtteranceReverted), after which `latest_message` is the previous turn's."""
     agent = getattr(app_ctx, "agent", None)
     try:
         tracker = await agent.tracker_store.retrieve(sender) if agent is not None else None
     except Exception as exc:  # never fail the answer for the trainers' label
         log.warning("tracker read failed: %s", type(exc).__name__)
         return None
-    latest = tracker.latest_message if tracker is not None else None
-    intent = (latest.intent or {}) if latest is not None else {}
+    events = list(tracker.events) if tracker is not None else []
+    turn = next((e for e in reversed(events) if isinstance(e, UserUttered) and e.text == text), None)
+    intent = (turn.intent or {}) if turn is not None else {}
     name, confidence = intent.get("name"), intent.get("confidence")
     if not isinstance(name, str) or not name:
         return None
@@ -112,7 +117,7 @@ class GatewayInput(RestInput):
                 log.error("turn timed out")
             except Exception as exc:  # answered with what was collected, as RestInput does; no text in the log
                 log.error("turn failed: %s", type(exc).__name__)
-            nlu = await understood_as(request.app.ctx, sender)
+            nlu = await understood_as(request.app.ctx, sender, message.text or "")
             headers = {NLU_HEADER: json.dumps(nlu)} if nlu else None
             return response.json(collector.messages, headers=headers)
 
