@@ -152,6 +152,10 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
     "an_ideation_word_with_a_trivial_cause_is_a_concern": [
         ("月曜の小テストまじで消えたい", CONCERN),
     ],
+    "fear_of_hurting_the_person_cared_for_is_a_concern": [
+        ("このままだとじいちゃんを叩いてしまいそうで怖い", CONCERN),
+        ("弟とゲームで対戦した", NONE),
+    ],
     "a_game_is_the_channel_not_a_story_for_strangers": [
         ("ゲームで知り合った大人がうちに泊まりにおいでって", CRISIS),
         ("ゲームで主人公がしぬのつらい", NONE),
