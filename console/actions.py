@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth import Denied, NotFound, Principal, audit
 from console.roles import STAFF, Role
-from handoff import capacity, events
+from handoff import capacity, events, profile
 from handoff import conversations as conv
 from handoff.line.messages import MAX_TEXT, text_message
 from handoff.outbox import enqueue
@@ -23,8 +23,8 @@ from handoff.store.types import utcnow
 
 TOPICS = {"care_burden": "介護・世話の負担", "school": "学校・勉強", "relationships": "人間関係",
           "career": "進路・仕事", "health": "心と体の健康", "other": "その他"}
-CARE_RECIPIENTS = {"mother": "母", "father": "父", "sibling": "きょうだい", "grandparent": "祖父母",
-                   "other": "その他", "unknown": "不明・聞けていない"}
+# A record's care recipients: the profile's (handoff/profile.yml), and "unknown" when the counsellor could not ask.
+CARE_RECIPIENTS = {**profile.labels()["care_recipients"], "unknown": "不明・聞けていない"}
 
 
 class Conflict(Exception):

@@ -10,6 +10,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
+from console.actions import CARE_RECIPIENTS, TOPICS
 from handoff.store.values import OutboxStatus
 
 bp = Blueprint("console_openapi", url_prefix="/api")
@@ -90,9 +91,9 @@ SCHEMAS: dict[str, Any] = {
                     "follow_up": _B, "summary": _S}),
     "RecordInput": _obj({
         "topics": {"type": "array", "minItems": 1, "items": {
-            "enum": ["care_burden", "school", "relationships", "career", "health", "other"]}},
+            "enum": list(TOPICS)}},
         "care_recipients": {"type": "array", "minItems": 1, "items": {
-            "enum": ["mother", "father", "sibling", "grandparent", "other", "unknown"]}},
+            "enum": list(CARE_RECIPIENTS)}},
         "referral_made": _B, "referral": {"type": ["string", "null"], "description": "required if referral_made"},
         "follow_up": _B, "summary": {"type": "string", "minLength": 1, "maxLength": 4000},
     }, ["topics", "care_recipients", "referral_made", "follow_up", "summary"]),

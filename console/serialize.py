@@ -13,13 +13,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.routing import Counsellor, online_counsellors, suggest, topic_of
-from handoff import contacts
+from handoff import contacts, profile
 from handoff.conversations import risk_level
 from handoff.store.models import Conversation, Escalation, Message, Record, User
 from handoff.store.types import utcnow
 from handoff.timeutil import to_tokyo
 
-PROFILE_KEYS = ("age_band", "gender", "municipality", "care_recipients", "care_kinds", "situation", "role")
+PROFILE_KEYS = tuple(profile.FIELDS)  # handoff/profile.yml
 SENDER_LABELS = {"user": "利用者", "bot": "ボット", "agent": "相談員", "system": "自動応答"}
 
 

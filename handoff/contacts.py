@@ -9,28 +9,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, Exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from handoff import profile
 from handoff.eligibility import assess
 from handoff.store.models import ConsentEvent, Contact, Conversation, Record
 
+# The accepted values per field (handoff/profile.yml); municipality (None) is checked against data/services.yml.
 PROFILE_FIELDS: dict[str, set[str] | None] = {
-    "age_band": {"under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over"},
-    "gender": {"female", "male", "other", "no_answer"},
-    "municipality": None,  # checked against data/services.yml by the caller
-    "care_recipients": {"mother", "father", "sibling", "grandparent", "other"},
-    "care_kinds": {
-        "housework",
-        "personal_care",
-        "emotional",
-        "interpreting",
-        "money",
-        "siblings_care",
-        "medical",
-        "other",
-    },
-    "situation": {"elementary", "junior_high", "high_school", "university", "working", "job_seeking", "other"},
-    "role": {"self", "guardian"},
+    field: None if vocabulary is None else set(vocabulary) for field, vocabulary in profile.FIELDS.items()
 }
-LIST_FIELDS = {"care_recipients", "care_kinds"}
+LIST_FIELDS = profile.LIST_FIELDS
 SEEN_STEP = timedelta(minutes=1)
 
 

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from handoff import profile
+
 # Ishikawa's 19 municipalities (11 市 + 8 町), in the prefecture's usual order, and the one answer for elsewhere.
 ISHIKAWA_MUNICIPALITIES: tuple[str, ...] = (
     "金沢市",
@@ -71,9 +73,12 @@ ELSEWHERE: tuple[str, ...] = tuple(
 _SUFFIXES = ("市", "町", "し", "まち", "ちょう")
 _NOISE = re.compile(r"(に住ん\w*|在住|です|だよ|だけど|[、。,.!?…〜ー])+$")  # 「金沢に住んでます」 → 金沢
 
-AGE_BANDS = ("under_13", "13_15", "16_18", "19_22", "23_29", "30_39", "40_over")
+# The profile's values (handoff/profile.yml), in order: the first five bands are under 30, the first three under 19.
+AGE_BANDS = profile.values("age_band")
 UNDER_30 = frozenset(AGE_BANDS[:5])
-ROLES = ("self", "guardian")
+ROLES = profile.values("role")
+if AGE_BANDS[4:] != ("23_29", "30_39", "40_over") or set(ROLES) != {"self", "guardian"}:
+    raise ValueError("handoff/profile.yml: the rules below are written for these age bands and roles")
 
 
 def _hiragana(text: str) -> str:

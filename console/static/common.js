@@ -15,18 +15,10 @@ const YCC = (() => {
   const isStaff = (CATALOGUE.staff || []).includes(role);
   const handlers = [];
 
+  // Profile values (handoff/profile.yml) and conversation statuses come with the page; the rest are the console's own.
   const LABELS = {
-    age_band: { under_13: "12歳以下", "13_15": "13〜15歳", "16_18": "16〜18歳", "19_22": "19〜22歳",
-      "23_29": "23〜29歳", "30_39": "30〜39歳", "40_over": "40歳以上" },
-    care_recipients: { mother: "母", father: "父", sibling: "きょうだい", grandparent: "祖父母", other: "その他" },
+    ...(CATALOGUE.labels || {}),
     eligibility: { eligible: "対象", flagged: "要確認", refer: "対象外（紹介）", unknown: "未確認" },
-    gender: { female: "女性", male: "男性", other: "その他", no_answer: "回答しない" },
-    situation: { elementary: "小学生", junior_high: "中学生", high_school: "高校生", university: "大学・専門学校",
-      working: "働いている", job_seeking: "仕事を探している", other: "その他" },
-    care_kinds: { housework: "家事", personal_care: "身の回りの世話", emotional: "気持ちの支え", interpreting: "通訳",
-      money: "お金の管理", siblings_care: "きょうだいの世話", medical: "通院・服薬", other: "その他" },
-    role: { self: "本人", guardian: "保護者" },
-    status: { bot: "ボット対応", queued: "待機中", open: "対応中", resolved: "対応済み", blocked: "ブロック" },
     delivery: { pending: "送信中", sent: "送信済み", failed: "送信できませんでした", undeliverable: "届きません（ブロック）" },
     topic: { care: "ケア", career: "進路・仕事" },
     // Safety flags (issue 13), in queue order; emergency_other is a crisis of someone else (usually the person cared for).

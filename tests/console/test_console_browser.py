@@ -217,3 +217,19 @@ def test_cross_site_request_cannot_act_for_a_logged_in_counsellor(browser: Brows
     assert same_site_without_token == 403  # the cookie alone is not enough: the CSRF header is required
     assert page.request.get(f"{gw.url}/api/conversations/{cid}").json()["status"] == "queued"
     page.context.close()
+
+
+def test_the_pages_scripts_read_labels_event_types_and_roles_from_the_server(
+    browser: Browser, gateway_sqlite: Gateway
+) -> None:
+    """Issue 15: profile labels (handoff/profile.yml), statuses, live event types and roles are rendered into the
+    page, so the console's JavaScript shows the server's words and matches the server's names."""
+    gw = gateway_sqlite
+    page = login(browser, gw, gw.add_user("supervisor"))
+    page.goto(f"{gw.url}/console/queue")
+    shown = page.evaluate(
+        "() => [YCC.label('age_band', '16_18'), YCC.label('care_recipients', ['mother', 'grandparent']),"
+        " YCC.label('status', 'queued'), YCC.EVENTS.CRISIS, YCC.EVENTS.CASE, YCC.ROLES.SUPERVISOR]"
+    )
+    assert shown == ["16〜18歳", "母・祖父母", "待機中", "crisis", "case", "supervisor"]
+    page.context.close()
