@@ -25,6 +25,7 @@ from handoff.alerts import raise_alert
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Escalation
 from handoff.store.types import utcnow
+from handoff.store.values import EscalationStatus
 
 bp = Blueprint("console_cases", url_prefix="/api")
 STEPS: dict[str, str] = {
@@ -72,7 +73,7 @@ def case_json(escalation: Escalation) -> dict[str, Any]:
 @api_errors
 async def list_escalations(request: Request) -> HTTPResponse:
     status = request.args.get("status") or "open"
-    if status not in ("open", "closed", "all"):
+    if status not in (*EscalationStatus, "all"):
         raise Invalid({"status": "open, closed, all のいずれかです。"})
     principal = request.ctx.principal
     query = select(Escalation).join(Conversation, Conversation.id == Escalation.conversation_id)
@@ -114,7 +115,7 @@ async def record_step(request: Request, escalation_id: int) -> HTTPResponse:
     principal = request.ctx.principal
     async with request.app.ctx.db.session() as session:
         escalation = await load_case(session, principal, escalation_id)
-        if escalation.status != "open":
+        if escalation.status != EscalationStatus.OPEN:
             raise Conflict("closed", "このケースは終了しています。")
         checklist = dict(escalation.checklist or {})
         checklist[step] = {"done": done, "at": iso(utcnow()), "by": principal.name, "note": note.strip()}
@@ -136,7 +137,7 @@ async def close_case(request: Request, escalation_id: int) -> HTTPResponse:
     principal = request.ctx.principal
     async with request.app.ctx.db.session() as session:
         escalation = await load_case(session, principal, escalation_id)
-        if escalation.status != "open":
+        if escalation.status != EscalationStatus.OPEN:
             raise Conflict("closed", "このケースは終了しています。")
         errors = {}
         if not isinstance(outcome, str) or not outcome.strip():
@@ -147,7 +148,7 @@ async def close_case(request: Request, escalation_id: int) -> HTTPResponse:
         if errors:
             raise Invalid(errors)
         now = utcnow()
-        escalation.status = "closed"
+        escalation.status = EscalationStatus.CLOSED
         escalation.outcome = outcome.strip()
         escalation.close_reason = reason.strip() if missing and isinstance(reason, str) else None
         escalation.closed_at = now

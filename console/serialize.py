@@ -17,6 +17,7 @@ from handoff import contacts, profile
 from handoff.conversations import risk_level
 from handoff.store.models import Conversation, Escalation, Message, Record, User
 from handoff.store.types import utcnow
+from handoff.store.values import EscalationStatus
 from handoff.timeutil import to_tokyo
 
 PROFILE_KEYS = tuple(profile.FIELDS)  # handoff/profile.yml
@@ -49,7 +50,7 @@ async def conversation_extras(session: AsyncSession, ids: Sequence[int]) -> tupl
     )).all())
     cases = dict((await session.execute(
         select(Escalation.conversation_id, Escalation.id)
-        .where(Escalation.conversation_id.in_(ids), Escalation.status == "open")
+        .where(Escalation.conversation_id.in_(ids), Escalation.status == EscalationStatus.OPEN)
     )).all())
     return returning, cases
 

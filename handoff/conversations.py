@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Final
 
 from sqlalchemy import ColumnElement, case, func, select
@@ -18,12 +19,23 @@ from handoff.contacts import new_contact
 from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER
 from handoff.store.models import Contact, Conversation, StatusChange
 
-BOT: Final = "bot"
-QUEUED: Final = "queued"
-OPEN: Final = "open"
-RESOLVED: Final = "resolved"
-BLOCKED: Final = "blocked"
-STATUSES: Final = (BOT, QUEUED, OPEN, RESOLVED, BLOCKED)
+
+class Status(StrEnum):
+    """`conversations.status`."""
+
+    BOT = "bot"  # Rasa answers
+    QUEUED = "queued"  # waiting for a counsellor
+    OPEN = "open"  # a counsellor is answering
+    RESOLVED = "resolved"  # closed with a record; the user's next message goes to the bot
+    BLOCKED = "blocked"  # the user unfollowed
+
+
+BOT: Final = Status.BOT
+QUEUED: Final = Status.QUEUED
+OPEN: Final = Status.OPEN
+RESOLVED: Final = Status.RESOLVED
+BLOCKED: Final = Status.BLOCKED
+STATUSES: Final = tuple(Status)
 
 # (from, to): the only moves there are. Anything else is a bug or a race and is refused.
 TRANSITIONS: Final[frozenset[tuple[str, str]]] = frozenset(

@@ -33,6 +33,7 @@ from handoff.outbox import enqueue
 from handoff.safety import CONCERN, EMERGENCY_OTHER
 from handoff.store.db import notify
 from handoff.store.models import Contact, Conversation, Escalation, Message
+from handoff.store.values import EscalationStatus
 from handoff.timeutil import to_tokyo
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,9 @@ async def _crisis(
     message: Message | None,
 ) -> Escalated:
     existing = await session.scalar(
-        select(Escalation).where(Escalation.conversation_id == conversation.id, Escalation.status == "open")
+        select(Escalation).where(
+            Escalation.conversation_id == conversation.id, Escalation.status == EscalationStatus.OPEN
+        )
     )
     if level == EMERGENCY_OTHER:
         text: str | None = content.reply("emergency_other")  # the 119 steps cannot wait for a counsellor

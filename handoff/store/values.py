@@ -60,3 +60,10 @@ class AlertStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # no YCC_ALERT_WEBHOOK_URL: still shown in the console
+
+
+class EscalationStatus(StrEnum):
+    """`escalations.status`: a crisis case is open until a supervisor or its counsellor closes it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
