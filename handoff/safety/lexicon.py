@@ -55,9 +55,21 @@ class Lexicon:
                 self._plain.setdefault(term, signal)
             for term in sorted(latin):
                 self._latin.setdefault(term, signal)
-        self._patterns = [
-            (signal, compile_pattern(p, f"{signal} pattern")) for signal, ps in patterns.items() for p in ps
-        ]
+        self._patterns = []
+        for signal, ps in patterns.items():
+            spelled: set[str] = set()
+            for p in ps:
+                rx = compile_pattern(p, f"{signal} pattern")
+                strings_of = finite_language(rx.pattern)
+                if strings_of is None:
+                    self._patterns.append((signal, rx))
+                else:
+                    spelled.update(strings_of)
+            if spelled:  # a signal's patterns of plain alternatives: one prefix tree, not one scan each
+                self._patterns.append((signal, re.compile(trie_regex(spelled))))
+        # A pattern opening with a group of plain words can only match where one of them stands.
+        self._pattern_leads = [lead_words(rx.pattern) for _, rx in self._patterns]
+        self._all_leads = frozenset(w for lead in self._pattern_leads if lead for w in lead)
         if not (self._plain or self._latin or self._patterns):
             raise SafetyConfigError("the lexicon has no terms")
         self._plain_rx = re.compile(trie_regex(self._plain)) if self._plain else None
@@ -65,7 +77,15 @@ class Lexicon:
         plain_masks, latin_masks = fold_terms(list(exclusions), "exclusions")
         masks = plain_masks | latin_masks
         self._masks = [re.compile(trie_regex(masks))] if masks else []
-        self._masks += [compile_pattern(p, "exclusion pattern") for p in exclusion_patterns]
+        finite: set[str] = set()
+        for p in exclusion_patterns:
+            rx = compile_pattern(p, "exclusion pattern")
+            if (spelled := finite_language(rx.pattern)) is None:
+                self._masks.append(rx)
+            else:
+                finite.update(spelled)
+        if finite:
+            self._masks.append(re.compile(trie_regex(finite)))
 
     def mask(self, folded: str) -> str:
         """The sentence with harmless phrases replaced by a character no term contains (same length)."""
@@ -84,9 +104,16 @@ class Lexicon:
                 term = match.group().replace(" ", "")
                 start = max(folded.find(term), 0)
                 yield Hit(self._latin[match.group()], start, start + len(term), match.group())
-        for signal, pattern in self._patterns:
+        leads = self._leads_in(folded)
+        for (signal, pattern), lead in zip(self._patterns, self._pattern_leads, strict=True):
+            if lead is not None and lead.isdisjoint(leads):
+                continue  # its first words are nowhere in the text: it cannot match
             for match in pattern.finditer(folded):
                 yield Hit(signal, match.start(), match.end(), match.group())
+
+    def _leads_in(self, folded: str) -> frozenset[str]:
+        """Which patterns' first words occur in the text: on a long story most of the regexes need not run."""
+        return frozenset(word for word in self._all_leads if word in folded)
 
 
 def fold_terms(raw_terms: list[str], where: str) -> tuple[set[str], set[str]]:
@@ -103,6 +130,84 @@ def fold_terms(raw_terms: list[str], where: str) -> tuple[set[str], set[str]]:
         else:
             plain.add(folded)
     return plain, latin
+
+
+_SPECIAL = frozenset(".*+?{}[]^$\\")
+MAX_LANGUAGE = 512
+
+
+def finite_language(pattern: str) -> list[str] | None:
+    """Every string a regex of only literals, groups and | can match (「(目|め)(が|)さめ」 → 4 strings), or None
+    when it has anything else (a class, a repeat, an anchor, a look-around) or more than MAX_LANGUAGE strings.
+    Such patterns are written to be read by staff; matching them as terms costs one scan for all of them."""
+    pos = 0
+
+    def alternatives() -> list[str] | None:
+        nonlocal pos
+        found = sequence()
+        while found is not None and pos < len(pattern) and pattern[pos] == "|":
+            pos += 1
+            more = sequence()
+            found = None if more is None else found + more
+        return found if found is None or len(found) <= MAX_LANGUAGE else None
+
+    def sequence() -> list[str] | None:
+        nonlocal pos
+        found = [""]
+        while pos < len(pattern) and pattern[pos] not in "|)":
+            ch = pattern[pos]
+            if ch == "(":
+                pos += 3 if pattern.startswith("(?:", pos) else 1
+                if pattern.startswith("?", pos):
+                    return None  # a look-around or a named group
+                inner = alternatives()
+                if inner is None or pos >= len(pattern) or pattern[pos] != ")":
+                    return None
+                pos += 1
+                found = [a + b for a in found for b in inner]
+            elif ch in _SPECIAL:
+                return None
+            else:
+                pos += 1
+                found = [a + ch for a in found]
+            if len(found) > MAX_LANGUAGE:
+                return None
+        return found
+
+    result = alternatives()
+    return result if result is not None and pos == len(pattern) and all(result) else None
+
+
+_LEAD_GROUP = re.compile(r"\((?:\?:)?([^()\[\]\\.*+?{}^$|]+(?:\|[^()\[\]\\.*+?{}^$|]+)*)\)")
+
+
+def lead_words(pattern: str) -> frozenset[str] | None:
+    """The words a regex must start with, when it opens with a group of plain words (「(薬|くすり)…」), else None:
+    also when that group may be skipped (a quantifier after it) or the regex has another branch at its top."""
+    match = _LEAD_GROUP.match(pattern)
+    if match is None or pattern[match.end() : match.end() + 1] in ("?", "*", "{") or _top_level_bar(pattern):
+        return None
+    return frozenset(match.group(1).split("|"))
+
+
+def _top_level_bar(pattern: str) -> bool:
+    depth, escaped, in_class = 0, False, False
+    for ch in pattern:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            return True
+    return False
 
 
 def trie_regex(words: Iterable[str]) -> str:

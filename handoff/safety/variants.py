@@ -82,8 +82,14 @@ class Spellings:
         for part in _CLASS.split(pattern):
             if part.startswith("[") and part.endswith("]"):
                 out.append(part)
-            else:
-                out.append(self._rx.sub(self._alternatives, part))
+                continue
+            pos = 0
+            for group in _PLAIN_GROUP.finditer(part):  # 「(母|家族)」 → 「(母|家族|いえ族)」, flat
+                out.append(self._rx.sub(self._alternatives, part[pos : group.start()]))
+                spelled = dict.fromkeys(v for alt in group.group(1).split("|") for v in self._readings(alt))
+                out.append("(" + "|".join(spelled) + ")")
+                pos = group.end()
+            out.append(self._rx.sub(self._alternatives, part[pos:]))
         return "".join(out)
 
     def _alternatives(self, match: re.Match[str]) -> str:
@@ -98,3 +104,5 @@ class Spellings:
 
 
 _CLASS = re.compile(r"(\[(?:\\.|[^\]])*\])")
+# A capturing group of plain alternatives, nothing but text and |: its kana spellings can be listed beside it.
+_PLAIN_GROUP = re.compile(r"\(([^()\[\]\\.*+?{}^$]*)\)")

@@ -48,3 +48,21 @@ def test_a_lookbehind_is_left_as_written() -> None:
 def test_a_reading_table_entry_without_a_reading_is_an_error() -> None:
     with pytest.raises(SafetyConfigError, match=r"spellings\.血"):
         Spellings.from_data({"血": []})
+
+
+def test_a_pattern_of_plain_alternatives_becomes_its_list_of_strings() -> None:
+    from handoff.safety.lexicon import finite_language
+
+    assert sorted(finite_language("(目|め)(が|)さめ") or []) == ["めがさめ", "めさめ", "目がさめ", "目さめ"]
+    assert finite_language("(薬|くすり).{0,4}飲") is None  # a gap: stays a regex
+    assert finite_language("(?<!右)手") is None
+
+
+def test_a_pattern_is_skipped_only_when_none_of_its_required_first_words_is_in_the_text() -> None:
+    from handoff.safety.lexicon import Lexicon, lead_words
+
+    assert lead_words("(薬|くすり).{0,4}(飲|の)") == {"薬", "くすり"}
+    assert lead_words("(薬|くすり)?飲") is None and lead_words("(薬|くすり)飲|のんだ") is None
+    lexicon = Lexicon({}, {"od": ["(薬|くすり).{0,4}(飲|の)んだ", "(薬|くすり)?ぜんぶのんだ"]})
+    assert [h.text for h in lexicon.hits("ぜんぶのんだ")] == ["ぜんぶのんだ"]
+    assert [h.text for h in lexicon.hits("くすりをのんだ")] == ["くすりをのんだ"]
