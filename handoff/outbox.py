@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, insert, select, update
+from sqlalchemy import Select, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -123,16 +123,38 @@ async def enqueue(
     agent_id: int | None = None,
     reply_token: str | None = None,
     event_at: datetime | None = None,
+    defer: timedelta | None = None,
 ) -> list[int]:
     """Store messages for the sender to send, as turns of the conversation, in the caller's transaction.
-    Returns the outbox ids."""
+    Returns the outbox ids. `defer`: first attempt that much later, and cancellable until then
+    (`cancel_deferred`): the gateway's acknowledgement while a user may still be typing."""
     rows = outbox_rows(
         recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
         expires_from=event_at or at,
     )
+    if defer:
+        for row in rows:
+            row["next_attempt_at"] = row["created_at"] + defer
     ids = await _store(session, rows, at=at, sender=sender, agent_id=agent_id)
-    wake_outbox(session, recipient)
+    if not defer:
+        wake_outbox(session, recipient)  # a deferred row is picked up by the sender's poll once it is due
     return ids
+
+
+async def cancel_deferred(session: AsyncSession, recipient: str) -> int:
+    """Take back the recipient's deferred rows not yet due (and the turns they carry): the user wrote again before
+    the acknowledgement went out, so one acknowledgement after their last message will do, and nothing waits
+    behind it (a crisis reply must not). Only `enqueue(defer=…)` makes a row whose first attempt lies in the
+    future."""
+    deferred = select(Outbox.id).where(
+        Outbox.recipient == recipient, Outbox.status == OutboxStatus.PENDING, Outbox.attempts == 0,
+        Outbox.next_attempt_at > utcnow(),
+    )
+    ids = list((await session.scalars(deferred)).all())
+    if ids:
+        await session.execute(delete(Message).where(Message.outbox_id.in_(ids)))
+        await session.execute(delete(Outbox).where(Outbox.id.in_(ids)))
+    return len(ids)
 
 
 async def enqueue_leave(session: AsyncSession, chat_type: str, chat_id: str, at: datetime) -> None:

@@ -25,7 +25,7 @@ from handoff.handoff import closed_text
 from handoff.hours import HoursPolicy
 from handoff.line.client import LineClient
 from handoff.line.messages import MAX_TEXT, text_message
-from handoff.outbox import OutboxSender, SendPlan, enqueue, enqueue_leave
+from handoff.outbox import OutboxSender, SendPlan, cancel_deferred, enqueue, enqueue_leave
 from handoff.rasa import RasaClient
 from handoff.safety import SafetyScreen
 from handoff.store.db import Database, notify
@@ -187,12 +187,16 @@ class Router:
         )
 
     async def _on_postback(self, session: AsyncSession, turn: Turn) -> None:
+        await cancel_deferred(session, turn.contact.line_user_id)  # see _on_message
         postback = turn.event.get("postback") or {}
         shown = str(postback.get("displayText") or postback.get("data") or "")[:MAX_TEXT]
         self._store_in(session, turn, "postback", shown)
         await self._after_user_text(session, turn, shown, screen_text=False)
 
     async def _on_message(self, session: AsyncSession, turn: Turn) -> None:
+        # They wrote again: an acknowledgement still waiting for them to pause is taken back (one comes after this
+        # message if it needs one), and nothing, a crisis reply least of all, waits behind it.
+        await cancel_deferred(session, turn.contact.line_user_id)
         message = turn.event.get("message") or {}
         mtype = str(message.get("type", "unknown"))
         if mtype == "text":
@@ -258,8 +262,16 @@ class Router:
         ack = await reply_while_queued(
             session, turn.conversation, text, turn.at, hours=self.hours, texts=self.content.waiting
         )
-        if ack is not None:
-            await self._reply(session, turn, ack)
+        if ack is None:
+            return
+        if not ack.defer:
+            await self._reply(session, turn, ack.text)
+            return
+        await enqueue(
+            session, recipient=turn.contact.line_user_id, messages=[text_message(ack.text)],
+            conversation_id=turn.conversation.id, at=turn.at, sender="system", reply_token=turn.reply_token,
+            defer=ack.defer,
+        )
 
     async def _on_sticker(self, session: AsyncSession, turn: Turn, keywords: Any) -> None:
         """A sticker says something too: while waiting it is acknowledged like a message; otherwise the reply

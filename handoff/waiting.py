@@ -2,9 +2,10 @@
 
 Why here and not in Rasa: once a conversation is queued Rasa hears nothing (a counsellor will answer), yet a
 young person who writes 「まだですか」 into silence gives up. The gateway knows the queue and the hours, so it
-acknowledges — briefly, not on every message of a burst, with the place in line or when a counsellor will read
-it — and never repeats the long queueing notice. Some messages get their own answer (`topics`): 「電話はむり」 is
-told it need not phone (and, off hours, of the chat line), 「しんどい」 is heard before it is told to wait.
+acknowledges — briefly, once per burst of bubbles (after the last one), with the place in line or when a
+counsellor will read it — and never repeats the long queueing notice. Some messages get their own answer
+(`topics`): 「電話はむり」 is told it need not phone (and, off hours, of the chat line), 「しんどい」 is heard
+before it is told to wait.
 Texts live in data/waiting.yml; variants are taken in turn per conversation (the conversation id and how many
 of them it already got), so tests are stable and a user does not read the same sentence twice before the
 variants are used up. What was already said is read back from the
@@ -97,7 +98,7 @@ class WaitingTexts:
     """data/waiting.yml, validated."""
 
     every: timedelta
-    burst: timedelta
+    ack_delay: timedelta
     status_patterns: tuple[re.Pattern[str], ...]
     variants: dict[str, Variants]
     topics: tuple[Topic, ...]
@@ -123,8 +124,8 @@ class WaitingTexts:
 
     @classmethod
     def from_mapping(cls, raw: dict[str, Any], where: str, chat: str = "") -> WaitingTexts:
-        every, burst = raw.get("every_minutes"), raw.get("burst_seconds")
-        for name, value in (("every_minutes", every), ("burst_seconds", burst)):
+        every, delay = raw.get("every_minutes"), raw.get("ack_delay_seconds")
+        for name, value in (("every_minutes", every), ("ack_delay_seconds", delay)):
             if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
                 raise WaitingError(f"{where}: {name} must be a number")
         patterns = _patterns(raw, "status_patterns", where)
@@ -148,7 +149,7 @@ class WaitingTexts:
             raise WaitingError(f"{where}: stickers must map reply keys to keyword lists")
         return cls(
             every=timedelta(minutes=every),
-            burst=timedelta(seconds=burst),
+            ack_delay=timedelta(seconds=delay),
             status_patterns=patterns,
             variants=variants,
             topics=tuple(_topic(str(key), entry, f"{where}: topics.{key}") for key, entry in topics.items()),
@@ -224,14 +225,12 @@ async def _said_by_system(session: AsyncSession, conversation_id: int) -> list[t
     return [(at, text) for at, text in result.all()]
 
 
-async def _user_before(session: AsyncSession, conversation_id: int, at: datetime) -> datetime | None:
-    """When the user last wrote before this message (it is in the session already, so strictly before `at`)."""
-    return await session.scalar(
-        select(Message.event_at)
-        .where(Message.conversation_id == conversation_id, Message.sender == "user", Message.event_at < at)
-        .order_by(Message.event_at.desc())
-        .limit(1)
-    )
+@dataclass(frozen=True)
+class Ack:
+    """What to say to a message while queued; `defer` > 0: send it only if the user stays quiet that long."""
+
+    text: str
+    defer: timedelta = timedelta(0)
 
 
 async def reply_while_queued(
@@ -242,26 +241,25 @@ async def reply_while_queued(
     *,
     hours: HoursPolicy,
     texts: WaitingTexts,
-) -> str | None:
-    """The acknowledgement for a message (`text` None for a sticker) to a queued conversation, or None.
+) -> Ack | None:
+    """The acknowledgement for a message (`text` None for a sticker) to a queued conversation.
 
-    A question about the waiting is always answered with the current place. A message of a topic gets that
-    topic's answer (also right after the queueing notice: 「電話はむり」 answers its phone numbers), unless the
-    gateway's last words, minutes ago, were that answer already. Anything else is acknowledged unless it is
-    part of a burst: the gateway spoke less than `every` minutes ago and either it spoke, or the user wrote, less
-    than `burst` ago. So several bubbles typed together get one answer, and a message after a pause always does.
+    A question about the waiting is answered at once with the current place, and so is a message of a topic
+    (also right after the queueing notice: 「電話はむり」 answers its phone numbers), unless the gateway's last
+    words, minutes ago, were that topic's answer already. Anything else gets a short acknowledgement `ack_delay`
+    later; a message typed meanwhile takes it back (the router calls outbox.cancel_deferred) and gets its own, so a
+    burst of bubbles is answered once, after its last one, and no message after a pause goes unanswered.
+    None only right after the queueing notice, which has just said what a generic acknowledgement would.
     """
     said = await _said_by_system(session, conversation.id)
     asks = texts.asks_status(text)
     topic = None if asks else texts.topic(text)
     last = max([conversation.waiting_since, *(t for t, _ in said)], key=_key, default=None)
-    recent = last is not None and at - last < texts.every
-    if topic is not None and recent and _answered_last(topic, said):
+    if topic is not None and last is not None and at - last < texts.every and _answered_last(topic, said):
         topic = None  # 「つらい」「しんどい」「もう無理」 typed together: heard once
-    if not asks and topic is None and recent:
-        before = await _user_before(session, conversation.id, at)
-        if at - last < texts.burst or (before is not None and at - before < texts.burst):
-            return None
+    notice_just_sent = conversation.waiting_since is not None and at - conversation.waiting_since < texts.ack_delay
+    if not asks and topic is None and notice_just_sent:
+        return None
     decision = hours.decide(at)
     if decision.next_open is None:
         variants, values = texts.variants["ack_no_opening"], {}
@@ -275,7 +273,8 @@ async def reply_while_queued(
         else:
             kind = "status" if asks else "ack"
             variants = texts.variants[f"{kind}_{'in' if decision.open else 'off'}_hours"]
-    return variants.pick(conversation.id, [t for _, t in said]).format(**values)
+    reply = variants.pick(conversation.id, [t for _, t in said]).format(**values)
+    return Ack(reply) if asks or topic is not None else Ack(reply, texts.ack_delay)
 
 
 def _answered_last(topic: Topic, said: list[tuple[datetime, str | None]]) -> bool:

@@ -44,21 +44,22 @@ def _matches(key: str, text: str) -> bool:
     return any(m.fullmatch(text) for m in TEXTS.variants[key].matchers)
 
 
-def test_queued_user_hears_an_ack_per_pause_and_the_place_when_asking(any_stack: Stack, rasa: StubRasa) -> None:
+def test_queued_user_hears_one_ack_per_burst_and_the_place_when_asking(any_stack: Stack, rasa: StubRasa) -> None:
     _queue(any_stack, USER, IN_HOURS)
-    _say(any_stack, USER, "実は家のことで", IN_HOURS + timedelta(seconds=30))  # the queueing notice just went out
-    _say(any_stack, USER, "母のことなんだけど", IN_HOURS + timedelta(minutes=4))  # a pause: acknowledged
-    _say(any_stack, USER, "学校もあって", IN_HOURS + timedelta(minutes=4, seconds=20))  # same burst: quiet
-    _say(any_stack, USER, "まだですか", IN_HOURS + timedelta(minutes=5))  # always answered
+    _say(any_stack, USER, "実は家のことで", IN_HOURS + timedelta(seconds=30))
+    _say(any_stack, USER, "母のことなんだけど", IN_HOURS + timedelta(seconds=40))  # typed right after: one burst
+    any_stack.wait_delivered(USER, 2)
+    time.sleep(TEXTS.ack_delay.total_seconds() + 1)  # the first bubble's acknowledgement was taken back
+    bot, ack = _texts(any_stack, USER)
+    _say(any_stack, USER, "まだですか", IN_HOURS + timedelta(minutes=5))  # always answered, at once
     any_stack.wait_delivered(USER, 3)
-    time.sleep(0.5)
-    bot, ack, status = _texts(any_stack, USER)
+    status = _texts(any_stack, USER)[2]
     assert bot == "bot:こんにちは"
     assert _matches("ack_in_hours", ack) and "1番目" in ack
     assert _matches("status_in_hours", status) and "1番目" in status
     assert "相談員につなぎますね" not in ack + status  # the long queueing notice is never repeated
     assert [r["message"] for r in rasa.received] == ["こんにちは"]  # Rasa hears nothing while queued
-    # Everything the user sent while waiting is stored for the counsellor, in order, with the acks between.
+    # Everything the user sent while waiting is stored for the counsellor, in order, with the answers between.
     stored = rows(any_stack.database_url, "SELECT direction, sender, text FROM messages ORDER BY event_at, id")
     assert [(m["direction"], m["text"]) for m in stored] == [
         ("in", "こんにちは"),
@@ -66,12 +67,23 @@ def test_queued_user_hears_an_ack_per_pause_and_the_place_when_asking(any_stack:
         ("in", "実は家のことで"),
         ("in", "母のことなんだけど"),
         ("out", ack),
-        ("in", "学校もあって"),
         ("in", "まだですか"),
         ("out", status),
     ]
     conversation = rows(any_stack.database_url, "SELECT status, unread FROM conversations")[0]
-    assert conversation == {"status": "queued", "unread": 4}
+    assert conversation == {"status": "queued", "unread": 3}
+
+
+def test_a_crisis_while_an_ack_waits_is_not_held_behind_it(stack: Stack, rasa: StubRasa) -> None:
+    _queue(stack, USER, IN_HOURS)
+    _say(stack, USER, "家のことで", IN_HOURS + timedelta(minutes=1))  # its acknowledgement waits for a pause
+    _say(stack, USER, "しにたい", IN_HOURS + timedelta(minutes=1, seconds=5))
+    started = time.monotonic()
+    stack.wait_delivered(USER, 2, settle=False)
+    assert time.monotonic() - started < TEXTS.ack_delay.total_seconds()
+    assert "110" in _texts(stack, USER)[1]
+    time.sleep(TEXTS.ack_delay.total_seconds() + 1)
+    assert len(stack.delivered(USER)) == 2  # the acknowledgement was taken back, not sent after the crisis reply
 
 
 def _topic(key: str, text: str) -> bool:
@@ -82,6 +94,7 @@ def _topic(key: str, text: str) -> bool:
 def test_off_hours_the_ack_says_when_a_counsellor_will_read(any_stack: Stack, rasa: StubRasa) -> None:
     _queue(any_stack, USER, FRIDAY_NIGHT)
     _say(any_stack, USER, "家のことで", FRIDAY_NIGHT + timedelta(minutes=10))
+    any_stack.wait_delivered(USER, 2)
     _say(any_stack, USER, "誰か見てる？", FRIDAY_NIGHT + timedelta(minutes=11))
     any_stack.wait_delivered(USER, 3)
     _, ack, status = _texts(any_stack, USER)
@@ -96,7 +109,7 @@ def test_someone_who_cannot_phone_or_is_struggling_is_answered_for_what_they_sai
     _say(any_stack, USER, "電話はむり 親いるし", FRIDAY_NIGHT + timedelta(seconds=20))  # right after the notice
     _say(any_stack, USER, "家のことぜんぶ自分でやってて疲れた", FRIDAY_NIGHT + timedelta(minutes=1))
     _say(any_stack, USER, "しんどい", FRIDAY_NIGHT + timedelta(minutes=1, seconds=10))  # same feeling, same burst
-    _say(any_stack, USER, "わかった", FRIDAY_NIGHT + timedelta(minutes=2))
+    _say(any_stack, USER, "わかった", FRIDAY_NIGHT + timedelta(minutes=2))  # takes back the ack 「しんどい」 waited for
     any_stack.wait_delivered(USER, 4)
     time.sleep(0.5)
     _, phone, feeling, okay = _texts(any_stack, USER)
@@ -106,13 +119,13 @@ def test_someone_who_cannot_phone_or_is_struggling_is_answered_for_what_they_sai
     assert len({phone, feeling, okay}) == 3
 
 
-def test_messages_a_minute_apart_each_get_an_answer_without_repeating(any_stack: Stack, rasa: StubRasa) -> None:
-    """Not a burst: someone typing one line a minute is never left without an answer (and not told the same)."""
+def test_each_message_after_a_pause_gets_an_answer_without_repeating(any_stack: Stack, rasa: StubRasa) -> None:
+    """Someone who waits for the answer before writing again is never left without one (and not told the same)."""
     _queue(any_stack, USER, IN_HOURS)
-    lines = ["実は弟のことで", "まだ小さくて", "親は夜いない", "学校の宿題もできてない"]
+    lines = ["実は弟のことで", "まだ小さくて", "親は夜いない"]
     for n, line in enumerate(lines, 1):
         _say(any_stack, USER, line, IN_HOURS + timedelta(minutes=n))
-    any_stack.wait_delivered(USER, 5)
+        any_stack.wait_delivered(USER, n + 1)
     acks = _texts(any_stack, USER)[1:]
     assert len(acks) == len(lines) and len(set(acks)) == len(acks)
     assert all(_matches("ack_in_hours", a) and "1番目" in a for a in acks)
@@ -123,13 +136,13 @@ def test_acks_vary_and_nothing_is_said_while_a_counsellor_answers(stack: Stack, 
     variants = len(TEXTS.variants["ack_in_hours"].texts)
     for n in range(1, variants + 1):
         _say(stack, USER, f"{4 * n}分たった", IN_HOURS + timedelta(minutes=4 * n))
-    stack.wait_delivered(USER, variants + 1)
+        stack.wait_delivered(USER, n + 1)
     acks = _texts(stack, USER)[1:]
     assert len(set(acks)) == variants  # no sentence twice before every variant was used
     execute(stack.database_url, "UPDATE conversations SET status = 'open'")
-    _say(stack, USER, "まだですか", IN_HOURS + timedelta(minutes=60))
+    _say(stack, USER, "ふーん", IN_HOURS + timedelta(minutes=60))
     wait_for(lambda: len(rows(stack.database_url, "SELECT id FROM messages WHERE direction = 'in'")) == variants + 2)
-    time.sleep(0.5)
+    time.sleep(TEXTS.ack_delay.total_seconds() + 1)
     assert len(stack.delivered(USER)) == variants + 1  # a counsellor has it: they answer in person
 
 
