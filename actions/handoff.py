@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import (
     GatewayAction,
+    bot_texts,
     contact_key,
     entity_value,
     event_time,
@@ -87,6 +88,18 @@ class ActionHandoff(GatewayAction):
         return []
 
 
+OFFERS = ("utter_offer_handoff", "utter_offer_handoff_closed", "utter_offer_handoff_later")
+OFFERED_WITHIN = 4  # bot messages
+
+
+def offered_lately(tracker: Tracker, domain: dict[str, Any]) -> bool:
+    """Whether one of the long offers of a person is among the bot's last few messages (placeholders aside)."""
+    starts = [str(v.get("text") or "").split("{")[0][:20] for name in OFFERS
+              for v in (domain.get("responses") or {}).get(name) or []]
+    recent = bot_texts(tracker)[-OFFERED_WITHIN:]
+    return any(start and text.startswith(start) for text in recent for start in starts)
+
+
 async def offer_handoff(
     gateway: Gateway, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
 ) -> None:
@@ -98,6 +111,9 @@ async def offer_handoff(
         hours = await gateway.get_hours(event_time(tracker))
     except GatewayError:
         hours = {"open": True}
+    if offered_lately(tracker, domain) and hours.get("service_active") is not False:
+        utter_varied(dispatcher, tracker, domain, "utter_offer_handoff_short")  # not the long offer again
+        return
     if hours.get("open"):
         utter_varied(dispatcher, tracker, domain, "utter_offer_handoff")
     elif hours.get("service_active") is False and hours.get("text"):

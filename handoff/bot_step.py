@@ -108,11 +108,14 @@ class BotStep:
                 plan, conversation_id = await self._unavailable(session, call, older_pending)
             else:
                 await _keep_understood(session, call, conversation_id, reply.understood)
-                if reply.messages:
+                messages = from_rasa(reply.messages)
+                if not messages and call.metadata.get("event") != "follow":  # never no answer to a message
+                    messages = [text_message(self.content.reply("bot_silent"))]
+                if messages:
                     plan = await self.outbox.enqueue_to_send(
                         session,
                         recipient=call.user_id,
-                        messages=from_rasa(reply.messages),
+                        messages=messages,
                         conversation_id=conversation_id,
                         at=call.at,
                         sender="bot",

@@ -100,3 +100,14 @@ async def test_questions_about_helpers_get_the_services_hint_with_the_explanatio
     await ActionServices(gateway).run(dispatcher, make_tracker("ask_services", "ヘルパーってどう頼むの"), domain)
     assert dispatcher.messages[1]["response"] == "utter_services_hint"
     assert all("ヘルパー" in text for text in variation_texts(domain, "utter_services_hint"))
+
+
+async def test_an_offer_made_a_moment_ago_comes_back_short_not_word_for_word(gateway, dispatcher, domain):
+    gateway.answers["get_hours"] = {"open": False, "service_active": True, "next_open_text": "11月26日(木) 11:00",
+                                    "text": "時間外です"}
+    long_offer = variation_texts(domain, "utter_offer_handoff_closed")[0].replace("{next_open}", "11月26日(木) 11:00")
+    events = [user("share_worry", "つかれた"), *bot_said(long_offer), user("nlu_fallback", "ねむい")]
+    await ActionOfferHandoff(gateway).run(dispatcher, make_tracker("nlu_fallback", "ねむい", events=events), domain)
+    (offer,) = dispatcher.messages
+    assert offer["text"] in variation_texts(domain, "utter_offer_handoff_short")
+    assert any(b["payload"].startswith("/request_human") for b in offer["buttons"])

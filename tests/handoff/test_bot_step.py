@@ -158,3 +158,16 @@ def test_the_intent_nlu_read_is_kept_on_the_users_turn_for_trainers(db_url: str)
         ("user", "ふーん", None), ("bot", "bot:ふーん", None),
     ]
     assert abs(turns[0]["nlu_confidence"] - 0.8731) < 1e-6
+
+
+def test_a_message_the_bot_answers_with_nothing_still_gets_an_answer(db_url: str) -> None:
+    """Issue 14: no message goes unanswered, even when a dialogue turn ends on a silent action."""
+    from handoff.content import Content
+    from tests.support.servers import ROOT
+
+    async def scenario(worker: InProcess) -> list[dict[str, Any]]:
+        await _turn(worker, "んー", 1)
+        return worker.line.sent
+
+    sent = _run(db_url, Saying(), scenario)
+    assert [m["text"] for m in sent] == [Content.load(ROOT / "data").reply("bot_silent")]
