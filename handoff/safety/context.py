@@ -45,6 +45,7 @@ CUES: dict[str, str] = {
     "toward_me": "sentence",
     "habitual": "after",
     "often": "sentence",
+    "again": "sentence",
     "here_now": "sentence",
 }
 WINDOW = 12
@@ -111,6 +112,7 @@ class Context:
         trivial cause or 'I am here now' in a short message (「ママに殺される お皿割った笑」,
         「踏切の近く。しばらくここにいる」)."""
         found = {"resolved" for name in ("resolved", "resolved_more") if self._any(name, sentences)}
+        found |= {"again"} if self._any("again", sentences) else set()  # 「またね」 anywhere in the message
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
             found |= {name for name in ("laughter", "trivial", "here_now") if self._any(name, sentences)}

@@ -139,6 +139,7 @@ class SafetyScreen:
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
         farewells: set[tuple[str, int]] = set()  # (signal, sentence) of farewell words
+        last_word = False  # a farewell that says 'last' (最後に…)
         parts = sentences(text)
         if not parts:
             return NO_CRISIS
@@ -166,6 +167,7 @@ class SafetyScreen:
             result = SafetyResult(level, signal.category, hit.text)
             if signal.category == "farewell":
                 farewells.add((hit.signal, i))
+                last_word = last_word or "最後" in hit.text or "さいご" in hit.text
             if signal.kind == "hint":  # a rooftop or 「さよなら」 alone is everyday; beside danger it is a plan
                 hints.append(result)
                 if not q.has("presence", "urgency"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
@@ -186,8 +188,11 @@ class SafetyScreen:
             return SafetyResult(CRISIS, hints[0].category, hints[0].term)
         if len(hints) >= 2 and len({h.category for h in hints}) >= 2:
             return SafetyResult(CRISIS, hints[0].category, hints[0].term)  # e.g. farewell words on a rooftop
-        if len(farewells) >= 2 and any(name in self._concern_signals for name, _ in farewells):
-            return SafetyResult(CRISIS, "farewell", hints[0].term)  # 「ありがとうって言いたくて。今までありがと」
+        # Farewell words twice, or a last word and a bye (「最後に話したかった、ばいばい」); not one thank-you and
+        # a bye, which closes many chats (「今までありがとう、ばいばい」).
+        farewell_words = {f for f in farewells if f[0] in self._concern_signals}
+        if len(farewell_words) >= 2 or (farewell_words and len(farewells) >= 2 and last_word):
+            return SafetyResult(CRISIS, "farewell", hints[0].term)
         return best[2] if best else NO_CRISIS
 
 
@@ -204,6 +209,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     if kind == "weak":
         lowered = q.has(*_WEAK_LOWERED) or q.who in ("elder", "peer", "child")
         return None if lowered else CONCERN
+    if category == "farewell" and q.has("again"):
+        return None  # 「今までありがとうございました。またね」: a goodbye that expects to come back
     if kind in ("concern", "hint"):
         if q.has("laughter") or q.who in ("elder", "peer") or (q.has("past", "past_after") and q.has("resolved")):
             return None

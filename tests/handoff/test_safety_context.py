@@ -152,6 +152,18 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
     "an_ideation_word_with_a_trivial_cause_is_a_concern": [
         ("月曜の小テストまじで消えたい", CONCERN),
     ],
+    "everyday_lookalikes_of_plans_are_not_alarms": [
+        ("今日が最後の日！部活引退", NONE),
+        ("プールに飛び込もう！", NONE),
+        ("マンションの最上階に住んでる", NONE),
+        ("明日はママいないかも", NONE),
+        ("母の日にママへの手紙書いた", NONE),
+        ("洗濯ロープかけるとこ探してる", NONE),
+        ("バイトの首切られた", NONE),
+        ("今までありがとうございました。またね", NONE),
+        ("今までありがとう、ばいばい", CONCERN),  # one thank-you and a bye: a counsellor looks, no 110/119
+        ("最後にだれかと話したかった、ばいばい", CRISIS),
+    ],
     "fear_of_hurting_the_person_cared_for_is_a_concern": [
         ("このままだとじいちゃんを叩いてしまいそうで怖い", CONCERN),
         ("弟とゲームで対戦した", NONE),
