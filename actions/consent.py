@@ -22,6 +22,7 @@ from actions.common import (
     latest_intent,
     latest_text,
     response_text,
+    utter_varied,
 )
 from actions.gateway_client import GatewayError
 
@@ -136,7 +137,10 @@ class ActionWithdrawConsent(GatewayAction):
         key, at = contact_key(tracker), event_time(tracker)
         had_consented = await self._had_consented(tracker, key, at)
         confirmed = parse_confirmed(tracker)
-        if had_consented and confirmed is None and needs_confirmation(tracker):
+        if confirmed is None and not had_consented and QUESTION.search(latest_text(tracker).strip()):
+            utter_varied(dispatcher, tracker, domain, "utter_records")  # 「記録は消してもらえるの」: a question
+            return []
+        if confirmed is None and had_consented and needs_confirmation(tracker):
             dispatcher.utter_message(response="utter_confirm_withdraw")
             return [SlotSet("consent_state", "withdrawing")]
         if confirmed is False:

@@ -1,7 +1,7 @@
 """Consent (R20): stored with time via the gateway; declining or withdrawing never stops the help."""
 
 import pytest
-from fakes import AT, KEY, bot_said, make_tracker, responses, slot_events
+from fakes import AT, KEY, bot_said, make_tracker, responses, slot_events, variation_texts
 
 from actions.consent import (
     PROFILE_SLOTS,
@@ -100,6 +100,13 @@ async def test_a_no_to_the_confirmation_keeps_consent_and_profile(gateway, dispa
     events = await action.run(dispatcher, tracker, domain)
     assert gateway.calls == [] and responses(dispatcher) == ["utter_consent_kept"]
     assert slot_events(events) == {"consent_state": "granted"}
+
+
+async def test_a_question_about_deleting_from_somebody_who_never_consented_is_answered(gateway, dispatcher, domain):
+    tracker = make_tracker("withdraw_consent", "記録は消してもらえるの", slots={"consent_state": "asked"})
+    events = await ActionWithdrawConsent(gateway).run(dispatcher, tracker, domain)
+    assert gateway.calls == [] and events == []
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_records")
 
 
 async def test_withdrawal_with_gateway_down_says_so(gateway, dispatcher, domain):
