@@ -32,7 +32,12 @@ const YCC = (() => {
       buried_in_story: "長い話の中の危険なことば", multilingual: "英語・ローマ字などでの危険", danger_other: "その他の危険",
       hopelessness: "絶望感・疲れ切った気持ち", ambiguous: "はっきりしない危険のことば", bleeding: "出血",
       choking: "のどに詰まる", collapsed_unconscious: "倒れた・意識がない", not_breathing: "息をしていない",
-      seizure_other: "けいれん・脳卒中の疑いなど", swallowed: "誤飲" },
+      seizure_other: "けいれん・脳卒中の疑いなど", swallowed: "誤飲",
+      // the screen's own category ids (data/safety.yml signals), so none of them reaches a counsellor in English
+      suicide_plan: "自殺の計画・準備", runaway: "家出・居場所がない", violence: "暴力・ネグレクト",
+      threat: "人を傷つけるおそれ", death_threat: "命をおびやかされている", harm_to_others: "ケアする家族に手をあげそう",
+      plan_hint: "計画をにおわせることば", farewell: "別れのことば", collapsed: "倒れた・意識がない",
+      seizure: "けいれん・発作" },
   };
 
   // The queue's level tag: crisis and emergency_other in red, concern in amber; null when nothing was flagged.

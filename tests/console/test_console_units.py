@@ -82,3 +82,20 @@ def test_openapi_document_lists_every_registered_api_route() -> None:
                 registered.add((re.sub(r"<[^>]+>", "{id}", path), method.lower()))
     documented = {(path, method) for path, ops in document()["paths"].items() for method in ops}
     assert {r for r in registered if r[1] not in ("head", "options")} == documented
+
+
+def test_every_category_the_safety_screen_reports_has_a_japanese_label_in_the_console() -> None:
+    """A flag's reason is shown to counsellors; an id such as `harm_to_others` must never reach them raw."""
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[2]
+    signals = yaml.safe_load((root / "data" / "safety.yml").read_text(encoding="utf-8"))["signals"]
+    reported = {str(entry.get("category") or name) for name, entry in signals.items()}
+    script = (root / "console" / "static" / "common.js").read_text(encoding="utf-8")
+    block = script[script.index("risk_reason: {"):]
+    block = block[: block.index("}")]
+    labelled = set(re.findall(r"(\w+):\s*\"", block))
+    assert reported - labelled == set()
