@@ -16,7 +16,7 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 
-from console import nlu_labels
+from console import nlu_labels, roles
 from console.auth import audit, guarded
 from console.intents import load_intents
 from console.masking import masker
@@ -49,7 +49,7 @@ def _turn(m: Message, mask: Any, labels: dict[int, str]) -> dict[str, Any]:
 
 
 @bp.get("/training", name="training_page")
-@guarded("trainer", "supervisor")
+@guarded(*roles.TRAINING)
 async def training_page(request: Request) -> HTTPResponse:
     shown = request.args.get("show", "all")
     shown = shown if shown in FILTERS else "all"
@@ -73,7 +73,7 @@ async def training_page(request: Request) -> HTTPResponse:
 
 
 @bp.post("/training/labels", name="training_label")
-@guarded("trainer", "supervisor")
+@guarded(*roles.TRAINING)
 async def training_label(request: Request) -> HTTPResponse:
     """Post/redirect/get: back to the same turn on the page, with the reason if nothing was saved."""
     form = request.form or {}

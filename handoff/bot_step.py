@@ -16,14 +16,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import conversations as conv
+from handoff import events
 from handoff.content import Content
 from handoff.line.client import LineClient
 from handoff.line.messages import MAX_TEXT, from_rasa, text_message
 from handoff.outbox import OutboxSender, SendPlan, enqueue, pending_for
 from handoff.rasa import BotReply, RasaClient, RasaUnavailable, Understood
-from handoff.store.db import Database, message_event, notify
+from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message
 from handoff.store.types import utcnow
+from handoff.store.values import InboxStatus
 from handoff.timeutil import from_line_timestamp, to_tokyo
 
 log = logging.getLogger(__name__)
@@ -87,7 +89,7 @@ class BotStep:
         """After a restart between the steps: rebuild the call from the stored row."""
         async with self.db.session() as session:
             row = await session.get(InboxEvent, row_id)
-            if row is None or row.status != "bot":
+            if row is None or row.status != InboxStatus.BOT:
                 return None
             contact, conversation = await conv.contact_and_conversation(session, row.body["source"]["userId"], utcnow())
             return bot_call(row, contact, conversation, from_line_timestamp(row.body.get("timestamp")))
@@ -122,7 +124,7 @@ class BotStep:
                         reply_token=call.event.get("replyToken"),
                         older_pending=older_pending,
                     )
-            notify(session, message_event(conversation_id))
+            notify(session, events.message(conversation_id))
         if plan is not None:
             await self.outbox.deliver(plan)
 
@@ -134,8 +136,8 @@ class BotStep:
         done = (
             await conn.execute(
                 update(table)
-                .where(table.c.id == row_id, table.c.status == "bot")
-                .values(status="done", processed_at=utcnow())
+                .where(table.c.id == row_id, table.c.status == InboxStatus.BOT)
+                .values(status=InboxStatus.DONE, processed_at=utcnow())
                 .returning(table.c.id, pending_for(user_id).exists())
             )
         ).first()
@@ -219,7 +221,7 @@ async def give_back(db: Database, content: Content, at: datetime) -> int:
         found = (await session.scalars(query)).all()
         for conversation in found:
             await conv.transition(session, conversation, conv.BOT, actor="system", reason="bot_available", at=at)
-            notify(session, {"type": "bot", "conversation_id": conversation.id})
+            notify(session, events.given_back(conversation.id))
             contact = await session.get(Contact, conversation.contact_id)
             if contact is not None and contact.following:
                 await enqueue(

@@ -14,7 +14,6 @@ from sqlalchemy import event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from handoff import events
 from handoff.store.sqlite_inline import connector
 
 T = TypeVar("T")
@@ -203,11 +202,6 @@ async def retry_on_disconnect(work: Callable[[], Awaitable[T]]) -> T:
         if not disconnected(exc):
             raise
         return await work()
-
-
-def message_event(conversation_id: int) -> dict[str, Any]:
-    """Still imported by handoff/bot_step.py; the event itself is handoff.events.message (the catalogue)."""
-    return events.message(conversation_id)
 
 
 def notify(session: AsyncSession, event: dict[str, Any]) -> None:
