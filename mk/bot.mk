@@ -52,7 +52,10 @@ test-stories: $(MODEL) ## test stories in tests/bot, every prediction must be ri
 # added six intents (career, telling school, eligibility, records, what consent means, continuing the profile),
 # whose answers people asked for and got the fallback. The floor moved to 0.87 so that this measured state can land;
 # the remaining errors are mostly other intents read as crisis (whose intent alone now only gives `concern`, from
-# confidence 0.8). Raise it as the data improves; never lower it below what a run measures.
+# confidence 0.8). Raise it as the data improves; never lower it below what a run measures. After the December
+# data batch (hard negatives for care talk, typed profile answers, career/school/eligibility/records phrasings):
+# 0.8820 (crisis recall 0.9898; 0.8860 and 0.8877 on the two rounds before it: adding examples reshuffles the
+# folds, ±0.005), so 0.87 stays ~0.01 under. The NLU dev set (`make nlu-eval`) measures unseen messages apart.
 CV_MIN_F1 ?= 0.87
 CV_MIN_CRISIS_RECALL ?= 0.975
 
