@@ -54,9 +54,9 @@ test-stories: $(MODEL) ## test stories in tests/bot, every prediction must be ri
 # the remaining errors are mostly other intents read as crisis (whose intent alone now only gives `concern`, from
 # confidence 0.8). Raise it as the data improves; never lower it below what a run measures. After the December
 # data batch (hard negatives for care talk, typed profile answers, career/school/eligibility/records phrasings):
-# 0.8820 (crisis recall 0.9898; 0.8860 and 0.8877 on the two rounds before it: adding examples reshuffles the
-# folds, ±0.005), so 0.87 stays ~0.01 under. The NLU dev set (`make nlu-eval`) measures unseen messages apart.
-CV_MIN_F1 ?= 0.87
+# 0.8865 (crisis recall 0.9915; 0.8877, 0.8860, 0.8820 on the rounds before it: adding examples reshuffles the
+# folds, ±0.005), so the floor rose to 0.875. The NLU dev set (`make nlu-eval`) measures unseen messages apart.
+CV_MIN_F1 ?= 0.875
 CV_MIN_CRISIS_RECALL ?= 0.975
 
 crossval: $(BOT_VENV)/.installed ## twin check, then NLU 5-fold CV; gate: macro-F1 ≥ CV_MIN_F1, crisis recall ≥ CV_MIN_CRISIS_RECALL
