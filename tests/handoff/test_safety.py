@@ -286,6 +286,7 @@ def test_questions_goodbyes_and_past_collapses_found_by_the_nlu_helper_are_not_f
     assert screen(text).level is None, screen(text)
 
 
-@pytest.mark.parametrize("text", ["今日で終わりにする", "今日は死ぬ", "人生終わらせたい", "死ぬって決めた", "母が倒れて動かない"])
+@pytest.mark.parametrize("text", ["今日で終わりにする", "今日は死ぬ", "人生終わらせたい", "死ぬって決めた",
+                                  "母が倒れて動かない"])
 def test_their_dangerous_neighbours_still_are(text):
     assert screen(text).level in (CRISIS, EMERGENCY_OTHER), text
