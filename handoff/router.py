@@ -187,16 +187,19 @@ class Router:
         )
 
     async def _on_postback(self, session: AsyncSession, turn: Turn) -> None:
-        await cancel_deferred(session, turn.contact.line_user_id)  # see _on_message
+        if turn.conversation.status == conv.QUEUED:
+            await cancel_deferred(session, turn.contact.line_user_id)  # see _on_message
         postback = turn.event.get("postback") or {}
         shown = str(postback.get("displayText") or postback.get("data") or "")[:MAX_TEXT]
         self._store_in(session, turn, "postback", shown)
         await self._after_user_text(session, turn, shown, screen_text=False)
 
     async def _on_message(self, session: AsyncSession, turn: Turn) -> None:
-        # They wrote again: an acknowledgement still waiting for them to pause is taken back (one comes after this
-        # message if it needs one), and nothing, a crisis reply least of all, waits behind it.
-        await cancel_deferred(session, turn.contact.line_user_id)
+        # They wrote again while queued (the only state with deferred acknowledgements): one still waiting for them
+        # to pause is taken back (one comes after this message if it needs one), and nothing, a crisis reply least
+        # of all, waits behind it. Not asked in other states: a bot turn is the hot path.
+        if turn.conversation.status == conv.QUEUED:
+            await cancel_deferred(session, turn.contact.line_user_id)
         message = turn.event.get("message") or {}
         mtype = str(message.get("type", "unknown"))
         if mtype == "text":
