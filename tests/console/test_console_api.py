@@ -1,4 +1,5 @@
-"""The stable JSON API (docs/console.md, /api/openapi.json) against a real gateway, on SQLite and PostgreSQL (R5, R16, R17, R19, R20)."""
+"""The stable JSON API (docs/console.md, /api/openapi.json) against a real gateway, on SQLite and PostgreSQL
+(R5, R16, R17, R19, R20)."""
 
 from __future__ import annotations
 
