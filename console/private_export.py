@@ -1,4 +1,5 @@
-"""Exports of what young people wrote, for trainers (`ycc safety export-feedback`, `ycc training export-nlu`).
+"""Exports of what young people wrote, for trainers: `ycc safety export-feedback` (counsellors' verdicts on safety
+flags as labelled examples) and `ycc training export-nlu` (turns trainers labelled, masked, for `make nlu-import`).
 
 Such a file is limited and leaves traces: it is made on the server, the operator names an active admin or trainer
 account and types its password on stdin (never argv), the export is audited under that name with a count only, and
@@ -14,12 +15,13 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
-from console import security
+from console import nlu_labels, safety_feedback, security
 from console.auth import audit
 from console.roles import EXPORTERS
 from handoff.store.models import User
@@ -83,6 +85,36 @@ def run(export: PrivateExport, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_arguments(cmd: argparse.ArgumentParser, example_out: str) -> None:
-    cmd.add_argument("--out", required=True, help=f"file to write, e.g. {example_out}")
-    cmd.add_argument("--as", dest="as_user", required=True, help="your admin or trainer account name")
+@dataclass(frozen=True)
+class Command:
+    """`ycc <group> <name> --out FILE --as NAME`."""
+
+    group: str
+    group_help: str
+    name: str
+    help: str
+    example_out: str
+    export: PrivateExport
+
+
+COMMANDS = (
+    Command("safety", "the safety screen's training material", "export-feedback",
+            "counsellors' verdicts on flags as labelled examples", "var/safety-feedback.yml",
+            PrivateExport("safety export-feedback", "export_safety_feedback", "safety_feedback",
+                          safety_feedback.labelled_examples, safety_feedback.examples_yaml)),
+    Command("training", "trainers' labels on misread bot turns", "export-nlu",
+            "labelled turns as masked NLU examples to edit", "var/nlu-reviewed.yml",
+            PrivateExport("training export-nlu", "export_nlu_labels", "nlu_label",
+                          nlu_labels.labelled_examples, nlu_labels.examples_yaml)),
+)
+
+
+def add_commands(sub: Any) -> None:
+    """Called from console/cli.py."""
+    for command in COMMANDS:
+        group = sub.add_parser(command.group, help=command.group_help).add_subparsers(
+            dest=f"{command.group}_command", required=True)
+        cmd = group.add_parser(command.name, help=f"{command.help} (YAML, 0600; admin or trainer password on stdin)")
+        cmd.add_argument("--out", required=True, help=f"file to write, e.g. {command.example_out}")
+        cmd.add_argument("--as", dest="as_user", required=True, help="your admin or trainer account name")
+        cmd.set_defaults(func=partial(run, command.export))
