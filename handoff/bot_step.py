@@ -109,7 +109,6 @@ class BotStep:
             if reply is None:
                 plan, conversation_id = await self._unavailable(session, call, older_pending)
             else:
-                await _keep_understood(session, call, conversation_id, reply.understood)
                 messages = from_rasa(reply.messages)
                 if not messages and call.metadata.get("event") != "follow":  # never no answer to a message
                     messages = [text_message(self.content.reply("bot_silent"))]
@@ -127,6 +126,9 @@ class BotStep:
             notify(session, events.message(conversation_id))
         if plan is not None:
             await self.outbox.deliver(plan)
+        if reply is not None and reply.understood is not None:  # for trainers, after the user has the answer
+            async with self.db.session() as session:
+                await _keep_understood(session, call, int(call.metadata["conversation_id"]), reply.understood)
 
     async def _finish_row(self, session: AsyncSession, row_id: int, user_id: str) -> tuple[bool, bool]:
         """Mark the row done in the transaction that stores the answer, and learn in the same statement whether
@@ -186,12 +188,14 @@ class BotStep:
 
 
 async def _keep_understood(
-    session: AsyncSession, call: BotCall, conversation_id: int, understood: Understood | None
+    session: AsyncSession, call: BotCall, conversation_id: int, understood: Understood
 ) -> None:
     """The intent NLU read the user's text as, on the stored turn (found by LINE's message id), so trainers can
-    find misreadings. Postbacks and the follow event carry their intent in the payload; nothing to keep."""
+    find misreadings. Postbacks and the follow event carry their intent in the payload; nothing to keep. Its own
+    unit of work after the answer is handed to LINE: a trainer's label must not delay the user (about 2 ms of a
+    turn on PostgreSQL in the same transaction, bench_turn)."""
     line_id = (call.event.get("message") or {}).get("id")
-    if understood is None or not line_id:
+    if not line_id:
         return
     await session.execute(
         update(Message)
