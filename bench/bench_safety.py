@@ -14,7 +14,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from handoff.safety import SafetyScreen, normalise
+from handoff.domain.safety import SafetyScreen, normalise
 from handoff.settings import DATA_DIR
 
 STORY = (

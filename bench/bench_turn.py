@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench.bench_pipeline import pct
-from handoff.inbox import store_events
+from handoff.pipeline.inbox import store_events
 from handoff.settings import normalise_database_url
 from handoff.store.migrate import upgrade
 from tests.support.databases import database

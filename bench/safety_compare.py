@@ -36,7 +36,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handoff.safety import CONCERN, CRISIS, SafetyScreen  # noqa: E402
+from handoff.domain.safety import CONCERN, CRISIS, SafetyScreen  # noqa: E402
 from handoff.settings import DATA_DIR  # noqa: E402
 from tests.safety.evaluate import DEV, _ok, figures, load_items  # noqa: E402
 
@@ -53,7 +53,7 @@ def legacy_screen(workdir: Path) -> Callable[[str], bool]:
         ).stdout
 
     (workdir / "safety.yml").write_text(show("data/safety.yml"), encoding="utf-8")
-    source = show("handoff/safety.py").replace(
+    source = show("handoff/domain/safety.py").replace(
         "from handoff.settings import DATA_DIR", "DATA_DIR = Path(__file__).parent  # bench: the copied data file"
     )
     module_path = workdir / "legacy_safety.py"

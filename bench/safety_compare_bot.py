@@ -27,10 +27,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from handoff.safety import SafetyScreen, normalise  # noqa: E402
-from handoff.safety.context import Qualifiers  # noqa: E402
-from handoff.safety.lexicon import fold_terms, trie_regex  # noqa: E402
-from handoff.safety.normalise import _SENTENCE_END  # noqa: E402  (the screen's own sentence split, reused)
+from handoff.domain.safety import SafetyScreen, normalise  # noqa: E402
+from handoff.domain.safety.context import Qualifiers  # noqa: E402
+from handoff.domain.safety.lexicon import fold_terms, trie_regex  # noqa: E402
+from handoff.domain.safety.normalise import _SENTENCE_END  # noqa: E402  (the screen's own sentence split, reused)
 from handoff.settings import DATA_DIR  # noqa: E402
 
 PEOPLE = ("first_person", "elder", "peer", "child")
@@ -72,7 +72,7 @@ def intents(texts: list[str], model: Path) -> list[dict[str, Any]]:
 
 
 class ParseContext:
-    """Stands in for handoff.safety.context.Context inside SafetyScreen: same hits, same level rules
+    """Stands in for handoff.domain.safety.context.Context inside SafetyScreen: same hits, same level rules
     (screen.decide), but who / past / negation / quotation come from GiNZA's parse of the hit's sentence."""
 
     def __init__(self, base: Any, mask: Any, nlp: Any, people: dict[str, list[str]], pure: bool) -> None:

@@ -1,7 +1,7 @@
 """What counsellors do to a conversation: claim, assign, release, reply, note, resolve (R5, R16, R17, R19, R20).
 
 Each function runs inside the caller's unit of work, checks that this principal may do this to this object
-(raising `Denied`; the route layer audits it), and changes status only through `handoff.conversations.transition`.
+(raising `Denied`; the route layer audits it), and changes status only through `conversations.transition`.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth import Denied, NotFound, Principal, audit
 from console.roles import STAFF, Role
-from handoff import capacity, events, profile
-from handoff import conversations as conv
+from handoff import events
+from handoff.domain import capacity, profile
+from handoff.domain import conversations as conv
 from handoff.line.messages import MAX_TEXT, text_message
-from handoff.outbox import enqueue
+from handoff.pipeline.outbox import enqueue
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Message, Record, User
 from handoff.store.types import utcnow
 
 TOPICS = {"care_burden": "介護・世話の負担", "school": "学校・勉強", "relationships": "人間関係",
           "career": "進路・仕事", "health": "心と体の健康", "other": "その他"}
-# A record's care recipients: the profile's (handoff/profile.yml), and "unknown" when the counsellor could not ask.
+# A record's care recipients: the profile's, and "unknown" when the counsellor could not ask.
 CARE_RECIPIENTS = {**profile.labels()["care_recipients"], "unknown": "不明・聞けていない"}
 
 

@@ -23,7 +23,7 @@ from console.users import (
     roster_history_csv,
     update_user,
 )
-from handoff import capacity
+from handoff.domain import capacity
 from handoff.store.models import User
 
 bp = Blueprint("console_admin", url_prefix="/console/admin")

@@ -23,8 +23,8 @@ from console.bounds import row_id_ok
 from console.roles import STAFF, Role
 from console.routing import online_counsellors
 from console.serialize import conversation_json, conversations_json, message_json, record_json
-from handoff import capacity
-from handoff import conversations as conv
+from handoff.domain import capacity
+from handoff.domain import conversations as conv
 from handoff.store.models import Conversation, Message, Record, User
 
 log = logging.getLogger(__name__)

@@ -1,6 +1,6 @@
 """Crisis cases (R13): the checklist, its timestamps, and the rule that nothing closes half-done without a reason.
 
-The gateway opens the case (handoff/escalation.py); here staff record each step. A step is stored as
+The gateway opens the case (handoff/pipeline/escalation.py); here staff record each step. A step is stored as
 `{"done": true, "at": ISO, "by": name, "note": …}`. Contact details and the situation are confirmed off LINE
 (phone, or the secure form a later issue adds) and never typed into LINE messages (R14).
 """
@@ -19,9 +19,9 @@ from console.api import api_errors, body_of
 from console.auth import Denied, NotFound, Principal, audit, guarded, holds
 from console.roles import STAFF, Role
 from console.serialize import escalation_json, iso
-from handoff import conversations as conv
 from handoff import events
-from handoff.alerts import raise_alert
+from handoff.domain import conversations as conv
+from handoff.pipeline.alerts import raise_alert
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Escalation
 from handoff.store.types import utcnow

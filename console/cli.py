@@ -18,21 +18,16 @@ from sqlalchemy import select
 
 from console import roles, security
 from console.users import UserError, create_user, reset_second_factor, update_user
+from handoff.settings import settings_or_exit
 from handoff.store.models import ApiToken, User
 from handoff.store.types import utcnow
-
-
-def _settings() -> Any:
-    from handoff.cli import _settings as load
-
-    return load()
 
 
 async def with_db(work: Any) -> Any:
     from handoff.store.db import Database
     from handoff.store.migrate import upgrade_async
 
-    settings = _settings()
+    settings = settings_or_exit()
     await upgrade_async(settings.database_url)
     db = Database(settings.database_url)
     try:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from handoff.datafile import ContentError, read_yaml
+from handoff.domain.datafile import ContentError, read_yaml
 
 DOMAIN = Path(__file__).resolve().parent.parent / "bot" / "domain"
 NOT_TYPED = frozenset({"follow"})

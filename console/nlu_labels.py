@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.auth import Principal, audit
 from console.masking import masker
-from handoff.eligibility import MUNICIPALITIES
+from handoff.domain.eligibility import MUNICIPALITIES
 from handoff.store.models import Contact, Conversation, Message
 from handoff.store.models_training import NluLabel
 from handoff.store.types import utcnow

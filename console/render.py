@@ -14,7 +14,8 @@ from sanic import Request
 from sanic.response import HTTPResponse, html
 
 from console import roles
-from handoff import events, profile
+from handoff import events
+from handoff.domain import profile
 from handoff.line.messages import MAX_TEXT
 from handoff.timeutil import to_tokyo
 
@@ -44,7 +45,7 @@ def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def catalogue() -> dict[str, Any]:
     """The names the console's JavaScript matches on, rendered into every page (base.html, `ycc-catalogue`) so
     that the scripts spell no event type, role or profile value of their own: live events (handoff.events), roles
-    and who sees the live queue, and the labels of profile values (handoff/profile.yml) and statuses."""
+    and who sees the live queue, and the labels of profile values (handoff/domain/profile.yml) and statuses."""
     return {
         "events": events.catalogue(),
         "labels": {**profile.labels(), "status": STATUS_LABELS},

@@ -2,7 +2,7 @@
 
 Career questions go best to a counsellor with qualification C (HR / career consultant); care questions to one who
 is both A (support organisation) and B (own caring experience). "Free" means on duty and with room under their own
-limit of simultaneous chats (the capacity rule: handoff/capacity.py).
+limit of simultaneous chats (the capacity rule: handoff/domain/capacity.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import capacity
+from handoff.domain import capacity
 
 CAREER_WORDS = ("career", "job", "work", "進路", "就職", "仕事", "受験", "進学")
 CAREER_SITUATIONS = {"job_seeking"}
@@ -42,7 +42,7 @@ def topic_of(profile: dict[str, Any] | None, queue_reason: str | None) -> str:
 
 
 async def online_counsellors(session: AsyncSession, idle_seconds: int) -> list[Counsellor]:
-    """Counsellors on duty (handoff.capacity.on_duty), with how many chats they hold now."""
+    """Counsellors on duty (handoff.domain.capacity.on_duty), with how many chats they hold now."""
     held = await capacity.open_chats(session)
     return [Counsellor(u.id, u.name, u.display_name or u.name, u.qualifications or "", count, u.max_chats)
             for u, count in await capacity.on_duty(session, idle_seconds, held)]

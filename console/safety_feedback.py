@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from console.actions import Invalid
 from console.auth import Principal, audit
 from console.serialize import iso
-from handoff.safety import LEVELS
+from handoff.domain.safety import LEVELS
 from handoff.store.models import Conversation, Escalation, Message, SafetyFeedback
 from handoff.store.types import utcnow
 

@@ -13,14 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.routing import Counsellor, online_counsellors, suggest, topic_of
-from handoff import contacts, profile
-from handoff.conversations import risk_level
+from handoff.domain import contacts, profile
+from handoff.domain.conversations import risk_level
 from handoff.store.models import Conversation, Escalation, Message, Record, User
 from handoff.store.types import utcnow
 from handoff.store.values import EscalationStatus
 from handoff.timeutil import to_tokyo
 
-PROFILE_KEYS = tuple(profile.FIELDS)  # handoff/profile.yml
+PROFILE_KEYS = tuple(profile.FIELDS)  # handoff/domain/profile.yml
 SENDER_LABELS = {"user": "利用者", "bot": "ボット", "agent": "相談員", "system": "自動応答"}
 
 

@@ -31,7 +31,7 @@ from console.worklog_report import (
     parse_month,
     previous_month,
 )
-from handoff.hours import WEEKDAY_JA
+from handoff.domain.hours import WEEKDAY_JA
 from handoff.store.models_worklog import WorklogNote
 from handoff.store.types import utcnow
 

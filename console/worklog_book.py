@@ -25,7 +25,7 @@ from console.cells import append_row
 from console.records import EXPORT_HEADERS, export_rows
 from console.render import jst
 from console.worklog_report import Column, MonthLog, month_log, month_range
-from handoff.hours import WEEKDAY_JA, HoursPolicy
+from handoff.domain.hours import WEEKDAY_JA, HoursPolicy
 
 TITLE = "いしかわヤングケアラーチャンネル 業務日誌"
 HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")

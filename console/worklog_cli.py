@@ -51,7 +51,7 @@ def _month(text: str | None) -> date:
 async def _export(month: date, password: str) -> tuple[bytes, int]:
     from console.cli import _settings, with_db
     from console.worklog_book import encrypted_file, month_contents
-    from handoff.hours import HoursPolicy
+    from handoff.domain.hours import HoursPolicy
 
     hours = HoursPolicy.load(_settings().data_dir / "hours.yml")
 

@@ -24,7 +24,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff.hours import HoursPolicy
+from handoff.domain.hours import HoursPolicy
 from handoff.store.models import Escalation, Message, Record, StatusChange, User
 from handoff.store.models_worklog import WorklogNote
 from handoff.timeutil import TOKYO, to_tokyo

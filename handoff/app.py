@@ -1,9 +1,9 @@
 """The gateway's app factory: resources are opened in listeners and hung on `app.ctx`, one blueprint per feature.
 
 Nothing is created at import time, so tests build as many apps as they like, each with its own settings. The web
-process answers LINE, the console and the action server; the worker (`handoff.worker`) does the slow work, in a
+process answers LINE, the console and the action server; the worker (`handoff.runtime.worker`) does the slow work, in a
 child process on PostgreSQL and in this process on SQLite (`YCC_WORKER=auto`); a child and the web process wake
-each other with datagrams (`handoff.signals`).
+each other with datagrams (`handoff.runtime.signals`).
 """
 
 from __future__ import annotations
@@ -15,23 +15,24 @@ from typing import Any
 from linebot.v3 import SignatureValidator
 from sanic import Sanic
 
-from handoff import health, internal
-from handoff.errors import QuietErrorHandler
-from handoff.hub import Hub
+from handoff.http import health, internal
+from handoff.http.errors import QuietErrorHandler
 from handoff.line import webhook
-from handoff.runtime import tune_gc
+from handoff.runtime.gc import tune_gc
+from handoff.runtime.hub import Hub
+from handoff.runtime.resources import Resources
+from handoff.runtime.signals import Signals
+from handoff.runtime.worker import Worker, chain_publish, wake_after
+from handoff.runtime.worker_process import WorkerProcess
 from handoff.settings import Settings
-from handoff.signals import Signals
-from handoff.worker import Resources, Worker, chain_publish, wake_after
-from handoff.worker_process import WorkerProcess
 
 log = logging.getLogger(__name__)
 
 
 def _mount_simulator(app: Sanic, settings: Settings) -> None:
     """Simulator mode: a fake LINE platform inside the gateway, driving the real webhook with signed events."""
-    from handoff.line.fakeline import FakeLine
-    from handoff.line.fakeline_api import create_fakeline_blueprint, create_simulator_blueprint
+    from handoff.simulator.api import create_fakeline_blueprint, create_simulator_blueprint
+    from handoff.simulator.fakeline import FakeLine
 
     fake = FakeLine(
         settings.effective_channel_secret,

@@ -10,15 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from handoff.settings import ROOT, Settings, SettingsError
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except SettingsError as exc:
-        print(f"ycc: configuration error: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
+from handoff.settings import ROOT, Settings, settings_or_exit
 
 
 def _log_setup() -> None:
@@ -27,10 +19,10 @@ def _log_setup() -> None:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from handoff.runtime.worker_process import WorkerProcess
     from handoff.store.migrate import upgrade
-    from handoff.worker_process import WorkerProcess
 
-    settings = _settings()
+    settings = settings_or_exit()
     _log_setup()
     if not args.no_migrate:
         upgrade(settings.database_url)
@@ -48,9 +40,9 @@ def _serve(args: argparse.Namespace) -> int:
 def _worker(args: argparse.Namespace) -> int:
     import asyncio
 
-    from handoff.worker import run_worker
+    from handoff.runtime.worker import run_worker
 
-    settings = _settings()
+    settings = settings_or_exit()
     _log_setup()
     # Acknowledging LINE goes first: in one comparison at 300 events/s on two cores (PostgreSQL), the webhook's p99
     # was 36 ms with the worker at nice 0 and 19 ms at nice 10; the worker catches up when LINE is quiet.
@@ -62,16 +54,16 @@ def _worker(args: argparse.Namespace) -> int:
 def _migrate(args: argparse.Namespace) -> int:
     from handoff.store.migrate import upgrade
 
-    upgrade(_settings().database_url)
+    upgrade(settings_or_exit().database_url)
     print("database schema is up to date")
     return 0
 
 
 def _hours(args: argparse.Namespace) -> int:
-    from handoff.hours import hours_command
+    from handoff.domain.hours import hours_command
 
     try:
-        print(hours_command(args.at, _settings().data_dir))
+        print(hours_command(args.at, settings_or_exit().data_dir))
     except ValueError as exc:
         print(f"ycc hours: {exc}", file=sys.stderr)
         return 2

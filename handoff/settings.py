@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ class Settings:
     rasa_url: str = "http://127.0.0.1:5005"
     action_server_url: str = "http://127.0.0.1:5055"
     rasa_timeout: float = 6.0
-    # Rasa's breaker (handoff/rasa.py): opens after this many failed turns in a row, probes after the cooldown.
+    # Rasa's breaker (handoff/pipeline/rasa.py): opens after this many failed turns in a row, probes after the cooldown.
     rasa_breaker_failures: int = 3
     rasa_breaker_cooldown: float = 5.0
     lines: int = 1
@@ -256,3 +257,12 @@ class Settings:
 # Known values so the simulator's signed webhooks verify; never valid on real LINE.
 SIMULATOR_CHANNEL_SECRET = "simulator-channel-secret"
 SIMULATOR_ACCESS_TOKEN = "simulator-access-token"
+
+
+def settings_or_exit() -> Settings:
+    """What every command line (`ycc`, the console's commands) starts with: the settings, or a clear message, exit 2."""
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        print(f"ycc: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

@@ -15,7 +15,7 @@ const YCC = (() => {
   const isStaff = (CATALOGUE.staff || []).includes(role);
   const handlers = [];
 
-  // Profile values (handoff/profile.yml) and conversation statuses come with the page; the rest are the console's own.
+  // Profile values (handoff/domain/profile.yml) and conversation statuses come with the page; the rest are the console's own.
   const LABELS = {
     ...(CATALOGUE.labels || {}),
     eligibility: { eligible: "対象", flagged: "要確認", refer: "対象外（紹介）", unknown: "未確認" },

@@ -14,8 +14,8 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from handoff.inbox import source_key, store_events
 from handoff.line.events import MAX_DEPTH, problem
+from handoff.pipeline.inbox import source_key, store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("line_webhook")

@@ -77,7 +77,7 @@ class Database:
     ) -> None:
         """`pre_ping=False` is for the worker process: on asyncpg SQLAlchemy's pre-ping is three round trips per
         unit of work (BEGIN, a ping, ROLLBACK), a third of a bot turn's; a connection the server dropped then fails
-        its first unit of work instead, which the worker retries (handoff/inbox.py does not count it)."""
+        its first unit of work instead, which the worker retries (handoff/pipeline/inbox.py does not count it)."""
         self.url = url
         kwargs: dict[str, Any] = {"echo": echo, "pool_size": pool_size, "max_overflow": pool_size}
         if self.is_sqlite:

@@ -68,7 +68,7 @@ class User(Base):
 
 
 class Conversation(Base):
-    """One per contact; its status moves only through `handoff.conversations.transition`."""
+    """One per contact; its status moves only through `handoff.domain.conversations.transition`."""
 
     __tablename__ = "conversations"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -76,7 +76,7 @@ class Conversation(Base):
     status: Mapped[str] = mapped_column(String(16), default="bot")
     priority: Mapped[int] = mapped_column(Integer, default=0)
     crisis: Mapped[bool] = mapped_column(Boolean, default=False)  # kept equal to risk == "crisis"
-    # Risk level (crisis | concern | None) and its category id, set only by handoff.conversations.raise_risk.
+    # Risk level (crisis | concern | None) and its category id, set only by handoff.domain.conversations.raise_risk.
     risk: Mapped[str | None] = mapped_column(String(16), nullable=True)
     risk_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)

@@ -22,7 +22,7 @@ class InboxStatus(StrEnum):
     """`inbox.status`: where a stored webhook event is on its way through the worker."""
 
     PENDING = "pending"  # stored, not handled yet
-    BOT = "bot"  # handled; the bot's answer is still to be asked for (handoff/bot_step.py)
+    BOT = "bot"  # handled; the bot's answer is still to be asked for (handoff/pipeline/bot_step.py)
     DONE = "done"
     IGNORED = "ignored"  # nothing to do (an event type we do not handle, a group left)
     FAILED = "failed"  # gave up after repeated errors; staff are alerted

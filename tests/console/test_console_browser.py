@@ -222,7 +222,7 @@ def test_cross_site_request_cannot_act_for_a_logged_in_counsellor(browser: Brows
 def test_the_pages_scripts_read_labels_event_types_and_roles_from_the_server(
     browser: Browser, gateway_sqlite: Gateway
 ) -> None:
-    """Issue 15: profile labels (handoff/profile.yml), statuses, live event types and roles are rendered into the
+    """Issue 15: profile labels (handoff/domain/profile.yml), statuses, live event types and roles are rendered into the
     page, so the console's JavaScript shows the server's words and matches the server's names."""
     gw = gateway_sqlite
     page = login(browser, gw, gw.add_user("supervisor"))

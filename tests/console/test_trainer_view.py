@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from console.masking import masker
-from handoff.eligibility import MUNICIPALITIES
+from handoff.domain.eligibility import MUNICIPALITIES
 from tests.console.conftest import Gateway, new_line_user, wait_for
 from tests.support.databases import execute
 

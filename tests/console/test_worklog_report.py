@@ -28,7 +28,7 @@ from console.worklog_report import (
     parse_month,
     previous_month,
 )
-from handoff.hours import HoursPolicy
+from handoff.domain.hours import HoursPolicy
 from handoff.store.db import Database
 from tests.console.worklog_seed import MONTH, Seeded, seed_october
 

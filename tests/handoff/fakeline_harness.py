@@ -15,8 +15,8 @@ import pytest
 from sanic import Sanic
 from sanic.response import text
 
-from handoff.line.fakeline import FakeLine
-from handoff.line.fakeline_api import create_fakeline_blueprint
+from handoff.simulator.api import create_fakeline_blueprint
+from handoff.simulator.fakeline import FakeLine
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "line_events"

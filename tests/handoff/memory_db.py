@@ -17,8 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import StaticPool
 
-from handoff import conversations as conv
-from handoff.contacts import new_contact
+from handoff.domain import conversations as conv
+from handoff.domain.contacts import new_contact
 from handoff.lifecycle.tables import model_tables
 from handoff.store.models import Base, Conversation
 

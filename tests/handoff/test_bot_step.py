@@ -1,4 +1,4 @@
-"""Step two of a bot turn (handoff/bot_step.py), in-process on both storages: what is stored and what LINE is
+"""Step two of a bot turn (handoff/pipeline/bot_step.py), in-process on both storages: what is stored and what LINE is
 sent, for a plain answer, an answer that must wait behind older messages, a row another run already answered, an
 answer too long for one LINE request, and the intent NLU read kept on the user's turn."""
 
@@ -9,9 +9,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from handoff.bot_step import BotCall
-from handoff.inbox import store_events
-from handoff.rasa import BotReply, Understood
+from handoff.pipeline.bot_step import BotCall
+from handoff.pipeline.inbox import store_events
+from handoff.pipeline.rasa import BotReply, Understood
 from handoff.settings import normalise_database_url
 from handoff.store.migrate import upgrade
 from tests.support.databases import execute, rows
@@ -162,7 +162,7 @@ def test_the_intent_nlu_read_is_kept_on_the_users_turn_for_trainers(db_url: str)
 
 def test_a_message_the_bot_answers_with_nothing_still_gets_an_answer(db_url: str) -> None:
     """Issue 14: no message goes unanswered, even when a dialogue turn ends on a silent action."""
-    from handoff.content import Content
+    from handoff.domain.content import Content
     from tests.support.servers import ROOT
 
     async def scenario(worker: InProcess) -> list[dict[str, Any]]:

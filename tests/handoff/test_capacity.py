@@ -1,4 +1,4 @@
-"""The capacity rule (handoff/capacity.py, R5): when a new user hears "all busy", and when a counsellor may take one
+"""The capacity rule (domain/capacity.py, R5): when a new user hears "all busy", and when a counsellor may take one
 more conversation.
 
 Two limits hold at once: YCC_LINES (how many conversations the service answers at a time) and each counsellor's
@@ -14,8 +14,8 @@ from itertools import count
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import capacity
-from handoff import conversations as conv
+from handoff.domain import capacity
+from handoff.domain import conversations as conv
 from handoff.store.models import ConsoleSession, Conversation, User
 from handoff.store.types import utcnow
 from handoff.store.values import Role

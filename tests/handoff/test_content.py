@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.content import REPLY_PLACEHOLDERS, Content, ContentError
+from handoff.domain.content import REPLY_PLACEHOLDERS, Content, ContentError
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 

@@ -1,4 +1,4 @@
-"""The transition table (handoff/conversations.py): every move it lists succeeds and is recorded, every other
+"""The transition table (handoff/domain/conversations.py): every move it lists succeeds and is recorded, every other
 (from, to) pair of statuses is refused and leaves the conversation as it was.
 
 The refused pairs are generated as the complement of TRANSITIONS over STATUSES × STATUSES, so a move added to or
@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import conversations as conv
+from handoff.domain import conversations as conv
 from handoff.store.models import StatusChange, User
 from handoff.store.values import Role
 from tests.handoff.memory_db import IN_HOURS, conversation_in, memory_session  # noqa: F401  (the `session` fixture)

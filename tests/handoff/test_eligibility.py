@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from handoff.eligibility import (
+from handoff.domain.eligibility import (
     ISHIKAWA_MUNICIPALITIES,
     MUNICIPALITIES,
     OUTSIDE,
@@ -17,7 +17,7 @@ from handoff.eligibility import (
     care_needs,
     normalise_municipality,
 )
-from handoff.referral import ReferralDecision
+from handoff.domain.referral import ReferralDecision
 from tests.support.databases import rows
 from tests.support.servers import Stack
 

@@ -1,5 +1,5 @@
-"""Escalation by risk level, as rules: how a level marks a conversation (handoff.conversations.raise_risk, the only
-place that sets `risk`) and what `handoff.escalation.escalate` does with a flag, called directly.
+"""Escalation by risk level, as rules: how a level marks a conversation (conversations.raise_risk, the only
+place that sets `risk`) and what `handoff.pipeline.escalation.escalate` does with a flag, called directly.
 
 tests/handoff/test_escalation_levels.py drives each level end to end through the inbox, in and out of hours, from
 every state, and checks the console's view. This file covers what that one cannot reach or does not pin: every
@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import conversations as conv
-from handoff.content import Content
-from handoff.escalation import crisis_text, escalate
-from handoff.hours import HoursPolicy
-from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER
+from handoff.domain import conversations as conv
+from handoff.domain.content import Content
+from handoff.domain.hours import HoursPolicy
+from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER
+from handoff.pipeline.escalation import crisis_text, escalate
 from handoff.settings import DATA_DIR
 from handoff.store.models import Alert, Conversation, Escalation, Outbox
 from tests.handoff.memory_db import IN_HOURS, OFF_HOURS, conversation_in, memory_session  # noqa: F401  (`session`)

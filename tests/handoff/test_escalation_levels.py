@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from console.serialize import conversations_json
-from handoff import conversations as conv
-from handoff.inbox import store_events
-from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER, NO_CRISIS, SafetyResult
+from handoff.domain import conversations as conv
+from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER, NO_CRISIS, SafetyResult
+from handoff.pipeline.inbox import store_events
 from handoff.settings import normalise_database_url
 from handoff.store.migrate import upgrade
 from handoff.store.models import Conversation

@@ -16,7 +16,7 @@ import pytest
 from linebot.v3.webhook import SignatureValidator, WebhookParser
 from linebot.v3.webhooks import MessageEvent, TextMessageContent
 
-from handoff.line.fakeline import new_user_id, sign
+from handoff.simulator.fakeline import new_user_id, sign
 from tests.handoff.fakeline_harness import (  # noqa: F401  (fixtures are used by name)
     FIXTURES,
     ROOT,

@@ -24,8 +24,8 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.exceptions import ApiException
 from sanic import Sanic
 
-from handoff.line.fakeline import FakeLine, new_user_id
-from handoff.line.fakeline_api import create_fakeline_blueprint
+from handoff.simulator.api import create_fakeline_blueprint
+from handoff.simulator.fakeline import FakeLine, new_user_id
 from tests.handoff.fakeline_harness import (  # noqa: F401  (fixtures are used by name)
     FIXTURES,
     ROOT,
@@ -251,7 +251,7 @@ async def test_line_bot_sdk_sees_injected_errors(sdk_line, status) -> None:
 
 # ------------------------------------------------------------------ standalone process
 def test_standalone_process_prints_ready_and_serves_the_api() -> None:
-    command = [sys.executable, "-m", "handoff.line.fakeline_main", "--port", "0", "--secret", SECRET]
+    command = [sys.executable, "-m", "handoff.simulator.main", "--port", "0", "--secret", SECRET]
     command += ["--token", TOKEN, "--webhook-url", "http://127.0.0.1:9/line/webhook"]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from handoff.hours import (
+from handoff.domain.hours import (
     TOKYO,
     HoursConfigError,
     HoursPolicy,

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handoff.inbox import store_events
+from handoff.pipeline.inbox import store_events
 from handoff.settings import normalise_database_url
 from handoff.store.db import LOCK_PATIENCE
 from handoff.store.migrate import upgrade

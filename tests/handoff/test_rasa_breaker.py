@@ -1,4 +1,4 @@
-"""Rasa's breaker (handoff/rasa.py): one slow turn is not an outage, and users queued during one go back (R16)."""
+"""Rasa's breaker: one slow turn is not an outage, and users queued during one go back (R16)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from handoff import conversations as conv
-from handoff.rasa import Breaker
+from handoff.domain import conversations as conv
+from handoff.pipeline.rasa import Breaker
 from tests.support.databases import execute, rows
 from tests.support.servers import Stack, start_stack, wait_for
 from tests.support.stub_rasa import StubRasa

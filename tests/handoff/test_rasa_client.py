@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from handoff.rasa import BotReply, RasaClient, Understood
+from handoff.pipeline.rasa import BotReply, RasaClient, Understood
 from tests.support.stub_rasa import StubRasa
 
 

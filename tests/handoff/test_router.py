@@ -1,4 +1,4 @@
-"""Router decisions (handoff/router.py, step one of a turn): which LINE events go to the bot, which to the queue,
+"""Router decisions (step one of a turn): which LINE events go to the bot, which to the queue,
 which to the counsellor who holds the conversation, and which are ignored.
 
 The router is built from the real content, hours and outbox over an in-memory database; only the safety screen is
@@ -16,13 +16,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import conversations as conv
-from handoff.content import Content
-from handoff.hours import HoursPolicy
+from handoff.domain import conversations as conv
+from handoff.domain.content import Content
+from handoff.domain.hours import HoursPolicy
+from handoff.domain.safety import CONCERN, CRISIS, NO_CRISIS, SafetyResult
 from handoff.line.messages import text_message
-from handoff.outbox import OutboxSender, enqueue
-from handoff.router import Routed, Router
-from handoff.safety import CONCERN, CRISIS, NO_CRISIS, SafetyResult
+from handoff.pipeline.outbox import OutboxSender, enqueue
+from handoff.pipeline.router import Routed, Router
 from handoff.settings import DATA_DIR
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from tests.handoff.memory_db import IN_HOURS, OFF_HOURS, conversation_in, memory_session  # noqa: F401  (the `session` fixture)

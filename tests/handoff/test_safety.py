@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.safety import CRISIS, EMERGENCY_OTHER, SafetyConfigError, SafetyScreen, normalise, screen
+from handoff.domain.safety import CRISIS, EMERGENCY_OTHER, SafetyConfigError, SafetyScreen, normalise, screen
 
 POSITIVES: list[tuple[str, str]] = [
     # suicide

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER, screen
+from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER, screen
 
 NONE = None
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from handoff.safety import default_screen
+from handoff.domain.safety import default_screen
 from tests.safety.evaluate import DEV, _ok, evaluate, load_items
 
 DEV2 = DEV.with_name("dev2.yml")

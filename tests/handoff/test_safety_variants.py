@@ -1,4 +1,4 @@
-"""Spelling variants of the safety lexicon (handoff/safety/variants.py): kana readings and dropped particles."""
+"""Spelling variants of the safety lexicon (handoff/domain/safety/variants.py): kana readings and dropped particles."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from handoff.safety.lexicon import SafetyConfigError
-from handoff.safety.variants import MAX_VARIANTS, Spellings
+from handoff.domain.safety.lexicon import SafetyConfigError
+from handoff.domain.safety.variants import MAX_VARIANTS, Spellings
 
 SPELL = Spellings({"全部": ["ぜんぶ"], "終わ": ["おわ"], "意識": ["いしき"], "血": ["ち"]})
 
@@ -51,7 +51,7 @@ def test_a_reading_table_entry_without_a_reading_is_an_error() -> None:
 
 
 def test_a_pattern_of_plain_alternatives_becomes_its_list_of_strings() -> None:
-    from handoff.safety.lexicon import finite_language
+    from handoff.domain.safety.lexicon import finite_language
 
     assert sorted(finite_language("(目|め)(が|)さめ") or []) == ["めがさめ", "めさめ", "目がさめ", "目さめ"]
     assert finite_language("(薬|くすり).{0,4}飲") is None  # a gap: stays a regex
@@ -59,7 +59,7 @@ def test_a_pattern_of_plain_alternatives_becomes_its_list_of_strings() -> None:
 
 
 def test_a_pattern_is_skipped_only_when_none_of_its_required_first_words_is_in_the_text() -> None:
-    from handoff.safety.lexicon import Lexicon, lead_words
+    from handoff.domain.safety.lexicon import Lexicon, lead_words
 
     assert lead_words("(薬|くすり).{0,4}(飲|の)") == {"薬", "くすり"}
     assert lead_words("(薬|くすり)?飲") is None and lead_words("(薬|くすり)飲|のんだ") is None

@@ -87,7 +87,7 @@ async def test_person_chats_through_the_simulator_page() -> None:
     server = await app.create_server(host="127.0.0.1", port=bot_port, return_asyncio_server=True, access_log=False)
     await server.startup()
     await server.after_start()
-    command = [sys.executable, "-m", "handoff.line.fakeline_main", "--port", "0", "--secret", SECRET, "--token", TOKEN]
+    command = [sys.executable, "-m", "handoff.simulator.main", "--port", "0", "--secret", SECRET, "--token", TOKEN]
     command += ["--webhook-url", f"http://127.0.0.1:{bot_port}/line/webhook"]
     fake = await asyncio.create_subprocess_exec(
         *command, cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL

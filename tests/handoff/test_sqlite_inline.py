@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from handoff.inbox import store_events
+from handoff.pipeline.inbox import store_events
 from handoff.store.db import Database
 from handoff.store.migrate import upgrade
 from handoff.store.models import InboxEvent

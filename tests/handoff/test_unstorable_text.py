@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from handoff.inbox import MAX_ATTEMPTS, store_events
 from handoff.line.messages import MAX_TEXT
+from handoff.pipeline.inbox import MAX_ATTEMPTS, store_events
 from handoff.run_all import open_log
 from handoff.settings import normalise_database_url
 from handoff.store.db import Database
@@ -137,7 +137,7 @@ def test_process_logs_are_readable_by_owner_and_group_only(tmp_path: Path) -> No
 def test_an_unhandled_exception_is_logged_without_the_query_or_its_message(caplog: pytest.LogCaptureFixture) -> None:
     from types import SimpleNamespace
 
-    from handoff.errors import QuietErrorHandler
+    from handoff.http.errors import QuietErrorHandler
 
     request = SimpleNamespace(method="GET", path="/internal/municipality",
                               url=f"http://gw/internal/municipality?text={SECRET_WORDS}",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from handoff.content import Content
-from handoff.hours import HoursPolicy
-from handoff.waiting import WaitingError, WaitingTexts
+from handoff.domain.content import Content
+from handoff.domain.hours import HoursPolicy
+from handoff.domain.waiting import WaitingError, WaitingTexts
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 

@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from handoff.waiting import WaitingTexts
+from handoff.domain.waiting import WaitingTexts
 from tests.support.databases import execute, rows
 from tests.support.servers import Stack, wait_for
 from tests.support.stub_rasa import StubRasa
@@ -154,7 +154,7 @@ def test_a_sticker_while_queued_is_acknowledged_like_a_message(stack: Stack, ras
 
 
 def test_sticker_replies_follow_the_stickers_keywords(stack: Stack) -> None:
-    from handoff.content import Content
+    from handoff.domain.content import Content
 
     content = Content.load(Path(__file__).resolve().parents[2] / "data")
     for keywords in (["Sad", "Crying"], ["Happy", "Yay"], ["Apple"]):

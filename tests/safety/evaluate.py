@@ -23,7 +23,7 @@ from typing import Any
 
 import yaml
 
-from handoff.safety import CONCERN, CRISIS, EMERGENCY_OTHER, SafetyScreen
+from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER, SafetyScreen
 from handoff.settings import DATA_DIR
 
 GOLD_LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN, "none")

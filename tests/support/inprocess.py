@@ -9,13 +9,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from handoff.inbox import InboxWorker
 from handoff.line.client import LineResult
-from handoff.outbox import OutboxSender
-from handoff.rasa import BotReply, Understood
-from handoff.router import Router
+from handoff.pipeline.inbox import InboxWorker
+from handoff.pipeline.outbox import OutboxSender
+from handoff.pipeline.rasa import BotReply, Understood
+from handoff.pipeline.router import Router
+from handoff.runtime.resources import Resources
 from handoff.settings import Settings
-from handoff.worker import Resources
 
 
 @dataclass

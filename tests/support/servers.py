@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 
-from handoff.worker_process import die_with_parent
+from handoff.runtime.worker_process import die_with_parent
 from tests.support.databases import rows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,7 +185,7 @@ def fakeline_proc(tmp_path: Path, fake_port: int, gateway_port: int) -> Proc:
     args = [
         sys.executable,
         "-m",
-        "handoff.line.fakeline_main",
+        "handoff.simulator.main",
         "--port",
         str(fake_port),
         "--secret",

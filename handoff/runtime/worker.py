@@ -1,0 +1,123 @@
+"""The slow half of the gateway: the inbox (routing, Rasa), the outbox (LINE) and staff alerts.
+
+Why its own process on PostgreSQL (`YCC_WORKER=process`): LINE's 200 must not wait behind routing, Rasa turns or
+LINE calls in the same event loop. Measured at 300 events/s on two cores (bench/bench_pipeline.py, 2026-11-24) the
+webhook's p99 was 5–6 ms split and 10–11 ms inline (it had been 27–37 ms inline before the turn lost most of its
+round trips). On SQLite both modes now measure alike (p99 ≈ 8–10 ms; bot turn within 1.3× of bare Rasa either
+way), since the driver waits for another process's lock without blocking the loop (handoff/store/sqlite_inline.py),
+so SQLite stays inline: one process to run, and units of work take turns in asyncio (handoff/store/db.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from handoff.events import WAKES_ALERTS, EventType, for_consoles
+from handoff.pipeline.alerts import AlertSender
+from handoff.pipeline.inbox import InboxWorker
+from handoff.pipeline.outbox import OutboxSender
+from handoff.pipeline.router import Router
+from handoff.runtime.gc import tune_gc
+from handoff.runtime.keyed import KeyedRunner
+from handoff.runtime.resources import Resources
+from handoff.runtime.signals import Signals
+from handoff.settings import Settings
+
+log = logging.getLogger(__name__)
+# A few users at a time is enough to keep up, and leaves the event loop free for other work.
+WIDTH = 4
+
+
+Wake = tuple[str, list[str] | None]
+
+
+def wake_after(event: dict[str, Any]) -> list[Wake]:
+    """A commit that queued messages or alerts has them sent now, not at the next poll."""
+    kind = event.get("type")
+    if kind == EventType.WAKE_OUTBOX:
+        return [("outbox", [str(r) for r in event.get("recipients") or []])]
+    return [("alerts", None)] if kind in WAKES_ALERTS else []
+
+
+class Worker:
+    def __init__(self, settings: Settings, res: Resources) -> None:
+        outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts, settings.send_lease_seconds)
+        router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox)
+        inbox = InboxWorker(res.db, router)
+        alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
+        poll = settings.worker_poll_seconds
+        self.runners = {
+            "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=WIDTH),
+            "outbox": KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=WIDTH),
+            "alerts": KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1),
+            "rasa": KeyedRunner("rasa", router.bot.recovery_due, router.bot.recover, poll, concurrency=1),
+        }
+
+    def wake(self, kind: str, keys: list[str] | None = None) -> None:
+        runner = self.runners.get(kind)
+        if runner is not None:
+            runner.wake(keys)
+
+    def wake_after_commit(self, event: dict[str, Any]) -> None:
+        for kind, keys in wake_after(event):
+            self.wake(kind, keys)
+
+    def start(self) -> None:
+        for runner in self.runners.values():
+            runner.start()
+
+    async def stop(self) -> None:
+        for runner in self.runners.values():
+            await runner.stop()
+
+
+def chain_publish(
+    first: Callable[[dict[str, Any]], None], then: Callable[[dict[str, Any]], Awaitable[None]] | None = None
+) -> Callable[[dict[str, Any]], Awaitable[None]]:
+    """The database's after-commit hook: a synchronous wake-up first, then the (optional) live event."""
+
+    async def publish(event: dict[str, Any]) -> None:
+        first(event)
+        if then is not None and for_consoles(event):
+            await then(event)
+
+    return publish
+
+
+async def run_worker(settings: Settings) -> None:
+    """`ycc worker`: until SIGTERM/SIGINT. Live console events go to the web process, which fans them out."""
+    res = Resources.open(settings, pre_ping=False)  # every unit of work here is retried if it fails (Database)
+    worker = Worker(settings, res)
+    def on_signal(message: dict[str, Any]) -> None:
+        keys = message.get("keys")
+        worker.wake(str(message.get("wake", "")), [str(k) for k in keys] if isinstance(keys, list) else None)
+
+    signals = Signals(settings.run_dir, "worker", "web", on_signal)
+
+    def to_web(event: dict[str, Any]) -> None:
+        worker.wake_after_commit(event)
+        if for_consoles(event):
+            signals.send({"event": event})
+
+    res.db.publish = chain_publish(to_web)
+    signals.open()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    tune_gc()
+    worker.start()
+    log.info("worker ready (database %s)", settings.database_url.split("://")[0])
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        signals.close()
+        with contextlib.suppress(Exception):
+            await res.close()
+    log.info("worker stopped")
