@@ -21,6 +21,7 @@ from handoff.pipeline.outbox import enqueue
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Message, Record, User
 from handoff.store.types import utcnow
+from handoff.store.values import Direction, Sender
 
 TOPICS = {"care_burden": "介護・世話の負担", "school": "学校・勉強", "relationships": "人間関係",
           "career": "進路・仕事", "health": "心と体の健康", "other": "その他"}
@@ -142,7 +143,7 @@ async def send(session: AsyncSession, principal: Principal, conversation_id: int
     _require_holder(principal, conversation)
     now = utcnow()
     ids = await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(text)],
-                        conversation_id=conversation.id, at=now, sender="agent", agent_id=principal.user_id)
+                        conversation_id=conversation.id, at=now, sender=Sender.AGENT, agent_id=principal.user_id)
     conversation.last_message_at = now
     conversation.updated_at = now
     notify(session, events.message(conversation.id))
@@ -159,8 +160,8 @@ async def add_note(session: AsyncSession, principal: Principal, conversation_id:
     if principal.role != Role.SUPERVISOR and conversation.assignee_id != principal.user_id:
         raise Denied("conversation", conversation_id, "notes are for the holder or a supervisor")
     now = utcnow()
-    note = Message(conversation_id=conversation.id, direction="out", sender="agent", agent_id=principal.user_id,
-                   kind="note", text=text, event_at=now, created_at=now, internal=True)
+    note = Message(conversation_id=conversation.id, direction=Direction.OUT, sender=Sender.AGENT,
+                   agent_id=principal.user_id, kind="note", text=text, event_at=now, created_at=now, internal=True)
     session.add(note)
     await session.flush()
     notify(session, events.note(conversation.id))
@@ -172,7 +173,7 @@ async def unread_tokens(session: AsyncSession, principal: Principal, conversatio
     conversation = await load(session, principal, conversation_id)
     _require_holder(principal, conversation)
     rows = (await session.scalars(select(Message).where(
-        Message.conversation_id == conversation.id, Message.direction == "in", Message.read_at.is_(None))
+        Message.conversation_id == conversation.id, Message.direction == Direction.IN, Message.read_at.is_(None))
         .order_by(Message.id))).all()
     now = utcnow()
     for row in rows:
@@ -249,7 +250,7 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
     conversation.unread = 0
     if conversation.contact.following:
         await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(resolved_text)],
-                      conversation_id=conversation.id, at=now, sender="system")
+                      conversation_id=conversation.id, at=now, sender=Sender.SYSTEM)
     await session.flush()
     notify(session, events.resolved(conversation.id))
     return record

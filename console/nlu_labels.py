@@ -20,6 +20,7 @@ from handoff.domain.eligibility import MUNICIPALITIES
 from handoff.store.models import Contact, Conversation, Message
 from handoff.store.models_training import NluLabel
 from handoff.store.types import utcnow
+from handoff.store.values import Sender
 
 UNSURE_BELOW = 0.6  # the review page's "unsure" filter: NLU gave less than this, or fell back
 FALLBACK = "nlu_fallback"
@@ -35,7 +36,7 @@ def reviewable(*senders: str) -> Select[tuple[Message]]:
         select(Message)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .join(Contact, Contact.id == Conversation.contact_id)
-        .where(Contact.consent.is_(True), Message.sender.in_(senders or ("user", "bot")),
+        .where(Contact.consent.is_(True), Message.sender.in_(senders or (Sender.USER, Sender.BOT)),
                Message.internal.is_(False), Message.crisis.is_(False), Message.kind.in_(("text", "postback")))
     )
 

@@ -11,7 +11,7 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from console.actions import CARE_RECIPIENTS, TOPICS
-from handoff.store.values import OutboxStatus
+from handoff.store.values import Direction, OutboxStatus, Sender
 
 bp = Blueprint("console_openapi", url_prefix="/api")
 
@@ -63,7 +63,7 @@ SCHEMAS: dict[str, Any] = {
         "contact": {"type": "object"},
     }, ["id", "status", "priority", "crisis", "assignee", "line_user_id", "waiting_since"]),
     "Message": _obj({
-        "id": _I, "direction": {"enum": ["in", "out"]}, "sender": {"enum": ["user", "bot", "agent", "system"]},
+        "id": _I, "direction": {"enum": list(Direction)}, "sender": {"enum": list(Sender)},
         "sender_label": _S, "agent": {"$ref": "#/components/schemas/UserRef"}, "kind": _S,
         "text": {"type": ["string", "null"]}, "internal": _B,
         "delivery": {"enum": [*OutboxStatus, None]}, "crisis": _B,

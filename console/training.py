@@ -22,6 +22,7 @@ from console.intents import load_intents
 from console.masking import masker
 from console.render import render
 from handoff.store.models import Message
+from handoff.store.values import Sender
 
 bp = Blueprint("console_training", url_prefix="/console")
 LIMIT = 300
@@ -41,7 +42,7 @@ def _intents(request: Request) -> dict[str, list[str]]:
 
 
 def _turn(m: Message, mask: Any, labels: dict[int, str]) -> dict[str, Any]:
-    if m.sender == "bot":
+    if m.sender == Sender.BOT:
         return {"who": "ボット", "text": m.text or "", "bot": True}
     return {"who": "利用者", "text": mask(m.text), "bot": False, "id": m.id, "kind": m.kind,
             "intent": m.nlu_intent, "confidence": m.nlu_confidence, "label": labels.get(m.id),
@@ -56,7 +57,7 @@ async def training_page(request: Request) -> HTTPResponse:
     mask = masker(tuple(request.app.ctx.content.municipalities()))
     async with request.app.ctx.db.session() as session:
         rows = (await session.scalars(nlu_labels.reviewable().order_by(Message.id.desc()).limit(LIMIT))).all()
-        labels = await nlu_labels.labels_for(session, [m.id for m in rows if m.sender == "user"])
+        labels = await nlu_labels.labels_for(session, [m.id for m in rows if m.sender == Sender.USER])
         audit(session, request.ctx.principal.name, "view_training", "message", None, detail=f"rows={len(rows)}")
     groups: dict[str, list[dict[str, Any]]] = {}
     for m in reversed(rows):

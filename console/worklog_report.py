@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.domain.hours import HoursPolicy
 from handoff.store.models import Escalation, Message, Record, StatusChange, User
 from handoff.store.models_worklog import WorklogNote
+from handoff.store.values import Direction, Sender
 from handoff.timeutil import TOKYO, to_tokyo
 
 COLUMNS_FILE = Path(__file__).resolve().parent / "data" / "worklog.yml"
@@ -206,12 +207,12 @@ async def _messages(session: AsyncSession, start: datetime, end: datetime, on: A
                User.display_name, User.name)
         .outerjoin(User, User.id == Message.agent_id)
         .where(Message.event_at >= start, Message.event_at < end, Message.internal.is_(False),
-               (Message.direction == "in") | Message.sender.in_(("agent", "bot")))
+               (Message.direction == Direction.IN) | Message.sender.in_((Sender.AGENT, Sender.BOT)))
     )).all()
     counted: set[tuple[date, int, str]] = set()
     for conversation_id, direction, sender, kind, at, display_name, name in rows:
         figures = on(at)
-        if direction == "in":
+        if direction == Direction.IN:
             if kind == "follow":
                 figures.follows += 1
             elif kind == "unfollow":
@@ -221,7 +222,7 @@ async def _messages(session: AsyncSession, start: datetime, end: datetime, on: A
                 figures.writer_ids.add(conversation_id)
                 if not hours.is_open(at):
                     figures.off_hours += 1
-        elif sender == "bot":
+        elif sender == Sender.BOT:
             figures.bot_ids.add(conversation_id)
         else:
             figures.handled_ids.add(conversation_id)

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.domain import conversations as conv
 from handoff.domain.hours import HoursDecision, HoursPolicy
 from handoff.store.models import Conversation, Message, StatusChange
+from handoff.store.values import Direction, Sender
 from handoff.timeutil import to_tokyo
 
 # Lists of variants and the placeholders each may (and in hours must) use.
@@ -218,7 +219,9 @@ async def _said_by_system(session: AsyncSession, conversation_id: int) -> list[t
     result = await session.execute(
         select(Message.event_at, Message.text)
         .where(
-            Message.conversation_id == conversation_id, Message.direction == "out", Message.sender == "system"
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.OUT,
+            Message.sender == Sender.SYSTEM,
         )
         .order_by(Message.id)
     )

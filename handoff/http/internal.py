@@ -26,6 +26,7 @@ from handoff.domain.safety import CONCERN
 from handoff.pipeline.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.store.db import notify
 from handoff.store.models import Contact, Message
+from handoff.store.values import Direction
 from handoff.timeutil import parse_iso, to_tokyo
 
 bp = Blueprint("internal", url_prefix="/internal")
@@ -232,7 +233,11 @@ async def crisis(request: Request, key: str) -> HTTPResponse:
 # The user's message the bot was answering when its crisis intent fired: the flag counsellors review.
 _LAST_USER_TEXT = (
     select(Message)
-    .where(Message.conversation_id == bindparam("conversation_id"), Message.direction == "in", Message.kind == "text")
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.direction == Direction.IN,
+        Message.kind == "text",
+    )
     .order_by(Message.id.desc())
     .limit(1)
 )

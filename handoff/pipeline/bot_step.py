@@ -25,7 +25,7 @@ from handoff.pipeline.rasa import BotReply, RasaClient, RasaUnavailable, Underst
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message
 from handoff.store.types import utcnow
-from handoff.store.values import InboxStatus
+from handoff.store.values import InboxStatus, Sender
 from handoff.timeutil import from_line_timestamp, to_tokyo
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class BotStep:
                         messages=messages,
                         conversation_id=conversation_id,
                         at=call.at,
-                        sender="bot",
+                        sender=Sender.BOT,
                         reply_token=call.event.get("replyToken"),
                         older_pending=older_pending,
                     )
@@ -156,7 +156,7 @@ class BotStep:
             messages=[text_message(self.content.reply("received_ack"))],
             conversation_id=conversation.id,
             at=call.at,
-            sender="system",
+            sender=Sender.SYSTEM,
             reply_token=call.event.get("replyToken"),
             older_pending=older_pending,
         )
@@ -200,7 +200,7 @@ async def _keep_understood(
     await session.execute(
         update(Message)
         .where(Message.conversation_id == conversation_id, Message.line_message_id == str(line_id),
-               Message.sender == "user")
+               Message.sender == Sender.USER)
         .values(nlu_intent=understood.intent, nlu_confidence=understood.confidence)
     )
 
@@ -234,6 +234,6 @@ async def give_back(db: Database, content: Content, at: datetime) -> int:
                     messages=[text_message(content.reply("bot_back"))],
                     conversation_id=conversation.id,
                     at=at,
-                    sender="system",
+                    sender=Sender.SYSTEM,
                 )
     return len(found)

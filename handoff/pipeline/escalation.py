@@ -33,7 +33,7 @@ from handoff.pipeline.alerts import raise_alert
 from handoff.pipeline.outbox import enqueue
 from handoff.store.db import notify
 from handoff.store.models import Contact, Conversation, Escalation, Message
-from handoff.store.values import EscalationStatus
+from handoff.store.values import EscalationStatus, Sender
 from handoff.timeutil import to_tokyo
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ async def escalate(
             messages=[text_message(outcome.text)],
             conversation_id=conversation.id,
             at=at,
-            sender="system",
+            sender=Sender.SYSTEM,
             reply_token=reply_token,
         )
     return outcome

@@ -24,7 +24,7 @@ from handoff.pipeline.alerts import raise_alert
 from handoff.store.db import Database, notify, retry_on_disconnect
 from handoff.store.models import Contact, DeliveryAttempt, Message, Outbox
 from handoff.store.types import utcnow
-from handoff.store.values import LEAVE_ROW, LEAVES, OutboxKind, OutboxStatus
+from handoff.store.values import LEAVE_ROW, LEAVES, Direction, OutboxKind, OutboxStatus, Sender
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ def message_rows(
     return [
         {
             "conversation_id": row["conversation_id"],
-            "direction": "out",
+            "direction": Direction.OUT,
             "sender": sender,
             "agent_id": agent_id,
             "kind": "text" if message.get("type") == "text" else str(message.get("type")),
@@ -119,7 +119,7 @@ async def enqueue(
     messages: list[dict[str, Any]],
     conversation_id: int | None,
     at: datetime,
-    sender: str = "bot",
+    sender: str = Sender.BOT,
     agent_id: int | None = None,
     reply_token: str | None = None,
     event_at: datetime | None = None,

@@ -32,7 +32,7 @@ from handoff.pipeline.rasa import RasaClient
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
 from handoff.store.types import utcnow
-from handoff.store.values import InboxStatus, OutboxStatus
+from handoff.store.values import Direction, InboxStatus, OutboxStatus, Sender
 from handoff.timeutil import from_line_timestamp
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class Router:
         message_id = (turn.event.get("unsend") or {}).get("messageId")
         await session.execute(
             update(Message)
-            .where(Message.line_message_id == str(message_id), Message.direction == "in")
+            .where(Message.line_message_id == str(message_id), Message.direction == Direction.IN)
             .values(text=None, unsent_at=turn.at)
         )
 
@@ -272,7 +272,7 @@ class Router:
             return
         await enqueue(
             session, recipient=turn.contact.line_user_id, messages=[text_message(ack.text)],
-            conversation_id=turn.conversation.id, at=turn.at, sender="system", reply_token=turn.reply_token,
+            conversation_id=turn.conversation.id, at=turn.at, sender=Sender.SYSTEM, reply_token=turn.reply_token,
             defer=ack.defer,
         )
 
@@ -291,8 +291,8 @@ class Router:
         message = message or {}
         turn.incoming = Message(
             conversation_id=turn.conversation.id,
-            direction="in",
-            sender="user",
+            direction=Direction.IN,
+            sender=Sender.USER,
             kind=kind,
             text=text,
             line_message_id=str(message["id"]) if message.get("id") else None,
@@ -312,6 +312,6 @@ class Router:
             messages=[text_message(text)],
             conversation_id=turn.conversation.id,
             at=turn.at,
-            sender="system",
+            sender=Sender.SYSTEM,
             reply_token=turn.reply_token,
         )

@@ -67,3 +67,19 @@ class EscalationStatus(StrEnum):
 
     OPEN = "open"
     CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    """`messages.direction`: from the user (in) or to the user, including internal notes (out)."""
+
+    IN = "in"
+    OUT = "out"
+
+
+class Sender(StrEnum):
+    """`messages.sender`: who wrote a message. `system` is the gateway itself (notices, waiting acks)."""
+
+    USER = "user"
+    BOT = "bot"
+    AGENT = "agent"
+    SYSTEM = "system"
