@@ -47,6 +47,7 @@ CUES: dict[str, str] = {
     "often": "sentence",
     "again": "sentence",
     "here_now": "sentence",
+    "confused": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
@@ -113,6 +114,8 @@ class Context:
         「踏切の近く。しばらくここにいる」)."""
         found = {"resolved" for name in ("resolved", "resolved_more") if self._any(name, sentences)}
         found |= {"again"} if self._any("again", sentences) else set()  # 「またね」 anywhere in the message
+        # 「認知症で…。夜中に『火をつけられる』って叫ぶ」: the illness named anywhere explains the quoted fear
+        found |= {"confused"} if self._any("confused", sentences) else set()
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
             found |= {name for name in ("laughter", "trivial", "here_now") if self._any(name, sentences)}

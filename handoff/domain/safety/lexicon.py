@@ -102,7 +102,9 @@ class Lexicon:
             for match in self._latin_rx.finditer(latin):
                 # Context is read in the folded sentence: place the hit where its letters are there.
                 term = match.group().replace(" ", "")
-                start = max(folded.find(term), 0)
+                start = folded.find(term)
+                if start < 0:
+                    continue  # its letters were masked by an exclusion (「OD、オーバードライブの…」): not a hit
                 yield Hit(self._latin[match.group()], start, start + len(term), match.group())
         leads = self._leads_in(folded)
         for (signal, pattern), lead in zip(self._patterns, self._pattern_leads, strict=True):

@@ -172,8 +172,9 @@ class SafetyScreen:
                 hints.append(result)
                 if not q.has("presence", "urgency"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
                     continue
-                if q.has("here_now") and signal.category != "farewell":
-                    result = SafetyResult(CRISIS, signal.category, hit.text)  # 「いまマンションの屋上」: there now
+                # 「いまマンションの屋上」: there now; a guardian's child at a high place (「うちの子が屋上にいると」) too
+                if (q.has("here_now") or q.who == "child") and signal.category != "farewell":
+                    result = SafetyResult(CRISIS, signal.category, hit.text)
                     level = CRISIS
             if signal.kind == "concern":
                 hints.append(result)
@@ -205,6 +206,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     if kind == "medical_named":  # 「動かない」 alone is a printer or a stiff neck; 「おばあちゃんが動かない」 is not
         return _medical(q) if q.who in ("elder", "peer", "child") else None
     if kind == "threat":
+        if q.has("speech") and q.who == "elder" and q.has("confused"):
+            return None  # a confused elder's fear (「戦争で家が燃えてる」って泣く, 認知症), not a threat to the writer
         return None if q.has("laughter") else CRISIS
     if kind == "weak":
         lowered = q.has(*_WEAK_LOWERED) or q.who in ("elder", "peer", "child")
@@ -261,8 +264,8 @@ def _medical(q: Qualifiers) -> str | None:
         return CONCERN
     if q.has("care_after", "past", "past_after", "resolved", "often") and not q.has("urgency"):
         return None  # 倒れてから介護, 救急車を呼んだことがある…今は元気, 「胸が苦しい」ってよく言う
-    if q.has("laughter"):
-        return None
+    if q.has("laughter") or (q.has("hypothetical") and not q.has("urgency")):
+        return None  # 「もしものときの練習」: preparing for one, not one now
     return EMERGENCY_OTHER
 
 
