@@ -172,7 +172,7 @@ class SafetyScreen:
                 hints.append(result)
                 if not q.has("presence", "urgency"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
                     continue
-                # 「いまマンションの屋上」: there now; a guardian's child at a high place (「うちの子が屋上にいると」) too
+                # 「いまマンションの屋上」: there now; so is a guardian's child at a high place (「うちの子が屋上に」)
                 if (q.has("here_now") or q.who == "child") and signal.category != "farewell":
                     result = SafetyResult(CRISIS, signal.category, hit.text)
                     level = CRISIS
