@@ -170,7 +170,8 @@ class SafetyScreen:
                 last_word = last_word or "最後" in hit.text or "さいご" in hit.text
             if signal.kind == "hint":  # a rooftop or 「さよなら」 alone is everyday; beside danger it is a plan
                 hints.append(result)
-                if not q.has("presence", "urgency"):  # 「いま屋上にいる」「線路の近く」 is a concern on its own
+                # 「いま屋上にいる」「線路の近く」, 「屋上の鍵あいてた。今そこ」 are a concern on their own
+                if not q.has("presence", "urgency", "here_now"):
                     continue
                 # 「いまマンションの屋上」: there now; so is a guardian's child at a high place (「うちの子が屋上に」)
                 if (q.has("here_now") or q.who == "child") and signal.category != "farewell":
