@@ -62,10 +62,12 @@ _ADDRESSEE = ("に", "へ")
 
 @dataclass(frozen=True)
 class Qualifiers:
-    """What the context says about one hit; `who` is first_person, elder, peer, child, or None (unsaid)."""
+    """What the context says about one hit; `who` is first_person, elder, peer, child, or None (unsaid); `owner`
+    is whose body the sentence names before the hit (「ばあちゃんの息がへん」: elder), for medical signs."""
 
     cues: frozenset[str]
     who: str | None
+    owner: str | None = None
 
     def has(self, *names: str) -> bool:
         return any(name in self.cues for name in names)
@@ -154,7 +156,22 @@ class Context:
             found.add("question")
         if quoted:
             found.add("speech")
-        return Qualifiers(frozenset(found), self._who(sentence, start, quoted="speech" in found))
+        return Qualifiers(
+            frozenset(found), self._who(sentence, start, quoted="speech" in found), self._owner(sentence, start)
+        )
+
+    def _owner(self, sentence: str, start: int) -> str | None:
+        """The person whose body part is named before the hit (「弟の唇が紫」「母の顔色が真っ白」). A possessive is
+        not a subject (母の薬 is her medicine, not her act), but a body's signs are its owner's emergency."""
+        found: list[tuple[int, str]] = []
+        for name in PEOPLE[1:]:
+            rx = self._rx.get(name)
+            if rx is None:
+                continue
+            for match in rx.finditer(sentence, 0, start):
+                if _BODY.match(sentence, match.end()):
+                    found.append((match.end(), name))
+        return max(found)[1] if found else None
 
     def _who(self, sentence: str, start: int, quoted: bool) -> str | None:
         """The nearest person named before the hit, if marked as a subject or topic; possessives (母の薬) do not
@@ -188,6 +205,11 @@ def _opens(sentence: str, start: int, match: re.Match[str]) -> bool:
     return sentence[: match.start()] in _LEAD and sentence[match.end() : match.end() + 1] not in _NOT_SUBJECT
 
 
+# A body part or sign after a name and の: whose body it is (息 also as いき only after の, never 行き alone).
+_BODY = re.compile(
+    "の(息|いき|呼吸|こきゅう|顔|かお|唇|くちびる|口|くち|体|からだ|手|足|あし|頭|あたま|胸|むね|意識|いしき|様子|ようす"
+    "|脈|みゃく|目|め)"
+)
 # What may stand before a sentence-initial subject (「うちのばあちゃん」), and what after a name says it is not one.
 _LEAD = frozenset({"", "うちの", "私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの"})
 _NOT_SUBJECT = frozenset("のにへをとやちんさく家")  # ばあちゃんの, ママ友, おじさん, 母と

@@ -160,7 +160,7 @@ class SafetyScreen:
                 folded, start, hit.end - offset, sentence.question, frozenset(framed), sentence.quoted(start)
             )
             if not signal.fiction_frames:
-                q = Qualifiers(q.cues - {"games"}, q.who)  # 「ゲームで知り合った大人」; the news still frames
+                q = Qualifiers(q.cues - {"games"}, q.who, q.owner)  # 「ゲームで知り合った大人」; the news still frames
             level = decide(signal.kind, q, signal.category)
             if level is None:
                 continue
@@ -205,7 +205,7 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     if kind == "medical":
         return _medical(q)
     if kind == "medical_named":  # 「動かない」 alone is a printer or a stiff neck; 「おばあちゃんが動かない」 is not
-        return _medical(q) if q.who in ("elder", "peer", "child") else None
+        return _medical(q) if (q.who or q.owner) in ("elder", "peer", "child") else None
     if kind == "threat":
         if q.has("speech") and q.who == "elder" and q.has("confused"):
             return None  # a confused elder's fear (「戦争で家が燃えてる」って泣く, 認知症), not a threat to the writer
