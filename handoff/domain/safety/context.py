@@ -48,6 +48,7 @@ CUES: dict[str, str] = {
     "again": "sentence",
     "here_now": "sentence",
     "confused": "sentence",
+    "routine": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
