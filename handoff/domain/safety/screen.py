@@ -239,6 +239,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
             return EMERGENCY_OTHER  # 「ママがベランダの柵こえそう」: their life, now
         if q.who == "elder" and category == "overdose" and q.has("routine", "question") and not q.has("urgency"):
             return None  # 「ばあちゃんが薬を10錠飲んでるけど多すぎない？」: their prescription, asked about
+        if q.who == "peer" and q.has("habitual"):
+            return CONCERN  # 「友達がODしてるっぽい」: a habit told, not an overdose just taken
         if category in ("self_harm", "overdose") and not q.has("past", "past_after"):
             if category == "overdose" or q.who == "elder":
                 return EMERGENCY_OTHER  # the person cared for cut themself or took too much: a medical emergency

@@ -1,0 +1,167 @@
+"""Kinds of risk the safety screen missed on fresh text (issue 13's weak categories), one table per kind.
+
+Each table is a kind a rule was written for (a category of miss or of false alarm), never a dev-set sentence:
+the sentences were written for these tests. Each row is its own test id, so a failure names the kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER, screen
+
+NONE = None
+FLAGGED = "flagged"  # crisis or concern: a counsellor reads it first (the wording leaves the level open)
+
+TABLES: dict[str, list[tuple[str, str | None]]] = {
+    "ideation_in_net_slang_and_soft_words": [
+        ("人生リタイアしたい", CRISIS),
+        ("この世とおさらばしたい", CRISIS),
+        ("自分ごと消したい", CRISIS),
+        ("早くお迎え来てほしいな", CRISIS),
+        ("明日には私もういないと思う", CRISIS),
+        ("もう消える", CRISIS),
+        ("生きるのもう終わりでいいや", CRISIS),
+    ],
+    "plans_and_means_without_the_standard_words": [
+        ("非常階段の15階にいる", CRISIS),
+        ("今日みんなが寝たら実行する", CRISIS),
+        ("ホームのはじっこにいる。次の急行で", CRISIS),
+        ("写真もLINEも全部消した。最後にここに書いとく", CRISIS),
+        ("家の近くの歩道橋から飛ぼうと思う", CRISIS),
+        ("ためた薬、ぜんぶ出して机に並べた", CRISIS),
+        ("電車来たら飛び込むかも", CRISIS),
+        ("柵に足かけてる", CRISIS),
+        ("屋上の鍵あいてた。今そこ", CRISIS),
+    ],
+    "a_high_place_or_a_train_alone_is_everyday": [
+        ("屋上でバーベキューした", NONE),
+        ("次の電車で帰るね", NONE),
+        ("ホームの端っこで待ち合わせね", NONE),
+        ("橋から川のぞいたら魚いた", NONE),
+        ("屋上から花火みてる", NONE),
+        ("スマホの写真全部消しちゃった、バックアップなかった泣", NONE),
+    ],
+    "self_harm_without_kiru": [
+        ("腕に線いれた", CRISIS),
+        ("刃をあてると落ち着く", CRISIS),
+        ("血を見ると安心する", CRISIS),
+        ("爪で肌えぐってる", CRISIS),
+        ("ピンで腕ひっかいて血まみれ", CRISIS),
+        ("また傷つけちゃった、腕", CRISIS),
+        ("包丁を手首にあててた", CRISIS),
+        ("i keep cutting my arms", CRISIS),
+    ],
+    "an_itch_or_a_hurt_feeling_is_not_self_harm": [
+        ("蚊に刺されたとこかきむしったら血でた", NONE),
+        ("また友達を傷つけちゃった、言いすぎた", NONE),
+    ],
+    "overdose_in_a_story_and_in_slang": [
+        ("パキった", CRISIS),
+        ("風邪薬とお酒いっしょにのんだ", CRISIS),
+        ("母の安定剤、10錠くらいもらって飲んだ", CRISIS),
+        ("ばあちゃんの痛み止め、楽になるかなって5錠のんだ", CRISIS),
+        ("じいちゃんの睡眠薬を多めに飲んだ", CRISIS),
+        ("i took a whole bottle of my grandma's pills", CRISIS),
+    ],
+    "an_elders_medicine_is_care_talk": [
+        ("ばあちゃんが薬を10錠くらい飲んでるけど多すぎない？", NONE),
+        ("母の薬、毎朝6錠ある", NONE),
+        ("お酒は薬と一緒に飲まないでねって父に言った", NONE),
+        ("ばあちゃんが「毒を盛られてる」って言ってご飯を食べてくれない", NONE),
+    ],
+    "runaway_and_unknown_adults": [
+        ("DMで「うちおいで」って言われた", CRISIS),
+        ("会ったことないけど今日その人の家に行く", CRISIS),
+        ("Xの人と今夜会う", CRISIS),
+        ("泊まるとこはその人が用意してくれる", CRISIS),
+        ("母の彼氏から逃げて今夜は公園", CRISIS),
+        ("家にはもう戻らない", CRISIS),
+        ("im staying at a guy's place i met on insta", CRISIS),
+    ],
+    "abuse_told_without_the_passive": [
+        ("もう3日ごはん食べさせてもらえてない", CRISIS),
+        ("ママがわたしをベランダに出して鍵しめた", CRISIS),
+        ("包丁投げられた", CRISIS),
+        ("おとうさんがよっぱらうとなぐる", CRISIS),
+    ],
+    "english_romaji_and_mixed": [
+        ("I have a rope in my room", CRISIS),
+        ("im done with life honestly", CRISIS),
+        ("everyone would be happier if i was gone", CRISIS),
+        ("ima okujou ni iru", CRISIS),
+        ("jisatu shitai", CRISIS),
+        ("riska shichatta", CRISIS),
+        ("もう無理 i cant live like this", CRISIS),
+    ],
+    "english_hyperbole_is_nothing": [
+        ("kms lol my wifi is so slow", NONE),
+        ("i wanna die of embarrassment lmao", NONE),
+    ],
+    "hopelessness_without_intent_is_a_concern": [
+        ("なにやっても意味ない", CONCERN),
+        ("将来のことなんてもう考えられない", CONCERN),
+        ("私には何の価値もない", CONCERN),
+        ("もう頑張れる気がしない", CONCERN),
+        ("自分が嫌い", CONCERN),
+        ("疲れすぎて何も感じなくなった", CONCERN),
+        ("もう誰とも話したくない", CONCERN),
+        ("逃げ場がない", CONCERN),
+        ("i feel so empty", CONCERN),
+    ],
+    "a_concern_about_someone_close": [
+        ("彼氏にスマホ全部チェックされる", CONCERN),
+        ("妹がご飯食べないでトイレで吐いてる", CONCERN),
+        ("友達がODしてるっぽい、止めたほうがいい？", CONCERN),
+        ("お父さんがキレると物を投げる", CONCERN),
+    ],
+    "everyday_words_are_nothing": [
+        ("今日の夕飯なに作ろう、冷蔵庫なんもない", NONE),
+        ("OD、オーバードライブのエフェクターほしい", NONE),
+        ("明日のプレゼン爆死する未来しか見えない", NONE),
+        ("部活引退、みんな今までありがとう", NONE),
+    ],
+    "past_and_resolved_in_other_words": [
+        ("小学生のころ家出したことある笑　3時間で帰ったけど", NONE),
+        ("前にここで死にたいって書いたけど、だいぶ落ち着いたよ", NONE),
+        ("中1のとき屋上行ったことあったけど、あのとき止めてくれた友達とは今も仲良い", NONE),
+        ("この前までリスカしてたけど、もう半年してない", NONE),
+        ("中学のとき家出して保護されたことある。今は家族と仲いい", NONE),
+    ],
+    "a_confused_elders_quoted_fear_is_care_talk": [
+        ("おばあちゃん、昔のことと今がごっちゃで「家が燃えてる」って泣く", NONE),
+        ("認知症のじいちゃんが「放火される」って叫ぶ", NONE),
+        ("父に「殺すぞ」って言われた", CRISIS),
+    ],
+    "someone_else_in_danger_told_loosely": [
+        ("ばあちゃんの息がへん、ゼーゼーしてる", EMERGENCY_OTHER),
+        ("弟の唇が紫", EMERGENCY_OTHER),
+        ("おばあちゃんがお風呂でおぼれてる", EMERGENCY_OTHER),
+        ("ばあちゃんが息してるか分からない", EMERGENCY_OTHER),
+        ("弟がベランダから落ちた", EMERGENCY_OTHER),
+        ("弟が転んで頭からすごい血でてる", EMERGENCY_OTHER),
+        ("お父さんが包丁で自分のお腹刺した", EMERGENCY_OTHER),
+        ("お父さんが車で練炭たくって出て行った", EMERGENCY_OTHER),
+    ],
+    "preparing_for_an_emergency_is_not_one": [
+        ("弟が熱性けいれんもちで、もしものときの練習しておく", NONE),
+        ("もし息してなかったらどうすればいい？", NONE),
+    ],
+    "a_guardian_about_a_child_at_risk": [
+        ("中2の娘の腕に傷がいっぱいできてました", CRISIS),
+        ("うちの子が学校の屋上にいると連絡がありました", CRISIS),
+        ("息子が友達に「もう死ぬ」とLINEしていました", CRISIS),
+        ("息子の部屋からロープが見つかりました", CRISIS),
+    ],
+}
+
+CASES = [(kind, text, level) for kind, rows in TABLES.items() for text, level in rows]
+
+
+@pytest.mark.parametrize(("kind", "text", "level"), CASES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(CASES)])
+def test_kind(kind: str, text: str, level: str | None) -> None:
+    got = screen(text).level
+    if level == FLAGGED:
+        assert got in (CRISIS, CONCERN), kind
+    else:
+        assert got == level, kind
