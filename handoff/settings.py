@@ -7,6 +7,7 @@ so tests build their own without touching the process environment.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -128,6 +129,42 @@ def normalise_database_url(url: str) -> str:
     raise SettingsError(f"YCC_DATABASE_URL must be a postgresql:// or sqlite:/// URL, got {url.split('://')[0]}://…")
 
 
+# Rasa's tracker store (bot/tracker_store.py) and `ycc export` / `ycc purge` (handoff/lifecycle/trackers.py) both
+# find it from these settings, so the bot and the lifecycle commands can never look at two different stores. Rasa
+# imports this module under Python 3.10: keep it standard library only and free of 3.11-only syntax.
+TRACKER_SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+
+def default_tracker_store_url(database_url: str) -> str:
+    """Next to the gateway's own data: on SQLite a file beside its database (`ycc.sqlite3` → `ycc-trackers.sqlite3`),
+    on PostgreSQL the same database (the tracker tables live in their own schema, YCC_TRACKER_STORE_SCHEMA).
+    An in-memory SQLite database (tests) has no file to sit beside: "" (no tracker store configured)."""
+    if database_url.startswith("sqlite+aiosqlite:///"):
+        path = database_url[len("sqlite+aiosqlite:///") :]
+        if not path or path == ":memory:":
+            return ""
+        file = Path(path)
+        suffix = file.suffix or ".sqlite3"
+        return f"sqlite+aiosqlite:///{file.with_name(f'{file.stem}-trackers{suffix}')}"
+    return "" if database_url.startswith("sqlite") else database_url
+
+
+def _tracker_store(env: Mapping[str, str], database_url: str) -> tuple[str, str]:
+    raw = env.get("YCC_TRACKER_STORE_URL", "").strip()
+    try:
+        url = normalise_database_url(raw) if raw else default_tracker_store_url(database_url)
+    except SettingsError:
+        raise SettingsError(
+            f"YCC_TRACKER_STORE_URL must be a postgresql:// or sqlite:/// URL, got {raw.split('://')[0]}://…"
+        ) from None
+    schema = env.get("YCC_TRACKER_STORE_SCHEMA", "").strip() or "rasa"
+    if not TRACKER_SCHEMA.fullmatch(schema):
+        raise SettingsError(
+            f"YCC_TRACKER_STORE_SCHEMA must be a lower-case PostgreSQL schema name (letters, digits, _), got {schema!r}"
+        )
+    return url, schema if url.startswith("postgresql") else ""
+
+
 @dataclass(frozen=True)
 class Settings:
     line_channel_secret: str = ""
@@ -156,6 +193,9 @@ class Settings:
     actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     redis_url: str = ""
+    # Rasa's conversation state (README, Configuration); left empty, both follow database_url (__post_init__).
+    tracker_store_url: str = ""
+    tracker_store_schema: str = ""
     data_dir: Path = DATA_DIR
     session_idle_seconds: int = 1800
     session_max_seconds: int = 43200  # absolute console session lifetime, whatever the activity
@@ -167,6 +207,12 @@ class Settings:
     worker_mode: str = "inline"
     worker_nice: int = 10
     run_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080")
+
+    def __post_init__(self) -> None:
+        if not self.tracker_store_url:
+            object.__setattr__(self, "tracker_store_url", default_tracker_store_url(self.database_url))
+        if self.tracker_store_url.startswith("postgresql") and not self.tracker_store_schema:
+            object.__setattr__(self, "tracker_store_schema", "rasa")
 
     @property
     def simulator(self) -> bool:
@@ -244,6 +290,7 @@ class Settings:
             # Where the web process and the worker find each other's wake-up sockets; one per gateway port.
             run_dir=Path(env.get("YCC_RUN_DIR", "").strip() or Path(tempfile.gettempdir()) / f"ycc-{port}"),
         )
+        kwargs["tracker_store_url"], kwargs["tracker_store_schema"] = _tracker_store(env, database_url)
         for name, key in SHARED_SECRETS.items():
             if env.get(name, "").strip():
                 kwargs[key] = _secret(env, name)

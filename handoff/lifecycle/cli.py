@@ -29,18 +29,20 @@ def os_user() -> str:
 
 
 def _settings() -> Any:
-    from handoff.cli import _settings as load
+    from handoff.settings import settings_or_exit
 
-    return load()
+    return settings_or_exit()
 
 
 def _export(args: argparse.Namespace) -> int:
+    from handoff.lifecycle import trackers
     from handoff.lifecycle.export import ExportError, export_database, summary
 
     settings = _settings()
     try:
         result = asyncio.run(export_database(settings.database_url, Path(args.out), operator=os_user(),
-                                             now=datetime.now(UTC), as_zip=args.zip))
+                                             now=datetime.now(UTC), as_zip=args.zip,
+                                             tracker=trackers.locate(settings)))
     except (ExportError, OSError) as exc:
         print(f"ycc export: {exc}", file=sys.stderr)
         return 1

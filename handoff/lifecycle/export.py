@@ -21,7 +21,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 
-from handoff.lifecycle import tables
+from handoff.lifecycle import tables, trackers
+from handoff.settings import Settings, normalise_database_url
 from handoff.store.models import AuditLog
 from handoff.timeutil import TOKYO
 
@@ -106,17 +107,27 @@ def _prepare(database_url: str, out: Path, as_zip: bool) -> tuple[Path, Path]:
     return target, Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
 
 
+def tracker_store_of(database_url: str) -> trackers.Store | None:
+    """Where Rasa keeps its trackers when nothing else is configured: beside the database (handoff/settings.py)."""
+    return trackers.locate(Settings(database_url=normalise_database_url(database_url)))
+
+
 async def export_database(
-    database_url: str, out: Path, *, operator: str, now: datetime, as_zip: bool = False
+    database_url: str, out: Path, *, operator: str, now: datetime, as_zip: bool = False,
+    tracker: trackers.Store | None = None,
 ) -> ExportResult:
-    """Write the archive to `out` (a directory), or to `out` + ".zip" with nothing left unpacked on disk."""
+    """Write the archive to `out` (a directory), or to `out` + ".zip" with nothing left unpacked on disk.
+
+    Rasa's trackers (`tracker`, by default beside the database) are written first, from their own snapshot:
+    Rasa must be stopped for the hand-over anyway (docs/contract-end.md)."""
     target, folder = _prepare(database_url, out, as_zip)
-    meta = {"format": FORMAT, "exported_at": now.astimezone(TOKYO).isoformat(), "operator": operator,
-            "database": tables.identity(database_url)}
+    meta: dict[str, Any] = {"format": FORMAT, "exported_at": now.astimezone(TOKYO).isoformat(),
+                            "operator": operator, "database": tables.identity(database_url)}
     engine = tables.snapshot_engine(database_url)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_audit, operator, target, now)
+        meta["tracker_store"] = await trackers.export(tracker or tracker_store_of(database_url), folder)
         # REPEATABLE READ on PostgreSQL, one BEGIN on SQLite: every table from the same instant.
         async with engine.connect() as conn:
             if engine.dialect.name == "postgresql":
@@ -145,6 +156,12 @@ def summary(result: ExportResult) -> str:
     total = sum(entry["rows"] for entry in manifest["tables"].values())
     lines.append(f"  {len(manifest['tables'])} tables, {total} rows; not exported: "
                  f"{', '.join(manifest['excluded_tables']) or 'none'}")
+    tracker = manifest.get("tracker_store") or {}
+    if "rows" in tracker:
+        lines.append(f"  Rasa's trackers: {tracker['rows']} events of {tracker['senders']} contacts from "
+                     f"{tracker['store']} in {tracker['file']}")
+    else:
+        lines.append(f"  Rasa's trackers: none ({tracker.get('absent', 'not recorded')})")
     lines.append("The archive is personal data: keep it encrypted, in Japan, and hand it over as agreed (R27, R30).")
     return "\n".join(lines)
 
@@ -194,7 +211,9 @@ def _check(raw: bytes, content: Any) -> Archive:
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ExportError(f"not a {FORMAT} manifest")
     problems = []
-    for name, entry in manifest["tables"].items():
+    tracker = manifest.get("tracker_store") or {}
+    entries = {**manifest["tables"], **({trackers.NAME: tracker} if "file" in tracker else {})}
+    for name, entry in entries.items():
         data = content(entry["file"])
         if data is None:
             problems.append(f"{entry['file']} is missing")

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table, func, select
 from sqlalchemy.pool import NullPool
 
-from handoff.lifecycle import running, tables
+from handoff.lifecycle import running, tables, trackers
 from handoff.lifecycle.export import Archive, ExportError, read_archive
 from handoff.settings import Settings
 from handoff.store.db import new_engine
@@ -92,6 +92,9 @@ def _check_request(req: PurgeRequest) -> tuple[str, Path | None, Archive | None]
         if archive.manifest.get("database") != expected:
             raise PurgeRefused(f"the export is of {archive.manifest.get('database')}, not of {expected}")
     signs = running.outside_signs(req.settings, database)
+    store = trackers.locate(req.settings)
+    if store is not None and store.sqlite_file is not None:
+        signs += [f"{sign} (Rasa's tracker store; stop Rasa)" for sign in running.sqlite_holders(store.sqlite_file)]
     if signs:
         raise PurgeRefused("the database is in use; stop the gateway (and anything else using it) first: "
                            + "; ".join(signs))
@@ -198,11 +201,14 @@ def overwrite_and_remove(path: Path) -> bool:
 
 
 def _clean_files(req: PurgeRequest, database: Path | None, report: PurgeReport) -> None:
+    store = trackers.locate(req.settings)
+    tracker_file = store.sqlite_file if store is not None else None
     if req.remove_files and database is not None:
-        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm"), Path(f"{database}-journal")):
-            if overwrite_and_remove(path):
-                report.removed_files.append(str(path))
-                report.database_files_removed = True
+        for db in (database, tracker_file):
+            for path in (db, Path(f"{db}-wal"), Path(f"{db}-shm"), Path(f"{db}-journal")) if db else ():
+                if overwrite_and_remove(path):
+                    report.removed_files.append(str(path))
+                    report.database_files_removed = True
     var = req.var_dir
     if var is not None and var.is_dir():
         # Logs carry ids and kinds, never text, but ids are still about people; first-admin.txt is a credential.
@@ -223,20 +229,67 @@ def _clean_files(req: PurgeRequest, database: Path | None, report: PurgeReport) 
         report.left_files = sorted(str(p) for p in var.rglob("*") if p.is_file())[:100]
 
 
+async def _tracker_connection(store: trackers.Store, work: Any, *args: Any) -> Any:
+    """Run `work(conn, store, *args)` on the tracker store in autocommit (its BEGIN is the work's own)."""
+    engine = new_engine(store.url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            if store.sqlite_file is not None:
+                await conn.exec_driver_sql("PRAGMA busy_timeout=5000")
+            else:  # the gateway's own connection is closed by now: any session left is someone else's
+                sessions = await conn.run_sync(running.postgres_sessions)
+                if sessions:
+                    raise PurgeRefused("Rasa's tracker store is in use; stop Rasa first: " + "; ".join(sessions))
+            return await conn.run_sync(work, store, *args)
+    finally:
+        await engine.dispose()
+
+
+def _tracker_store(req: PurgeRequest) -> trackers.Store | None:
+    """The tracker store when Rasa ever wrote one; its check against the export runs before anything is deleted."""
+    store = trackers.locate(req.settings)
+    return store if store is not None and trackers.exists(store) else None
+
+
+async def _check_trackers(store: trackers.Store, manifest: dict[str, Any] | None) -> None:
+    if manifest is None:
+        return
+    differences = await _tracker_connection(store, trackers.compare, manifest)
+    if differences:
+        raise PurgeRefused("Rasa's trackers changed after the export; stop Rasa, export again, then purge with "
+                           "the new manifest: " + "; ".join(differences))
+
+
+async def _erase_trackers(store: trackers.Store, manifest: dict[str, Any] | None) -> tuple[int, int]:
+    deleted, differences = await _tracker_connection(store, trackers.erase, manifest)
+    if differences:  # checked before the gateway's erase; only a Rasa started meanwhile gets here
+        raise RuntimeError("Rasa's trackers changed during the purge (was Rasa started?); the gateway's data is "
+                           "erased, the trackers are not: stop Rasa and run ycc purge --no-export again: "
+                           + "; ".join(differences))
+    return deleted, await _tracker_connection(store, trackers.remaining)
+
+
 async def purge(req: PurgeRequest) -> PurgeReport:
     """Refuse (PurgeRefused, nothing deleted) or erase everything and report what was deleted."""
     url = req.settings.database_url
     expected, database, archive = _check_request(req)
+    manifest = archive.manifest if archive else None
+    store = _tracker_store(req)
+    if store is not None:
+        await _check_trackers(store, manifest)
     engine = new_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             if database is not None:
                 await conn.exec_driver_sql("PRAGMA busy_timeout=5000")
-            deleted = await conn.run_sync(_erase, archive.manifest if archive else None)
+            deleted = await conn.run_sync(_erase, manifest)
             remaining = await conn.run_sync(_compact)
     finally:
         await engine.dispose()
+    if store is not None:
+        deleted[trackers.NAME], remaining[trackers.NAME] = await _erase_trackers(store, manifest)
     report = PurgeReport(expected, engine.dialect.name, deleted, remaining, archive,
                          req.archive, req.now)
     _clean_files(req, database, report)
@@ -260,5 +313,8 @@ async def check_only(req: PurgeRequest) -> str:
                 await conn.run_sync(_compare, archive.manifest)
     finally:
         await engine.dispose()
+    store = _tracker_store(req)
+    if store is not None:
+        await _check_trackers(store, archive.manifest if archive else None)
     return expected
 
