@@ -22,6 +22,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("明日には私もういないと思う", CRISIS),
         ("もう消える", CRISIS),
         ("生きるのもう終わりでいいや", CRISIS),
+        ("うち、もうおらんほうがええんちゃうかな", CRISIS),
+        ("もう生きとってもしゃあないわ", CRISIS),
     ],
     "plans_and_means_without_the_standard_words": [
         ("非常階段の15階にいる", CRISIS),
@@ -33,6 +35,9 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("電車来たら飛び込むかも", CRISIS),
         ("柵に足かけてる", CRISIS),
         ("屋上の鍵あいてた。今そこ", CRISIS),
+        ("ホームで電車見てたら足が勝手に前に出そうになった", CRISIS),
+        ("全部どうでもいい。今日で最後にしよかな", CRISIS),
+        ("もうしんどい。明日の朝には海に行く", CRISIS),
     ],
     "a_high_place_or_a_train_alone_is_everyday": [
         ("屋上でバーベキューした", NONE),
@@ -41,6 +46,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("橋から川のぞいたら魚いた", NONE),
         ("屋上から花火みてる", NONE),
         ("スマホの写真全部消しちゃった、バックアップなかった泣", NONE),
+        ("明日は家族で海に行く！", NONE),
     ],
     "self_harm_without_kiru": [
         ("腕に線いれた", CRISIS),
@@ -142,6 +148,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("弟が転んで頭からすごい血でてる", EMERGENCY_OTHER),
         ("お父さんが包丁で自分のお腹刺した", EMERGENCY_OTHER),
         ("お父さんが車で練炭たくって出て行った", EMERGENCY_OTHER),
+        ("弟がジャングルジムから落ちて腕が変な方向に曲がってる", EMERGENCY_OTHER),
+        ("妹の顔がはれて息しにくいって", EMERGENCY_OTHER),
     ],
     "preparing_for_an_emergency_is_not_one": [
         ("弟が熱性けいれんもちで、もしものときの練習しておく", NONE),
