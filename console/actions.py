@@ -16,8 +16,8 @@ from console.roles import STAFF, Role
 from handoff import events
 from handoff.domain import capacity, profile
 from handoff.domain import conversations as conv
+from handoff.domain.outgoing import enqueue
 from handoff.line.messages import MAX_TEXT, text_message
-from handoff.pipeline.outbox import enqueue
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Message, Record, User
 from handoff.store.types import utcnow

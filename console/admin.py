@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
-from sqlalchemy import select
 
+from console import reads
 from console.auth import NotFound, audit, guarded
 from console.records import csv_response
 from console.render import render
@@ -32,7 +32,7 @@ bp = Blueprint("console_admin", url_prefix="/console/admin")
 async def _users_page(request: Request, *, error: str | None = None, enrolment: object = None,
                       password: str | None = None, status: int = 200) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
-        users = (await session.scalars(select(User).order_by(User.disabled, User.role, User.name))).all()
+        users = await reads.all_users(session)
         open_counts = await capacity.open_chats(session)
     settings = request.app.ctx.settings
     return render(request, "admin.html", {

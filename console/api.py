@@ -14,9 +14,8 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import func, select
 
-from console import actions
+from console import actions, reads
 from console.actions import Conflict, Invalid
 from console.auth import audit, guarded, holds
 from console.bounds import row_id_ok
@@ -25,7 +24,7 @@ from console.routing import online_counsellors
 from console.serialize import conversation_json, conversations_json, message_json, record_json
 from handoff.domain import capacity
 from handoff.domain import conversations as conv
-from handoff.store.models import Conversation, Message, Record, User
+from handoff.store.models import Conversation
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console_api", url_prefix="/api")
@@ -96,12 +95,7 @@ async def list_conversations(request: Request) -> HTTPResponse:
     if principal.role == Role.COUNSELLOR:
         where.append((Conversation.status == conv.QUEUED) | holds(principal))
     async with request.app.ctx.db.session() as session:
-        total = int(await session.scalar(select(func.count()).select_from(Conversation).where(*where)) or 0)
-        rows = (await session.scalars(
-            select(Conversation).where(*where)
-            .order_by(*conv.QUEUE_ORDER, Conversation.updated_at.desc(), Conversation.id.desc())
-            .limit(limit).offset(offset)
-        )).unique().all()
+        total, rows = await reads.conversation_page(session, where, limit, offset)
         items = await conversations_json(session, rows, request.app.ctx.settings.session_idle_seconds)
     return json({"items": items, "total": total, "limit": limit, "offset": offset}, ensure_ascii=False)
 
@@ -126,10 +120,8 @@ async def list_messages(request: Request, conversation_id: int) -> HTTPResponse:
     principal = request.ctx.principal
     async with request.app.ctx.db.session() as session:
         conversation = await actions.load(session, principal, conversation_id)
-        rows = (await session.scalars(select(Message).where(Message.conversation_id == conversation.id)
-                                      .order_by(Message.event_at, Message.id))).all()
-        agent_ids = {m.agent_id for m in rows if m.agent_id}
-        agents = {u.id: u for u in (await session.scalars(select(User).where(User.id.in_(agent_ids)))).all()}
+        rows = await reads.messages_of(session, conversation.id)
+        agents = await reads.users_by_id(session, (m.agent_id for m in rows if m.agent_id))
         audit(session, principal.name, "view_messages", "conversation", conversation.id)
         items = [message_json(m, agents) for m in rows]
     return json({"items": items, "total": len(items)}, ensure_ascii=False)
@@ -234,8 +226,7 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
 @api_errors
 async def conversation_records(request: Request, conversation_id: int) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
-        rows = (await session.scalars(select(Record).where(Record.conversation_id == conversation_id)
-                                      .order_by(Record.id))).all()
+        rows = await reads.records_of(session, conversation_id)
         audit(session, request.ctx.principal.name, "view_records", "conversation", conversation_id)
         items = [record_json(r) for r in rows]
     return json({"items": items, "total": len(items)}, ensure_ascii=False)
@@ -247,8 +238,7 @@ async def list_staff(request: Request) -> HTTPResponse:
     """Counsellors and supervisors with qualifications, load and presence, for the assign menu."""
     async with request.app.ctx.db.session() as session:
         online = {c.id for c in await online_counsellors(session, request.app.ctx.settings.session_idle_seconds)}
-        users = (await session.scalars(select(User).where(User.role.in_(STAFF), User.disabled.is_(False))
-                                       .order_by(User.role, User.name))).all()
+        users = await reads.active_staff(session)
         counts = await capacity.open_chats(session)
     items = [{"id": u.id, "name": u.name, "display_name": u.display_name or u.name, "role": u.role,
               "qualifications": u.qualifications or "", "max_chats": u.max_chats,

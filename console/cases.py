@@ -21,7 +21,7 @@ from console.roles import STAFF, Role
 from console.serialize import escalation_json, iso
 from handoff import events
 from handoff.domain import conversations as conv
-from handoff.pipeline.alerts import raise_alert
+from handoff.domain.outgoing import raise_alert
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Escalation
 from handoff.store.types import utcnow

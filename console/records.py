@@ -12,9 +12,9 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, raw
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console import reads
 from console.actions import CARE_RECIPIENTS, TOPICS
 from console.auth import NotFound, audit, guarded
 from console.cells import csv_row
@@ -38,11 +38,7 @@ async def records_page(request: Request) -> HTTPResponse:
     except ValueError:
         page = 1
     async with request.app.ctx.db.session() as session:
-        total = int(await session.scalar(select(func.count()).select_from(Record)) or 0)
-        rows = (await session.execute(
-            select(Record, User.name).outerjoin(User, User.id == Record.author_id)
-            .order_by(Record.created_at.desc()).limit(PAGE).offset((page - 1) * PAGE)
-        )).all()
+        total, rows = await reads.record_page(session, PAGE, (page - 1) * PAGE)
         audit(session, request.ctx.principal.name, "view_record_list", "record", None, detail=f"page={page}")
     items = [{"record": r, "author": name, "topics": _labels(r.topics, TOPICS),
               "care": _labels(r.care_recipients, CARE_RECIPIENTS)} for r, name in rows]
@@ -94,15 +90,10 @@ async def export_rows(session: AsyncSession, since: datetime | None = None, unti
 
     Shared by the CSV and the monthly work log workbook (R21) so the prefecture sees one format.
     """
-    query = select(Record, User.name).outerjoin(User, User.id == Record.author_id).order_by(Record.id)
-    if since is not None:
-        query = query.where(Record.created_at >= since)
-    if until is not None:
-        query = query.where(Record.created_at < until)
     return [[record.id, record.conversation_id, jst(record.created_at), author or "",
              _labels(record.topics, TOPICS), _labels(record.care_recipients, CARE_RECIPIENTS),
              record.referral or "", "要" if record.follow_up else "不要", record.summary]
-            for record, author in (await session.execute(query)).all()]
+            for record, author in await reads.records_between(session, since, until)]
 
 
 def csv_response(text: str, filename: str) -> HTTPResponse:

@@ -10,42 +10,19 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from handoff import events
-from handoff.store.db import Database, notify
+from handoff.store.db import Database
 from handoff.store.models import Alert
 from handoff.store.types import utcnow
 from handoff.store.values import AlertStatus
 from handoff.timeutil import to_tokyo
 
 log = logging.getLogger(__name__)
-
-
-async def raise_alert(
-    session: AsyncSession,
-    type_: str,
-    *,
-    conversation_id: int | None,
-    at: datetime,
-    in_hours: bool = False,
-    dedupe: timedelta | None = None,
-) -> Alert | None:
-    """Store an alert; with `dedupe`, one of a type per window is enough (a quota alert per send is noise)."""
-    if dedupe is not None:
-        recent = await session.scalar(select(Alert.id).where(Alert.type == type_, Alert.at > at - dedupe).limit(1))
-        if recent is not None:
-            return None
-    alert = Alert(type=type_, conversation_id=conversation_id, at=at, in_hours=in_hours, next_attempt_at=utcnow())
-    session.add(alert)
-    await session.flush()
-    notify(session, events.alert(type_, conversation_id))
-    return alert
 
 
 def alert_body(alert: Alert) -> dict[str, Any]:

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff import events
 from handoff.domain import conversations as conv
 from handoff.domain.content import Content
+from handoff.domain.outgoing import enqueue, pending_for
 from handoff.line.client import LineClient
 from handoff.line.messages import MAX_TEXT, from_rasa, text_message
-from handoff.pipeline.outbox import OutboxSender, SendPlan, enqueue, pending_for
+from handoff.pipeline.outbox import OutboxSender, SendPlan
 from handoff.pipeline.rasa import BotReply, RasaClient, RasaUnavailable, Understood
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message

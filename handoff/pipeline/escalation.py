@@ -27,10 +27,9 @@ from handoff.domain import conversations as conv
 from handoff.domain.content import Content
 from handoff.domain.handoff import closed_text
 from handoff.domain.hours import HoursPolicy, format_next_open
+from handoff.domain.outgoing import enqueue, raise_alert
 from handoff.domain.safety import CONCERN, EMERGENCY_OTHER
 from handoff.line.messages import text_message
-from handoff.pipeline.alerts import raise_alert
-from handoff.pipeline.outbox import enqueue
 from handoff.store.db import notify
 from handoff.store.models import Contact, Conversation, Escalation, Message
 from handoff.store.values import EscalationStatus, Sender

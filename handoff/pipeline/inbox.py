@@ -20,8 +20,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoff.domain.conversations import BESIDE_CONTACT
+from handoff.domain.outgoing import raise_alert
 from handoff.line.events import cleaned
-from handoff.pipeline.alerts import raise_alert
 from handoff.pipeline.router import Routed, Router
 from handoff.store.db import Database, disconnected, retry_on_disconnect
 from handoff.store.models import Contact, Conversation, InboxEvent

@@ -21,18 +21,19 @@ from handoff.domain.contacts import seen
 from handoff.domain.content import Content
 from handoff.domain.handoff import closed_text
 from handoff.domain.hours import HoursPolicy
+from handoff.domain.outgoing import cancel_deferred, enqueue, enqueue_leave, give_up_for_blocked
 from handoff.domain.safety import SafetyScreen
 from handoff.domain.waiting import after_close, reply_while_queued
 from handoff.line.client import LineClient
 from handoff.line.messages import MAX_TEXT, text_message
 from handoff.pipeline.bot_step import BotCall, BotStep, bot_call
 from handoff.pipeline.escalation import escalate
-from handoff.pipeline.outbox import OutboxSender, SendPlan, cancel_deferred, enqueue, enqueue_leave
+from handoff.pipeline.outbox import OutboxSender, SendPlan
 from handoff.pipeline.rasa import RasaClient
 from handoff.store.db import Database, notify
-from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
+from handoff.store.models import Contact, Conversation, InboxEvent, Message
 from handoff.store.types import utcnow
-from handoff.store.values import Direction, InboxStatus, OutboxStatus, Sender
+from handoff.store.values import Direction, InboxStatus, Sender
 from handoff.timeutil import from_line_timestamp
 
 log = logging.getLogger(__name__)
@@ -164,18 +165,7 @@ class Router:
         if turn.conversation.status != conv.BLOCKED:
             await conv.transition(session, turn.conversation, conv.BLOCKED, actor="user", reason="unfollow", at=turn.at)
         self._store_in(session, turn, "unfollow", None)
-        pending = (
-            await session.scalars(
-                update(Outbox)
-                .where(Outbox.recipient == turn.contact.line_user_id, Outbox.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.UNDELIVERABLE, last_error="blocked by the user (R17)")
-                .returning(Outbox.id)
-            )
-        ).all()
-        if pending:
-            await session.execute(
-                update(Message).where(Message.outbox_id.in_(pending)).values(delivery=OutboxStatus.UNDELIVERABLE)
-            )
+        await give_up_for_blocked(session, turn.contact.line_user_id)
 
     async def _on_unsend(self, session: AsyncSession, turn: Turn) -> None:
         """The user took a message back: keep that it happened, drop what it said."""

@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from handoff.domain import conversations as conv
 from handoff.domain.content import Content
 from handoff.domain.hours import HoursPolicy
+from handoff.domain.outgoing import enqueue
 from handoff.domain.safety import CONCERN, CRISIS, NO_CRISIS, SafetyResult
 from handoff.line.messages import text_message
-from handoff.pipeline.outbox import OutboxSender, enqueue
+from handoff.pipeline.outbox import OutboxSender
 from handoff.pipeline.router import Routed, Router
 from handoff.settings import DATA_DIR
 from handoff.store.models import Contact, Conversation, InboxEvent, Message, Outbox
