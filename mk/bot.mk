@@ -84,6 +84,8 @@ test-bot: test-actions test-stories crossval ## all bot tests: actions, test sto
 
 # Both need the shared secrets in the environment (README, Security): Rasa YCC_RASA_TOKEN and YCC_ACTIONS_TOKEN,
 # the action server YCC_ACTIONS_TOKEN and YCC_INTERNAL_TOKEN; `make run` makes them per start.
+# Rasa keeps its trackers where the gateway's settings say (YCC_TRACKER_STORE_URL, default beside YCC_DATABASE_URL;
+# endpoints.yml → bot/tracker_store.py) and refuses to start without them; run it with the gateway's environment.
 run-rasa: $(MODEL) ## Rasa on 127.0.0.1:5005: only the gateway's REST channel (YCC_RASA_TOKEN), no HTTP API
 	$(RASA) run -i 127.0.0.1 -p 5005 --model $(MODEL) --credentials credentials.yml --endpoints endpoints.yml
 

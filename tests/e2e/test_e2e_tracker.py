@@ -66,7 +66,11 @@ def test_a_rasa_restart_between_two_profile_questions_keeps_the_question_pending
     assert next_question != age_question, "the bot asked the age again after the restart"
     assert _profile(full)["role"] == "guardian"
     tracker_file = Path(full.database_url[len("sqlite:///"):]).with_name("ycc-trackers.sqlite3")
-    assert tracker_file.stat().st_size > 0 and tracker_file.stat().st_mode & 0o777 == 0o600  # the user's words
+    assert tracker_file.stat().st_mode & 0o777 == 0o600  # the user's words
+    key = rows(full.database_url, "SELECT key FROM contacts WHERE line_user_id = :u", u=USER)[0]["key"]
+    said = [json.loads(r["data"]).get("text") for r in rows(
+        f"sqlite:///{tracker_file}", "SELECT data FROM events WHERE sender_id = :k AND type_name = 'user'", k=key)]
+    assert "保護者" in said and "13" in said  # Rasa knows the user by the contact's key, never the LINE id
 
 
 def test_rasa_refuses_to_start_when_its_tracker_store_cannot_be_reached(tmp_path: Path) -> None:

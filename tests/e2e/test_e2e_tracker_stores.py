@@ -1,0 +1,112 @@
+"""bot/tracker_store.py under the real Rasa 3.6 (the bot's venv, no model needed): Rasa writes its trackers where
+`ycc export` reads them, on SQLite and PostgreSQL; the lock store is in memory unless a Redis is named, and two
+Rasa processes on one Redis serve one conversation one at a time; an unreachable Redis stops Rasa with a message."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import subprocess
+import textwrap
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from handoff.lifecycle import trackers
+from handoff.lifecycle.export import export_database
+from handoff.settings import Settings
+from handoff.store.migrate import upgrade_async
+from tests.support.databases import database
+from tests.support.servers import ROOT, free_port
+
+BOT_PYTHON = ROOT / ".venv-bot" / "bin" / "python"
+REDIS = ("127.0.0.1", 6379)
+
+
+def _bot(script: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BOT_PYTHON), "-W", "ignore", "-c", textwrap.dedent(script)], cwd=ROOT, capture_output=True, text=True,
+        timeout=120, env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                          **env},
+    )
+
+
+def _redis_up() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(REDIS) == 0
+
+
+SAVE_A_TURN = """
+    import asyncio
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from bot.tracker_store import GatewayTrackerStore
+
+    store = GatewayTrackerStore()
+    tracker = DialogueStateTracker("c-0123456789abcdef", slots=[])
+    tracker.update(UserUttered("夜なら話せます", {"name": "share_situation", "confidence": 0.9}))
+    asyncio.run(store.save(tracker))
+    print("saved", flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_rasa_writes_its_trackers_where_ycc_export_reads_them(kind: str, tmp_path: Path) -> None:
+    with database(kind, tmp_path) as url:
+        done = _bot(SAVE_A_TURN, YCC_DATABASE_URL=url)
+        assert done.returncode == 0 and "saved" in done.stdout, done.stderr[-2000:]
+        settings = Settings.from_mapping({"YCC_DATABASE_URL": url})
+        store = trackers.locate(settings)
+        assert store is not None and store.schema == ("rasa" if kind == "postgres" else "")
+        out = tmp_path / "out"
+        await upgrade_async(settings.database_url)  # the export needs the gateway's own schema
+        manifest = (await export_database(settings.database_url, out, operator="t", now=datetime.now(UTC))).manifest
+        assert manifest["tracker_store"]["senders"] == 1, manifest["tracker_store"]
+        table = list(csv.DictReader(io.StringIO((out / trackers.FILE).read_text(encoding="utf-8-sig"))))
+        said = [row for row in table if row["type_name"] == "user"]
+        assert said and said[0]["sender_id"] == "c-0123456789abcdef"
+        assert json.loads(said[0]["data"])["text"] == "夜なら話せます" and said[0]["intent_name"] == "share_situation"
+
+
+def test_the_lock_store_is_in_memory_unless_a_redis_is_named() -> None:
+    done = _bot("from bot.tracker_store import GatewayLockStore; print(type(GatewayLockStore().delegate).__name__)")
+    assert done.stdout.strip() == "InMemoryLockStore", done.stderr[-2000:]
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_two_rasa_processes_on_one_redis_serve_a_conversation_one_at_a_time() -> None:
+    """Two lock stores stand for two Rasa processes: the second turn of one conversation waits for the first."""
+    done = _bot("""
+        import asyncio
+        from bot.tracker_store import GatewayLockStore
+        first, second = GatewayLockStore(), GatewayLockStore()
+        order = []
+
+        async def turn(store, name, hold):
+            async with store.lock("c-lock-test", wait_time_in_seconds=0.05):
+                order.append(name + " in")
+                await asyncio.sleep(hold)
+                order.append(name + " out")
+
+        async def both():
+            await asyncio.gather(turn(first, "A", 0.5), turn(second, "B", 0.1))
+
+        asyncio.run(both())
+        print(type(first.delegate).__name__, " ".join(order))
+    """, YCC_RASA_LOCK_STORE_URL=f"redis://{REDIS[0]}:{REDIS[1]}/14")
+    assert done.stdout.strip() == "RedisLockStore A in A out B in B out", done.stderr[-2000:]
+
+
+def test_an_unreachable_redis_stops_rasa_with_a_message() -> None:
+    port = free_port()
+    done = _bot("from bot.tracker_store import GatewayLockStore; GatewayLockStore()",
+                YCC_RASA_LOCK_STORE_URL=f"redis://127.0.0.1:{port}/1")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"Rasa cannot reach its lock store at redis://127.0.0.1:{port} (ConnectionError); Rasa does not start "
+        "(README, Configuration: YCC_RASA_LOCK_STORE_URL)."
+    )
