@@ -24,6 +24,11 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("生きるのもう終わりでいいや", CRISIS),
         ("うち、もうおらんほうがええんちゃうかな", CRISIS),
         ("もう生きとってもしゃあないわ", CRISIS),
+        ("明日あたり死んじゃおっかな", CRISIS),
+        ("来年の今ごろ、うちはもういないと思う", CRISIS),
+        ("存在ごと無かったことにしたい", CRISIS),
+        ("もう生きてなくていいかな", CRISIS),
+        ("どうか終わりにさせてください", CRISIS),
     ],
     "plans_and_means_without_the_standard_words": [
         ("非常階段の15階にいる", CRISIS),
@@ -38,6 +43,10 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("ホームで電車見てたら足が勝手に前に出そうになった", CRISIS),
         ("全部どうでもいい。今日で最後にしよかな", CRISIS),
         ("もうしんどい。明日の朝には海に行く", CRISIS),
+        ("ドアノブでもいけるらしい", CRISIS),
+        ("遺言みたいなの録音した", CRISIS),
+        ("歩道橋の手すりの外にいる", CRISIS),
+        ("屋上の扉の前に来た", CRISIS),
     ],
     "a_high_place_or_a_train_alone_is_everyday": [
         ("屋上でバーベキューした", NONE),
@@ -57,6 +66,10 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("また傷つけちゃった、腕", CRISIS),
         ("包丁を手首にあててた", CRISIS),
         ("i keep cutting my arms", CRISIS),
+        ("腕にカミソリあてた", CRISIS),
+        ("足をまた切った", CRISIS),
+        ("髪の毛抜きすぎてはげてきた", CRISIS),
+        ("指の皮むしって血が出てもやめられない", CRISIS),
     ],
     "an_itch_or_a_hurt_feeling_is_not_self_harm": [
         ("蚊に刺されたとこかきむしったら血でた", NONE),
@@ -90,6 +103,10 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("ママがわたしをベランダに出して鍵しめた", CRISIS),
         ("包丁投げられた", CRISIS),
         ("おとうさんがよっぱらうとなぐる", CRISIS),
+        ("兄がバット持って追いかけてきた", CRISIS),
+        ("継父がトイレをのぞいてくる", CRISIS),
+        ("叔父が夜中に布団に入ってきて体をさわる", CRISIS),
+        ("知らない人に車に押し込まれそうになった", CRISIS),
     ],
     "english_romaji_and_mixed": [
         ("I have a rope in my room", CRISIS),
@@ -99,6 +116,10 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("jisatu shitai", CRISIS),
         ("riska shichatta", CRISIS),
         ("もう無理 i cant live like this", CRISIS),
+        ("my mom's care is too much, im thinking of ending it", CRISIS),
+        ("i took all my dad's sleeping pills", CRISIS),
+        ("nobody would care if i died", CRISIS),
+        ("kusuri ippai nonda", CRISIS),
     ],
     "english_hyperbole_is_nothing": [
         ("kms lol my wifi is so slow", NONE),
@@ -126,6 +147,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("OD、オーバードライブのエフェクターほしい", NONE),
         ("明日のプレゼン爆死する未来しか見えない", NONE),
         ("部活引退、みんな今までありがとう", NONE),
+        ("死にたい人じゃなくても相談していいの？", NONE),
+        ("友達が手首に傷あるの見た", CONCERN),
     ],
     "past_and_resolved_in_other_words": [
         ("小学生のころ家出したことある笑　3時間で帰ったけど", NONE),
@@ -133,6 +156,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("中1のとき屋上行ったことあったけど、あのとき止めてくれた友達とは今も仲良い", NONE),
         ("この前までリスカしてたけど、もう半年してない", NONE),
         ("中学のとき家出して保護されたことある。今は家族と仲いい", NONE),
+        ("2年前にリスカやめた。今は跡も薄い", NONE),
+        ("昔、兄に叩かれてた。今は兄とは会ってない", NONE),
     ],
     "a_confused_elders_quoted_fear_is_care_talk": [
         ("おばあちゃん、昔のことと今がごっちゃで「家が燃えてる」って泣く", NONE),

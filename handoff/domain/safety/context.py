@@ -213,4 +213,4 @@ _BODY = re.compile(
 )
 # What may stand before a sentence-initial subject (「うちのばあちゃん」), and what after a name says it is not one.
 _LEAD = frozenset({"", "うちの", "私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの"})
-_NOT_SUBJECT = frozenset("のにへをとやちんさく家")  # ばあちゃんの, ママ友, おじさん, 母と
+_NOT_SUBJECT = frozenset("のにへをとやちんさく家s")  # ばあちゃんの, ママ友, おじさん, 母と, grandma's
