@@ -137,6 +137,14 @@ def prepare(url: str, schema: str, wait: float = CONNECT_WAIT_S) -> None:
         engine.dispose()
 
 
+class TrackerStoreFailure(BaseException):
+    """The store failed during a turn. Not an Exception on purpose: Rasa wraps every tracker store in a
+    FailSafeTrackerStore that answers any Exception with an empty tracker (retrieve: the user would be greeted as
+    new, mid-form) or a save to memory (lost at the next restart). This one gets through it: the turn fails, Sanic
+    drops the connection (the process stays up), and the gateway keeps the message and tries again later. It
+    carries no SQL and no parameters, which hold the user's words."""
+
+
 class GatewayTrackerStore(SQLTrackerStore):
     """Rasa's SQL tracker store at the place the gateway's settings name, or no Rasa at all."""
 
@@ -151,11 +159,42 @@ class GatewayTrackerStore(SQLTrackerStore):
             url = sync_url(url, schema)
             prepare(url, schema)
             super().__init__(domain=domain, host=url, event_broker=event_broker)
+            self._reconnecting(url)
         except TrackerStoreUnavailable:
             raise
         except Exception as exc:  # an ImportError here would otherwise become Rasa's in-memory store
             raise TrackerStoreUnavailable(f"Rasa cannot open its tracker store: {type(exc).__name__}: {exc}") from exc
         log.info("tracker store: %s", _shown(url))
+
+    def _reconnecting(self, url: str) -> None:
+        """The same engine with pool_pre_ping, so a restarted database costs a reconnect, not a failed turn."""
+        import sqlalchemy as sa
+        from rasa.core.tracker_store import create_engine_kwargs
+
+        self.engine.dispose()
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **create_engine_kwargs(url))
+        self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+
+    async def _loud(self, call: Any, *args: Any) -> Any:
+        import sqlalchemy as sa
+
+        try:
+            return await call(*args)
+        except sa.exc.SQLAlchemyError as exc:
+            log.error("tracker store failed: %s; the turn fails, the gateway retries it", type(exc).__name__)
+            raise TrackerStoreFailure(f"tracker store failed: {type(exc).__name__}") from None
+
+    async def retrieve(self, sender_id: str) -> Any:
+        return await self._loud(super().retrieve, sender_id)
+
+    async def retrieve_full_tracker(self, conversation_id: str) -> Any:
+        return await self._loud(super().retrieve_full_tracker, conversation_id)
+
+    async def save(self, tracker: Any) -> None:
+        await self._loud(super().save, tracker)
+
+    async def keys(self) -> Any:
+        return await self._loud(super().keys)
 
 
 class GatewayLockStore(LockStore):

@@ -110,3 +110,35 @@ def test_an_unreachable_redis_stops_rasa_with_a_message() -> None:
         f"Rasa cannot reach its lock store at redis://127.0.0.1:{port} (ConnectionError); Rasa does not start "
         "(README, Configuration: YCC_RASA_LOCK_STORE_URL)."
     )
+
+
+@pytest.mark.postgres
+def test_a_database_failure_during_a_turn_fails_the_turn_instead_of_forgetting_the_conversation(
+    tmp_path: Path,
+) -> None:
+    """Rasa's FailSafeTrackerStore turns a failing store into an empty tracker; ours gets through it. A restarted
+    database (its sessions killed) is only a reconnect."""
+    with database("postgres", tmp_path) as url:
+        done = _bot(SAVE_A_TURN + """
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import FailSafeTrackerStore
+    from bot.tracker_store import TrackerStoreFailure
+
+    wrapped = FailSafeTrackerStore(store)  # what Rasa's Agent does with every tracker store
+    admin = sa.create_engine(store.engine.url.set(query={}), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
+    print("after a restart:", len(asyncio.run(wrapped.retrieve("c-0123456789abcdef")).events), flush=True)
+    with admin.connect() as conn:
+        conn.execute(sa.text("DROP SCHEMA rasa CASCADE"))
+    try:
+        print("forgotten:", asyncio.run(wrapped.retrieve("c-0123456789abcdef")), flush=True)
+    except TrackerStoreFailure as exc:
+        print("failed:", exc, flush=True)
+    admin.dispose()
+        """, YCC_DATABASE_URL=url)
+        lines = done.stdout.splitlines()
+        expected = ["after a restart: 1", "failed: tracker store failed: ProgrammingError"]
+        assert lines[1:] == expected, done.stderr[-3000:]
+        assert "夜なら話せます" not in done.stderr  # nor is the user's text in the log

@@ -11,6 +11,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -67,6 +71,23 @@ async def _seeded(url: str, tmp_path: Path) -> tuple[Settings, str, trackers.Sto
     return settings, key, _write_events(settings, key, TEXT)
 
 
+def _exists(path: Path) -> bool:
+    return path.exists()
+
+
+@contextmanager
+def _held_open(path: Path | None) -> Iterator[None]:
+    """Another process with the file open, as Rasa's connection pool keeps it."""
+    holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({str(path)!r}, 'rb'); "
+                               "print('open', flush=True); time.sleep(60)"], stdout=subprocess.PIPE)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
+        yield
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 def _request(settings: Settings, **kwargs: object) -> PurgeRequest:
     return PurgeRequest(settings=settings, operator="tanaka", now=NOW,  # type: ignore[arg-type]
                         confirm=identity(settings.database_url), **kwargs)
@@ -114,8 +135,8 @@ async def test_export_says_when_rasa_never_wrote_a_tracker(sqlite_url: str, tmp_
     settings = settings_for(sqlite_url, tmp_path)
     result = await export_database(settings.database_url, tmp_path / "out", operator="tanaka", now=NOW)
     assert "no file" in result.manifest["tracker_store"]["absent"]
-    assert not (tmp_path / "out" / trackers.FILE).exists()
-    assert not Path(identity(settings.tracker_store_url)).exists()  # looking did not create an empty store
+    assert not _exists(tmp_path / "out" / trackers.FILE)
+    assert not _exists(Path(identity(settings.tracker_store_url)))  # looking did not create an empty store
 
 
 async def test_purge_erases_the_trackers_with_the_gateways_data(db_url: str, tmp_path: Path) -> None:
@@ -138,7 +159,7 @@ async def test_purge_refuses_when_rasa_wrote_after_the_export(db_url: str, tmp_p
     await export_database(settings.database_url, out, operator="tanaka", now=NOW)
     _write_events(settings, key, "エクスポートの後の言葉", count=1)
 
-    with pytest.raises(PurgeRefused, match="Rasa's trackers changed after the export.*2 in the export, 3 now"):
+    with pytest.raises(PurgeRefused, match=r"Rasa's trackers changed after the export.*2 in the export, 3 now"):
         await purge(_request(settings, archive=out))
     assert _count(store) == 3
     assert rows(db_url, "SELECT count(*) AS n FROM messages")[0]["n"] == 2  # nothing of the gateway's deleted either
@@ -146,18 +167,9 @@ async def test_purge_refuses_when_rasa_wrote_after_the_export(db_url: str, tmp_p
 
 async def test_purge_refuses_while_rasa_holds_its_sqlite_tracker_store_open(sqlite_url: str, tmp_path: Path) -> None:
     settings, _, store = await _seeded(sqlite_url, tmp_path)
-    import subprocess
-    import sys
-
-    holder = subprocess.Popen([sys.executable, "-c", f"import time; f = open({str(store.sqlite_file)!r}, 'rb'); "
-                               "print('open', flush=True); time.sleep(60)"], stdout=subprocess.PIPE)
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == b"open\n"
+    with _held_open(store.sqlite_file):
         with pytest.raises(PurgeRefused, match="Rasa's tracker store; stop Rasa"):
             await purge(_request(settings, no_export=True))
-    finally:
-        holder.kill()
-        holder.wait()
     assert _count(store) == 2
 
 
