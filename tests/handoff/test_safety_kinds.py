@@ -29,6 +29,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("存在ごと無かったことにしたい", CRISIS),
         ("もう生きてなくていいかな", CRISIS),
         ("どうか終わりにさせてください", CRISIS),
+        ("起きるたびにがっかりする", CRISIS),
     ],
     "plans_and_means_without_the_standard_words": [
         ("非常階段の15階にいる", CRISIS),
@@ -47,6 +48,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("遺言みたいなの録音した", CRISIS),
         ("歩道橋の手すりの外にいる", CRISIS),
         ("屋上の扉の前に来た", CRISIS),
+        ("川まで来た。そのまま入っていこうかな", CRISIS),
     ],
     "a_high_place_or_a_train_alone_is_everyday": [
         ("屋上でバーベキューした", NONE),
@@ -56,6 +58,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("屋上から花火みてる", NONE),
         ("スマホの写真全部消しちゃった、バックアップなかった泣", NONE),
         ("明日は家族で海に行く！", NONE),
+        ("線路沿いの道を歩いて帰った", NONE),
     ],
     "self_harm_without_kiru": [
         ("腕に線いれた", CRISIS),
@@ -70,6 +73,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("足をまた切った", CRISIS),
         ("髪の毛抜きすぎてはげてきた", CRISIS),
         ("指の皮むしって血が出てもやめられない", CRISIS),
+        ("カッターで腕、血がとまらない", CRISIS),
     ],
     "an_itch_or_a_hurt_feeling_is_not_self_harm": [
         ("蚊に刺されたとこかきむしったら血でた", NONE),
@@ -135,11 +139,14 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("もう誰とも話したくない", CONCERN),
         ("逃げ場がない", CONCERN),
         ("i feel so empty", CONCERN),
+        ("心が空っぽ", CONCERN),
+        ("死ぬってどんな感じなんだろう", CONCERN),
     ],
     "a_concern_about_someone_close": [
         ("彼氏にスマホ全部チェックされる", CONCERN),
         ("妹がご飯食べないでトイレで吐いてる", CONCERN),
         ("友達がODしてるっぽい、止めたほうがいい？", CONCERN),
+        ("先輩がODして入院したらしい", CONCERN),
         ("お父さんがキレると物を投げる", CONCERN),
     ],
     "everyday_words_are_nothing": [
@@ -173,6 +180,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("弟が転んで頭からすごい血でてる", EMERGENCY_OTHER),
         ("お父さんが包丁で自分のお腹刺した", EMERGENCY_OTHER),
         ("お父さんが車で練炭たくって出て行った", EMERGENCY_OTHER),
+        ("妹がばあちゃんの薬を何錠か飲んじゃった", EMERGENCY_OTHER),
         ("弟がジャングルジムから落ちて腕が変な方向に曲がってる", EMERGENCY_OTHER),
         ("妹の顔がはれて息しにくいって", EMERGENCY_OTHER),
     ],

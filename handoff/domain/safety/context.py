@@ -49,6 +49,7 @@ CUES: dict[str, str] = {
     "here_now": "sentence",
     "confused": "sentence",
     "routine": "sentence",
+    "friend": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.

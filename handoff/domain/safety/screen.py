@@ -242,7 +242,9 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         if q.who == "peer" and q.has("habitual"):
             return CONCERN  # 「友達がODしてるっぽい」: a habit told, not an overdose just taken
         if category in ("self_harm", "overdose") and not q.has("past", "past_after"):
-            if category == "overdose" or q.who == "elder":
+            # an elder's cut or overdose, a sibling's overdose (often a small child), a friend's told as now: 119
+            friend_later = q.has("friend") and not q.has("urgency", "acute")  # 「友達がODして学校休んでる」
+            if q.who == "elder" or (category == "overdose" and not friend_later):
                 return EMERGENCY_OTHER  # the person cared for cut themself or took too much: a medical emergency
         return CONCERN  # a friend or sibling who may be cutting (「リスカしてるっぽい」): a counsellor looks first
     if q.has("care_giving"):
