@@ -67,6 +67,7 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
 # has one writer and two processes taking turns through its busy handler were slower than one process taking turns
 # in asyncio (bench/bench_pipeline.py: ack p99 at 300 events/s ≈ 0.5 s vs ≈ 0.1 s; PostgreSQL process ≈ 15 ms).
 WORKER_MODES = ("auto", "process", "inline", "off")
+LOG_FORMATS = ("text", "json")
 
 
 def _choice(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
@@ -207,6 +208,11 @@ class Settings:
     worker_mode: str = "inline"
     worker_nice: int = 10
     run_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080")
+    # /metrics (handoff/http/metrics.py): a bearer token; without one only loopback clients that no proxy forwarded.
+    metrics_token: str = ""
+    # Where every process of one gateway (web processes, worker) writes its counters, summed at each scrape.
+    metrics_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080" / "metrics")
+    log_format: str = "text"  # text | json (one JSON object per line: time, level, logger, message)
 
     def __post_init__(self) -> None:
         if not self.tracker_store_url:
@@ -258,6 +264,7 @@ class Settings:
         port = _int(env, "YCC_PORT", 8080, minimum=1)
         default_db = f"sqlite:///{ROOT / 'var' / 'ycc.sqlite3'}"
         database_url = normalise_database_url(env.get("YCC_DATABASE_URL", "").strip() or default_db)
+        run_dir = Path(env.get("YCC_RUN_DIR", "").strip() or Path(tempfile.gettempdir()) / f"ycc-{port}")
         kwargs: dict[str, object] = dict(
             line_channel_secret=secret,
             line_channel_access_token=token,
@@ -288,12 +295,19 @@ class Settings:
             worker_mode=_worker_mode(_choice(env, "YCC_WORKER", WORKER_MODES), database_url),
             worker_nice=_int(env, "YCC_WORKER_NICE", 10, minimum=0, maximum=19),
             # Where the web process and the worker find each other's wake-up sockets; one per gateway port.
-            run_dir=Path(env.get("YCC_RUN_DIR", "").strip() or Path(tempfile.gettempdir()) / f"ycc-{port}"),
+            run_dir=run_dir,
+            metrics_dir=Path(env.get("YCC_METRICS_DIR", "").strip() or run_dir / "metrics"),
+            log_format=_choice(env, "YCC_LOG_FORMAT", LOG_FORMATS),
         )
         kwargs["tracker_store_url"], kwargs["tracker_store_schema"] = _tracker_store(env, database_url)
         for name, key in SHARED_SECRETS.items():
             if env.get(name, "").strip():
                 kwargs[key] = _secret(env, name)
+        metrics_token = env.get("YCC_METRICS_TOKEN", "").strip()
+        if metrics_token and len(metrics_token) < MIN_SECRET_LENGTH:
+            raise SettingsError(f"YCC_METRICS_TOKEN must be a random secret of at least {MIN_SECRET_LENGTH} "
+                                f"characters, got {len(metrics_token)}; unset, /metrics answers loopback only")
+        kwargs["metrics_token"] = metrics_token
         if env.get("YCC_SECRET_KEY", "").strip():
             kwargs["secret_key"] = env["YCC_SECRET_KEY"].strip()
         if env.get("YCC_DATA_DIR", "").strip():
