@@ -252,10 +252,13 @@ def _tracker_store(req: PurgeRequest) -> trackers.Store | None:
     return store if store is not None and trackers.exists(store) else None
 
 
+def _tracker_differences(conn: Connection, store: trackers.Store, manifest: dict[str, Any] | None) -> list[str]:
+    return trackers.compare(conn, store, manifest) if manifest is not None else []
+
+
 async def _check_trackers(store: trackers.Store, manifest: dict[str, Any] | None) -> None:
-    if manifest is None:
-        return
-    differences = await _tracker_connection(store, trackers.compare, manifest)
+    """Before anything is deleted: nobody (Rasa) connected to the store, and it still equals the export."""
+    differences = await _tracker_connection(store, _tracker_differences, manifest)
     if differences:
         raise PurgeRefused("Rasa's trackers changed after the export; stop Rasa, export again, then purge with "
                            "the new manifest: " + "; ".join(differences))

@@ -178,3 +178,29 @@ async def test_purge_with_remove_files_removes_the_tracker_file_too(sqlite_url: 
     report = await purge(_request(settings, no_export=True, remove_files=True))
     assert store.sqlite_file is not None and not store.sqlite_file.exists()
     assert str(store.sqlite_file) in report.removed_files
+
+
+@pytest.mark.postgres
+async def test_purge_refuses_before_deleting_anything_while_rasa_is_connected_to_its_own_database(
+    tmp_path: Path,
+) -> None:
+    """YCC_TRACKER_STORE_URL naming a database of its own: Rasa's session there is seen before the first delete."""
+    from tests.support.databases import database, sync_url
+    from tests.support.servers import free_port
+
+    with database("postgres", tmp_path) as url, database("postgres", tmp_path / "rasa") as rasa_url:
+        await seed(url)
+        settings = Settings.from_mapping({"YCC_DATABASE_URL": url, "YCC_TRACKER_STORE_URL": rasa_url,
+                                          "YCC_RUN_DIR": str(tmp_path / "run"), "YCC_PORT": str(free_port())})
+        store = _write_events(settings, "c-someone", TEXT)
+        engine = create_engine(sync_url(rasa_url), connect_args={"application_name": "rasa-by-test"})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+                with pytest.raises(PurgeRefused, match=r"Rasa's tracker store is in use.*rasa-by-test"):
+                    await purge(_request(settings, no_export=True))
+        finally:
+            engine.dispose()
+        assert rows(url, "SELECT count(*) AS n FROM messages")[0]["n"] == 2 and _count(store) == 2
+        report = await purge(_request(settings, no_export=True))
+        assert report.deleted[trackers.NAME] == 2 and _count(store) == 0
