@@ -74,10 +74,16 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("髪の毛抜きすぎてはげてきた", CRISIS),
         ("指の皮むしって血が出てもやめられない", CRISIS),
         ("カッターで腕、血がとまらない", CRISIS),
+        ("手首にカミソリ", CRISIS),
     ],
     "an_itch_or_a_hurt_feeling_is_not_self_harm": [
         ("蚊に刺されたとこかきむしったら血でた", NONE),
         ("また友達を傷つけちゃった、言いすぎた", NONE),
+        ("カッターで段ボール切ってたら腕に当たった", NONE),
+        ("腕時計のベルトをナイフで調整した", NONE),
+        ("カッターの替え刃買った、腕がなる", NONE),
+        ("そうできるといいね", NONE),
+        ("元気そうでよかった", NONE),
     ],
     "overdose_in_a_story_and_in_slang": [
         ("パキった", CRISIS),
@@ -140,6 +146,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("逃げ場がない", CONCERN),
         ("i feel so empty", CONCERN),
         ("心が空っぽ", CONCERN),
+        ("毎日むなしい", CONCERN),
         ("死ぬってどんな感じなんだろう", CONCERN),
     ],
     "a_concern_about_someone_close": [
@@ -148,6 +155,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("友達がODしてるっぽい、止めたほうがいい？", CONCERN),
         ("先輩がODして入院したらしい", CONCERN),
         ("お父さんがキレると物を投げる", CONCERN),
+        ("父が酔うと物にあたるから部屋にこもってる", CONCERN),
     ],
     "everyday_words_are_nothing": [
         ("今日の夕飯なに作ろう、冷蔵庫なんもない", NONE),

@@ -235,7 +235,7 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
             if q.has("acute") or (category == "overdose" and not q.has("past", "past_after", "laughter", "habitual")):
                 return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, 「薬いっぱいのんだ」って: their life, now
             return None if q.who == "elder" or q.has("laughter", "trivial", "topical") else CONCERN
-        if q.has("acute") and not q.has("past", "past_after"):
+        if kind == "self" and q.has("acute") and not q.has("past", "past_after"):
             return EMERGENCY_OTHER  # 「ママがベランダの柵こえそう」: their life, now
         if q.who == "elder" and category == "overdose" and q.has("routine", "question") and not q.has("urgency"):
             return None  # 「ばあちゃんが薬を10錠飲んでるけど多すぎない？」: their prescription, asked about
