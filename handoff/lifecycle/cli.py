@@ -89,6 +89,17 @@ def _purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _forget_withdrawn(args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from handoff.lifecycle.withdrawn import forget_withdrawn
+
+    result = asyncio.run(forget_withdrawn(_settings(), datetime.now(UTC), timedelta(minutes=args.idle_minutes)))
+    print(f"forgot {result.events} tracker events of {result.contacts} contacts who withdrew consent"
+          + (f"; {result.waiting} still in conversation, left for the next run" if result.waiting else ""))
+    return 0
+
+
 def add_commands(sub: Any) -> None:
     export = sub.add_parser("export", help="contract end: write every table the prefecture owns as CSV + manifest")
     export.add_argument("--out", required=True, help="new or empty directory (created 0700)")
@@ -108,3 +119,9 @@ def add_commands(sub: Any) -> None:
     purge.add_argument("--certificate-dir", default=".", help="where the certificate is written (default: .)")
     purge.add_argument("--dry-run", action="store_true", help="run every check, delete nothing")
     purge.set_defaults(func=_purge)
+
+    forget = sub.add_parser("forget-withdrawn",
+                            help="delete from Rasa's trackers what contacts said before withdrawing consent")
+    forget.add_argument("--idle-minutes", type=int, default=30,
+                        help="skip contacts heard from this recently (Rasa may be answering them; default 30)")
+    forget.set_defaults(func=_forget_withdrawn)

@@ -192,3 +192,15 @@ def remaining(conn: Connection, store: Store) -> int:
     if not present(conn, store):
         return 0
     return int(conn.execute(select(func.count()).select_from(store.events())).scalar_one())
+
+
+def forget_before(conn: Connection, store: Store, before: dict[str, float]) -> int:
+    """Delete each sender's events older than its time (epoch seconds, as Rasa stamps them); rows deleted."""
+    if not present(conn, store):
+        return 0
+    events = store.events()
+    deleted = 0
+    for sender, at in before.items():
+        result = conn.execute(events.delete().where(events.c.sender_id == sender, events.c.timestamp < at))
+        deleted += int(result.rowcount or 0)
+    return deleted
