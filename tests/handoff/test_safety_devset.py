@@ -3,7 +3,7 @@
 The floors sit a little under what `make safety-eval` measures today, so a change to data/safety.yml or the
 context rules that loses recall or adds false alarms fails here with the set and category named. The dev sets are
 for evaluation only: nothing in the project trains on them. dev.yml and dev2.yml (written in a LINE teen voice) were
-both tuned on by hand, so their figures are optimistic; so were dev3–dev6, each after its one blind measurement
+both tuned on by hand, so their figures are optimistic; so were dev3–dev7, each after its one blind measurement
 (docs/decisions/0002-safety-screen.md). Only the held-out set, measured by the lead, is independent.
 """
 
@@ -19,13 +19,14 @@ from handoff.domain.safety import default_screen
 from tests.safety.evaluate import DEV, _ok, evaluate, load_items
 
 DEV2 = DEV.with_name("dev2.yml")
-LATER = ("dev3", "dev4", "dev5", "dev6")
+LATER = ("dev3", "dev4", "dev5", "dev6", "dev7")
 # Share of a category's rows handled right (flagged for danger, 119 for someone else, nothing for harmless).
 CATEGORY_FLOOR = 0.75
 # Measured 2026-12-02 (self flagged / at crisis / concern flagged / 119 / crisis FA / concern FA):
 # dev 98.9 / 96.7 / 95.8 / 100 / 0.5 / 0.5 %; dev2 100 / 96.6 / 95.5 / 100 / 0 / 0 %;
 # dev3 100 / 100 / 100 / 100 / 0 / 0 %; dev4 100 / 100 / 90 / 100 / 0 / 0 %; dev5 98.2 / 94.6 / 100 / 100 / 0 / 0 %;
-# dev6 100 / 95.7 / 85.7 / 100 / 0 / 2.1 % (all tuned on; their blind figures are in the decision record).
+# dev6 100 / 95.7 / 85.7 / 100 / 0 / 2.1 %; dev7 97.4 / 94.7 / 100 / 100 / 0 / 0 % (all tuned on; their blind
+# figures are in the decision record).
 _LATER_FLOOR: dict[str, tuple[str, float]] = {
     "self_flagged": (">=", 0.95),
     "self_at_crisis": (">=", 0.90),
@@ -74,7 +75,7 @@ def test_dev_set_figure_meets_its_floor(name: str, figure: str) -> None:
 CATEGORIES = [
     (name, category)
     for name, path in SETS.items()
-    if name in ("dev", "dev2", "dev3")  # dev4–dev6 have categories of one to five rows: their totals are floored
+    if name in ("dev", "dev2", "dev3")  # dev4–dev7 have categories of one to five rows: their totals are floored
     for category in sorted({f"{i['level']}/{i.get('category')}" for i in load_items(path)})
 ]
 

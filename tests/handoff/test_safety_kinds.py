@@ -30,6 +30,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("もう生きてなくていいかな", CRISIS),
         ("どうか終わりにさせてください", CRISIS),
         ("起きるたびにがっかりする", CRISIS),
+        ("明日なんて来てほしくない", CRISIS),
     ],
     "plans_and_means_without_the_standard_words": [
         ("非常階段の15階にいる", CRISIS),
@@ -75,6 +76,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("指の皮むしって血が出てもやめられない", CRISIS),
         ("カッターで腕、血がとまらない", CRISIS),
         ("手首にカミソリ", CRISIS),
+        ("腕にコンパスで傷つけた", CRISIS),
     ],
     "an_itch_or_a_hurt_feeling_is_not_self_harm": [
         ("蚊に刺されたとこかきむしったら血でた", NONE),
@@ -117,6 +119,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("継父がトイレをのぞいてくる", CRISIS),
         ("叔父が夜中に布団に入ってきて体をさわる", CRISIS),
         ("知らない人に車に押し込まれそうになった", CRISIS),
+        ("兄が「ぶっ殺す」って叫びながら暴れてる", CRISIS),
     ],
     "english_romaji_and_mixed": [
         ("I have a rope in my room", CRISIS),
@@ -129,6 +132,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("my mom's care is too much, im thinking of ending it", CRISIS),
         ("i took all my dad's sleeping pills", CRISIS),
         ("nobody would care if i died", CRISIS),
+        ("nobody would notice if i was gone", CRISIS),
         ("kusuri ippai nonda", CRISIS),
     ],
     "english_hyperbole_is_nothing": [
@@ -146,6 +150,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("逃げ場がない", CONCERN),
         ("i feel so empty", CONCERN),
         ("心が空っぽ", CONCERN),
+        ("何のためにずっと頑張ってるのかわからない", CONCERN),
+        ("うちは誰にも必要とされてない", CONCERN),
         ("毎日むなしい", CONCERN),
         ("死ぬってどんな感じなんだろう", CONCERN),
     ],
@@ -162,6 +168,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("OD、オーバードライブのエフェクターほしい", NONE),
         ("明日のプレゼン爆死する未来しか見えない", NONE),
         ("部活引退、みんな今までありがとう", NONE),
+        ("ゲームで敵にやられるシーンがあった", NONE),
+        ("ビルの上から夜景みた", NONE),
         ("死にたい人じゃなくても相談していいの？", NONE),
         ("友達が手首に傷あるの見た", CONCERN),
     ],
