@@ -147,3 +147,14 @@ def test_logrotate_accepts_the_nginx_log_rules(tmp_path: Path) -> None:
     result = subprocess.run(["logrotate", "--debug", f"--state={tmp_path / 'state'}",
                              str(DEPLOY / "logrotate" / "ycc-nginx")], capture_output=True, text=True)
     assert result.returncode == 0 and "error" not in result.stderr.lower(), result.stderr
+
+
+def test_the_guide_installs_every_file_of_deploy() -> None:
+    """docs/deploy.md is the only installer: a file it never mentions would never reach a server."""
+    guide = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for path in DEPLOY.rglob("*"):
+        if path.is_file():
+            shown = path.relative_to(DEPLOY)
+            named = f"deploy/{shown}" in guide or (shown.parts[0] in {"systemd", "env"} and
+                                                   f"deploy/{shown.parts[0]}/" in guide)
+            assert named or path.name in guide, f"docs/deploy.md never installs deploy/{shown}"
