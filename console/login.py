@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+from prometheus_client import Counter
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
 from sqlalchemy import select, update
@@ -38,6 +39,8 @@ LOCK_FOR = timedelta(minutes=15)
 IP_WINDOW_SECONDS = 600
 IP_MAX_FAILURES = 30
 TEXTS = Path(__file__).resolve().parent / "data" / "login.yml"
+FAILED = Counter("ycc_console_logins_failed", "Console logins refused, by step (password, locked, second_factor)",
+                 ["step"])
 
 
 def say(key: str) -> str:
@@ -140,10 +143,12 @@ async def login_submit(request: Request) -> HTTPResponse:
             _ip_failed(request)
             audit(session, name or "-", "login_failed", "user", user.id if user else None, allowed=False,
                   detail=f"password ip={source}")
+            FAILED.labels("password").inc()
             return _login_form(request, say("wrong_password"), status=401)
         await throttle.cleared(session, name, source)
         if _locked(user):  # only someone who knows the password learns of the second-factor lock
             audit(session, name, "login_failed", "user", user.id, allowed=False, detail=f"locked ip={source}")
+            FAILED.labels("locked").inc()
             return _login_form(request, say("locked"), status=401)
         raw = secrets.token_urlsafe(32)
         session.add(ConsoleSession(id=security.token_hash(raw), user_id=user.id, created_at=utcnow(),
@@ -223,6 +228,7 @@ async def totp_submit(request: Request) -> HTTPResponse:
             _ip_failed(request)
             audit(session, user.name, "login_failed", "user", user.id, allowed=False,
                   detail=f"second factor ip={client_ip(request)}")
+            FAILED.labels("second_factor").inc()
             locked = _locked(user)
             if locked:
                 pending_row.revoked = True

@@ -15,7 +15,7 @@ from typing import Any
 from linebot.v3 import SignatureValidator
 from sanic import Sanic
 
-from handoff.http import health, internal
+from handoff.http import health, internal, metrics
 from handoff.http.errors import QuietErrorHandler
 from handoff.line import webhook
 from handoff.runtime.gc import tune_gc
@@ -92,6 +92,7 @@ def create_app(
     app.blueprint(health.bp)
     app.blueprint(webhook.bp)
     app.blueprint(internal.bp)
+    app.blueprint(metrics.bp)  # counting into YCC_METRICS_DIR was set up by `ycc serve` (handoff.http.metrics_dir)
     if settings.simulator:
         _mount_simulator(app, settings)
     if with_console:

@@ -24,8 +24,11 @@ from linebot.v3.messaging import (
     ShowLoadingAnimationRequest,
 )
 from linebot.v3.messaging.exceptions import ApiException
+from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
+RESPONSES = Counter("ycc_line_api_responses", "Answers of LINE's Messaging API by call and HTTP status (0: no answer)",
+                    ["call", "status"])
 
 
 @dataclass(frozen=True)
@@ -81,7 +84,12 @@ class LineClient:
     async def close(self) -> None:
         await self._api_client.close()
 
-    async def _call(self, coro: Any) -> LineResult:
+    async def _call(self, call: str, coro: Any) -> LineResult:
+        result = await self._outcome(coro)
+        RESPONSES.labels(call, str(result.status)).inc()
+        return result
+
+    async def _outcome(self, coro: Any) -> LineResult:
         try:
             response = await asyncio.wait_for(coro, self._timeout)
             return LineResult(response.status_code, _header(response.headers, "x-line-request-id"))
@@ -95,21 +103,21 @@ class LineClient:
 
     async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> LineResult:
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
-        return await self._call(self._api.reply_message_with_http_info(request))
+        return await self._call("reply", self._api.reply_message_with_http_info(request))
 
     async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
         request = PushMessageRequest.from_dict({"to": to, "messages": messages})
-        return await self._call(self._api.push_message_with_http_info(request, x_line_retry_key=retry_key))
+        return await self._call("push", self._api.push_message_with_http_info(request, x_line_retry_key=retry_key))
 
     async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:
         request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)
-        return await self._call(self._api.show_loading_animation_with_http_info(request))
+        return await self._call("loading", self._api.show_loading_animation_with_http_info(request))
 
     async def leave(self, kind: str, chat_id: str) -> LineResult:
         if kind == "group":
-            return await self._call(self._api.leave_group_with_http_info(chat_id))
-        return await self._call(self._api.leave_room_with_http_info(chat_id))
+            return await self._call("leave", self._api.leave_group_with_http_info(chat_id))
+        return await self._call("leave", self._api.leave_room_with_http_info(chat_id))
 
     async def mark_as_read(self, token: str) -> LineResult:
         request = MarkMessagesAsReadByTokenRequest(markAsReadToken=token)
-        return await self._call(self._api.mark_messages_as_read_by_token_with_http_info(request))
+        return await self._call("mark_read", self._api.mark_messages_as_read_by_token_with_http_info(request))

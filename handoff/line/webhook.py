@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 
 from linebot.v3 import SignatureValidator
+from prometheus_client import Histogram
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
@@ -19,6 +21,11 @@ from handoff.pipeline.inbox import source_key, store_events
 
 log = logging.getLogger(__name__)
 bp = Blueprint("line_webhook")
+# LINE gives up after about two seconds: the buckets around that are the ones an operator watches.
+ACK_SECONDS = Histogram(
+    "ycc_webhook_seconds", "Time to answer LINE's webhook, by HTTP status", ["status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0),
+)
 
 
 def _error(status: int, code: str, message: str) -> HTTPResponse:
@@ -27,6 +34,13 @@ def _error(status: int, code: str, message: str) -> HTTPResponse:
 
 @bp.post("/line/webhook")
 async def webhook(request: Request) -> HTTPResponse:
+    started = time.perf_counter()
+    response = await _webhook(request)
+    ACK_SECONDS.labels(str(response.status)).observe(time.perf_counter() - started)
+    return response
+
+
+async def _webhook(request: Request) -> HTTPResponse:
     validator: SignatureValidator = request.app.ctx.signature_validator
     signature = request.headers.get("x-line-signature", "")
     body = request.body or b""

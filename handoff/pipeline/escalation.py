@@ -19,7 +19,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from prometheus_client import Counter
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
@@ -37,6 +38,12 @@ from handoff.timeutil import to_tokyo
 
 log = logging.getLogger(__name__)
 NLU_CRISIS_INTENT = "nlu_crisis_intent"  # category of a concern raised by the bot's crisis intent alone
+RAISED = Counter("ycc_risk_raised", "Crises and concerns raised (an alert went out), by level", ["level"])
+
+
+def _count_when_committed(session: AsyncSession, level: str) -> None:
+    """Counted with the alert's commit: a turn that rolls back and is tried again raises it once, not twice."""
+    event.listen(session.sync_session, "after_commit", lambda _: RAISED.labels(level).inc(), once=True)
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ async def _concern(
     if raised:
         in_hours = hours.decide(at).open
         await raise_alert(session, CONCERN, conversation_id=conversation.id, at=at, in_hours=in_hours)
+        _count_when_committed(session, CONCERN)
         notify(session, events.concern(conversation.id))
         log.warning("concern flag on conversation %s (category=%s)", conversation.id, conversation.risk_reason)
     level = conv.risk_level(conversation) or CONCERN
@@ -167,6 +175,7 @@ async def _crisis(
         if conv.RISK_PRIORITY[level] > conv.RISK_PRIORITY.get(existing.level, conv.CRISIS_PRIORITY):
             existing.level, existing.category = level, category  # someone else's danger became the writer's own
             await raise_alert(session, level, conversation_id=conversation.id, at=at, in_hours=in_hours)
+            _count_when_committed(session, level)
         notify(session, events.crisis(conversation.id, existing.id))
         return Escalated(current, text, existing)
     if message is not None and message.id is None:
@@ -184,6 +193,7 @@ async def _crisis(
     session.add(escalation)
     await session.flush()
     await raise_alert(session, level, conversation_id=conversation.id, at=at, in_hours=in_hours)
+    _count_when_committed(session, level)
     notify(session, events.crisis(conversation.id, escalation.id))
     log.warning("%s escalation %s opened for conversation %s (source=%s)", level, escalation.id, conversation.id,
                 source)

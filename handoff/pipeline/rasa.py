@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
+from prometheus_client import Gauge, Histogram
 
 log = logging.getLogger(__name__)
+TURN_SECONDS = Histogram("ycc_rasa_seconds", "Time of a bot turn at Rasa's REST channel, by outcome (ok, error)",
+                         ["outcome"], buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 6.0, 10.0))
+# 1 while any live process's breaker is open (turns skip Rasa); each process has its own breaker.
+BREAKER_OPEN = Gauge("ycc_rasa_breaker_open", "1 while Rasa's breaker is open", multiprocess_mode="livemax")
 
 
 NLU_HEADER = "X-YCC-NLU"  # set by bot/channels/gateway.py
@@ -87,11 +92,13 @@ class Breaker:
         if self.opened_at is not None or self.failures >= self.threshold:
             if self.opened_at is None:
                 log.warning("rasa breaker open after %d failures in a row", self.failures)
+                BREAKER_OPEN.set(1)
             self.opened_at = self.clock()
 
     def success(self) -> None:
         if self.opened_at is not None:
             log.info("rasa breaker closed: Rasa answers again")
+            BREAKER_OPEN.set(0)
             self.recovered = True
         self.failures = 0
         self.opened_at = None
@@ -130,6 +137,7 @@ class RasaClient:
     async def send(self, sender: str, message: str, metadata: dict[str, Any]) -> BotReply:
         if not self.breaker.allow():
             raise RasaUnavailable("breaker open")
+        started = time.perf_counter()
         try:
             async with self._session().post(
                 f"{self.base_url}/webhooks/rest/webhook",
@@ -144,12 +152,15 @@ class RasaClient:
                 raise RasaUnavailable("unexpected answer shape")
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as exc:
             self.breaker.failure()
+            TURN_SECONDS.labels("error").observe(time.perf_counter() - started)
             log.warning("rasa unavailable: %s", type(exc).__name__)
             raise RasaUnavailable(type(exc).__name__) from exc
         except RasaUnavailable:
             self.breaker.failure()
+            TURN_SECONDS.labels("error").observe(time.perf_counter() - started)
             raise
         self.breaker.success()
+        TURN_SECONDS.labels("ok").observe(time.perf_counter() - started)
         return BotReply(answers, understood)
 
     async def probe(self) -> None:
