@@ -11,7 +11,7 @@ GW := $(VENV)/bin
 
 include mk/bot.mk
 
-.PHONY: help run test test-gateway test-e2e lint migrate bench install clean safety-eval
+.PHONY: help run run-prod test test-gateway test-e2e lint migrate bench install clean safety-eval
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ migrate: $(VENV)/.installed ## bring the database schema up to date
 run: install $(MODEL) ## install what is missing, train if bot data changed, migrate, start everything
 	$(GW)/ycc migrate
 	$(GW)/python -m handoff.run_all
+
+run-prod: install $(MODEL) ## like run, with two web processes, a worker, PostgreSQL and Redis (as deploy/ runs it)
+	$(GW)/python -m handoff.run_all --prod
 
 lint: $(VENV)/.installed ## ruff over all Python (the bot and its actions as py310), then the import contracts
 	$(GW)/ruff check handoff console actions bot tests bench

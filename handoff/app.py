@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import Any
 
 from linebot.v3 import SignatureValidator
@@ -62,7 +63,7 @@ def _wire_worker(app: Sanic, settings: Settings, res: Resources, spawned: Worker
             pending.add(task)
             task.add_done_callback(pending.discard)
 
-    ctx.signals = Signals(settings.run_dir, "web", "worker", from_worker)
+    ctx.signals = Signals(settings.run_dir, f"web-{os.getpid()}", "worker", from_worker)  # one per web process
 
     def wake(kind: str, keys: list[str] | None = None) -> None:
         ctx.signals.send({"wake": kind, "keys": keys} if keys else {"wake": kind})

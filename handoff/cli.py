@@ -7,6 +7,7 @@ import argparse
 import json
 import logging
 import os
+import socket
 import sys
 import traceback
 from collections.abc import Sequence
@@ -54,6 +55,15 @@ def _log_setup(settings: Settings) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def _shared_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    return sock
+
+
 def _serve(args: argparse.Namespace) -> int:
     from handoff.http.metrics_dir import use_metrics_dir
     from handoff.runtime.worker_process import WorkerProcess
@@ -72,7 +82,10 @@ def _serve(args: argparse.Namespace) -> int:
 
     app = create_app(settings, worker=worker)
     _log_setup(settings)
-    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
+    if settings.reuse_port:  # one of several processes on this port; the kernel spreads connections over them
+        app.run(sock=_shared_socket(settings.host, settings.port), single_process=True, access_log=False, motd=False)
+    else:
+        app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
     return 0
 
 

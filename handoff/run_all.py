@@ -1,4 +1,5 @@
 """`make run`: start the action server, Rasa and the gateway, show progress until all are ready, stop all on Ctrl-C.
+`make run-prod` (`--prod`): the same with the processes of a real host instead of one gateway (handoff/run_prod.py).
 
 One supervisor instead of three terminals: an operator on a fresh machine types one command and gets a console
 URL, and Ctrl-C never leaves a Rasa process holding port 5005.
@@ -18,6 +19,7 @@ from urllib.parse import urlparse
 
 import httpx
 
+from handoff import run_prod
 from handoff.settings import ROOT, SHARED_SECRETS, Settings, SettingsError
 
 BOT_VENV = ROOT / ".venv-bot"
@@ -91,8 +93,9 @@ def open_log(path: Path) -> BinaryIO:
 
 
 def _spawn(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> subprocess.Popen[bytes]:
-    log = open_log(log_dir / f"{name}.log")
-    print(f"  starting {name:<13} (log: var/log/{name}.log)", flush=True)
+    file = name.replace(" ", "-")
+    log = open_log(log_dir / f"{file}.log")
+    print(f"  starting {name:<13} (log: var/log/{file}.log)", flush=True)
     return subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -116,7 +119,10 @@ def _stop(procs: dict[str, subprocess.Popen[bytes]]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    prod = "--prod" in (sys.argv[1:] if argv is None else argv)
+    if prod:
+        run_prod.apply_defaults(os.environ)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
@@ -125,6 +131,15 @@ def main() -> int:
     if not MODEL.exists():
         print(f"no trained model at {MODEL}; run `make train` first", file=sys.stderr)
         return 2
+    if prod:
+        try:
+            run_prod.check_services(settings)
+        except run_prod.ProdError as exc:
+            print(f"run-prod: {exc}", file=sys.stderr)
+            return 2
+        from handoff.store.migrate import upgrade
+
+        upgrade(settings.database_url)  # once, before the processes that share the database start
     import asyncio
 
     from handoff.cli import create_first_admin  # the composition root: it alone knows the console's user store
@@ -142,7 +157,6 @@ def main() -> int:
     checks = {
         "action server": f"{settings.action_server_url}/health",
         "rasa": f"{settings.rasa_url}/",  # Rasa answers only once the model is loaded
-        "gateway": f"http://{settings.host}:{settings.port}/healthz",
     }
     stopping = False
 
@@ -157,8 +171,18 @@ def main() -> int:
     commands = bot_commands(rasa_port, actions_port, endpoints)
     procs["action server"] = _spawn("actions", commands["actions"], process_env(env, "actions", tokens), log_dir)
     procs["rasa"] = _spawn("rasa", commands["rasa"], process_env(env, "rasa", tokens), log_dir)
-    gateway = [str(ROOT / ".venv" / "bin" / "ycc"), "serve"]
-    procs["gateway"] = _spawn("gateway", gateway, process_env(env, "gateway", tokens), log_dir)
+    simulator_url = f"http://{settings.host}:{settings.port}/simulator/" if settings.simulator else None
+    if prod:
+        layout = run_prod.plan(settings, env)
+        for name, args, ready in layout.processes:
+            procs[name] = _spawn(name, args, {**process_env(env, "gateway", tokens), **layout.env}, log_dir)
+            if ready:
+                checks[name] = ready
+        simulator_url = layout.simulator_url
+    else:
+        gateway = [str(ROOT / ".venv" / "bin" / "ycc"), "serve"]
+        procs["gateway"] = _spawn("gateway", gateway, process_env(env, "gateway", tokens), log_dir)
+        checks["gateway"] = f"http://{settings.host}:{settings.port}/healthz"
     started = time.monotonic()
     waiting = dict(checks)
     try:
@@ -175,7 +199,7 @@ def main() -> int:
                 time.sleep(1)
         if not stopping:
             base = f"http://{settings.host}:{settings.port}"
-            print("\nAll three processes are up.")
+            print(f"\nAll {len(procs)} processes are up.")
             print(f"  Console:   {base}/console/")
             if first_admin is not None:
                 print(
@@ -187,8 +211,8 @@ def main() -> int:
                 print(
                     "  Login:     your console account (new ones: `.venv/bin/ycc user add NAME --role …`, see README)"
                 )
-            if settings.simulator:
-                print(f"  Simulator: {base}/simulator/  (no LINE credentials: chat here as a LINE user)")
+            if simulator_url:
+                print(f"  Simulator: {simulator_url}  (no LINE credentials: chat here as a LINE user)")
             print("Press Ctrl-C to stop.", flush=True)
         while not stopping:
             for name, proc in procs.items():

@@ -207,6 +207,9 @@ class Settings:
     send_lease_seconds: float = 15.0
     worker_mode: str = "inline"
     worker_nice: int = 10
+    # Several `ycc serve` processes on one YCC_PORT (SO_REUSEPORT; `make run-prod`, deploy/): needs Redis for the
+    # consoles' live events and one separate `ycc worker` (YCC_WORKER=off), so each user's events stay in order.
+    reuse_port: bool = False
     run_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080")
     # /metrics (handoff/http/metrics.py): a bearer token; without one only loopback clients that no proxy forwarded.
     metrics_token: str = ""
@@ -294,11 +297,18 @@ class Settings:
             send_lease_seconds=_float(env, "YCC_SEND_LEASE_SECONDS", 15.0),
             worker_mode=_worker_mode(_choice(env, "YCC_WORKER", WORKER_MODES), database_url),
             worker_nice=_int(env, "YCC_WORKER_NICE", 10, minimum=0, maximum=19),
+            reuse_port=_int(env, "YCC_REUSE_PORT", 0, minimum=0, maximum=1) == 1,
             # Where the web process and the worker find each other's wake-up sockets; one per gateway port.
             run_dir=run_dir,
             metrics_dir=Path(env.get("YCC_METRICS_DIR", "").strip() or run_dir / "metrics"),
             log_format=_choice(env, "YCC_LOG_FORMAT", LOG_FORMATS),
         )
+        if kwargs["reuse_port"] and (not kwargs["redis_url"] or kwargs["worker_mode"] != "off"):
+            raise SettingsError(
+                "YCC_REUSE_PORT=1 runs several web processes on one port: it needs YCC_REDIS_URL (so a counsellor's "
+                "live updates reach them whichever process they are connected to) and YCC_WORKER=off with one "
+                "`ycc worker` running beside them (so each user's events are handled once, in order)."
+            )
         kwargs["tracker_store_url"], kwargs["tracker_store_schema"] = _tracker_store(env, database_url)
         for name, key in SHARED_SECRETS.items():
             if env.get(name, "").strip():

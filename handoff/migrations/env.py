@@ -15,6 +15,7 @@ from handoff.store.db import new_engine
 from handoff.store.models import Base
 
 config = context.config
+MIGRATION_LOCK = 7_301_001  # any constant of ours; pg_advisory_xact_lock is released at commit
 target_metadata = Base.metadata
 
 
@@ -26,6 +27,10 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Several processes may start at once (two web processes and the worker of `make run-prod`): the first
+            # migrates, the others wait here and then find the schema at head.
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         context.run_migrations()
 
 

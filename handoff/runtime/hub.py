@@ -1,7 +1,8 @@
 """Live fan-out of conversation changes to connected consoles.
 
-In one process an asyncio queue per subscriber is enough; with several gateway workers the same events are also
-published on Redis (YCC_REDIS_URL) and every worker relays them to its own subscribers.
+In one process an asyncio queue per subscriber is enough; with several web processes (YCC_REUSE_PORT) every event is
+published on Redis (YCC_REDIS_URL), by the web process or the worker that committed it, and every web process relays
+it to its own subscribers. Redis pub/sub rather than PostgreSQL LISTEN/NOTIFY: see docs/decisions/0005-live-fan-out.md.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ class Hub:
         self._redis: Any = None
         self._relay: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def start(self, *, relay: bool = True) -> None:
+        """`relay=False` for a process with no consoles of its own (the worker): it only publishes."""
         if not self._redis_url:
             return
         import redis.asyncio as aioredis
 
         self._redis = aioredis.from_url(self._redis_url)
-        self._relay = asyncio.create_task(self._relay_from_redis())
+        if relay:
+            self._relay = asyncio.create_task(self._relay_from_redis())
 
     async def stop(self) -> None:
         if self._relay:
@@ -54,13 +57,20 @@ class Hub:
 
     async def publish(self, event: dict[str, Any]) -> None:
         """Events carry ids and kinds; consoles fetch content through the audited API."""
-        if self._redis is not None:
-            try:
-                await self._redis.publish(CHANNEL, json.dumps(event))
-                return
-            except Exception as exc:
-                log.warning("redis publish failed, delivering locally: %s", type(exc).__name__)
-        self._deliver(event)
+        if not await self.publish_remote(event):
+            self._deliver(event)
+
+    async def publish_remote(self, event: dict[str, Any]) -> bool:
+        """On Redis, for every web process's consoles (this one's through its relay); False without Redis or when
+        Redis failed, so the caller can fall back."""
+        if self._redis is None:
+            return False
+        try:
+            await self._redis.publish(CHANNEL, json.dumps(event))
+            return True
+        except Exception as exc:
+            log.warning("redis publish failed: %s", type(exc).__name__)
+            return False
 
     @contextlib.asynccontextmanager
     async def subscribe(self) -> AsyncIterator[asyncio.Queue[dict[str, Any]]]:

@@ -6,7 +6,9 @@ the database), so nothing needs a broker or an acknowledgement. Both ends live o
 gateway's user can enter.
 
 Messages are small JSON objects: {"wake": "inbox" | "outbox" | "alerts"} to the worker, {"event": {...}} (a live
-console event, ids and kinds only) to the web process.
+console event, ids and kinds only) to the web processes. There may be several web processes (YCC_REUSE_PORT): each
+binds its own socket, `web-<pid>.sock`, and the worker's peer is the pattern `web-*`, so a message reaches them all;
+a socket left behind by a killed process refuses the datagram and is removed.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ MAX_DATAGRAM = 64 * 1024
 
 class Signals:
     def __init__(self, run_dir: Path, me: str, peer: str, on_message: Callable[[dict[str, Any]], None]) -> None:
+        """`peer` may be a glob pattern (`web-*`): every socket that matches it is sent to."""
         self.path = run_dir / f"{me}.sock"
-        self.peer = str(run_dir / f"{peer}.sock")
+        self.peer = f"{peer}.sock"
         self._run_dir = run_dir
         self._on_message = on_message
         self._sock: socket.socket | None = None
@@ -45,14 +48,21 @@ class Signals:
         asyncio.get_running_loop().add_reader(sock.fileno(), self._read)
 
     def send(self, message: dict[str, Any]) -> bool:
-        """Best effort: False when the peer is not there (yet) or its queue is full."""
+        """Best effort: False when no peer is there (yet) or every peer's queue is full."""
         if self._sock is None:
             return False
-        try:
-            self._sock.sendto(json.dumps(message).encode(), self.peer)
-            return True
-        except OSError:
-            return False
+        data = json.dumps(message).encode()
+        sent = False
+        for peer in self._run_dir.glob(self.peer):
+            try:
+                self._sock.sendto(data, str(peer))
+                sent = True
+            except ConnectionRefusedError:
+                with contextlib.suppress(OSError):
+                    peer.unlink()  # nobody is bound to it: its process died without closing it
+            except OSError:
+                continue
+        return sent
 
     def _read(self) -> None:
         assert self._sock is not None

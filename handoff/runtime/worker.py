@@ -23,6 +23,7 @@ from handoff.pipeline.inbox import InboxWorker
 from handoff.pipeline.outbox import OutboxSender
 from handoff.pipeline.router import Router
 from handoff.runtime.gc import tune_gc
+from handoff.runtime.hub import Hub
 from handoff.runtime.keyed import KeyedRunner
 from handoff.runtime.resources import Resources
 from handoff.runtime.signals import Signals
@@ -97,14 +98,15 @@ async def run_worker(settings: Settings) -> None:
         keys = message.get("keys")
         worker.wake(str(message.get("wake", "")), [str(k) for k in keys] if isinstance(keys, list) else None)
 
-    signals = Signals(settings.run_dir, "worker", "web", on_signal)
+    signals = Signals(settings.run_dir, "worker", "web-*", on_signal)
+    hub = Hub(settings.redis_url)  # with Redis, live events go to every web process's consoles that way
+    await hub.start(relay=False)
 
-    def to_web(event: dict[str, Any]) -> None:
-        worker.wake_after_commit(event)
-        if for_consoles(event):
+    async def to_web(event: dict[str, Any]) -> None:
+        if not await hub.publish_remote(event):
             signals.send({"event": event})
 
-    res.db.publish = chain_publish(to_web)
+    res.db.publish = chain_publish(worker.wake_after_commit, to_web)
     signals.open()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -118,6 +120,8 @@ async def run_worker(settings: Settings) -> None:
     finally:
         await worker.stop()
         signals.close()
+        with contextlib.suppress(Exception):
+            await hub.stop()
         with contextlib.suppress(Exception):
             await res.close()
     log.info("worker stopped")
