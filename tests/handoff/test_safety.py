@@ -275,18 +275,22 @@ def test_a_key_given_twice_in_the_lexicon_is_refused_not_silently_dropped(tmp_pa
         SafetyScreen.load(path)
 
 
-@pytest.mark.parametrize("text", [
-    "志望校どうやって決めたらいいか相談したい",  # 「って決めた」 alone is no plan
-    "今日はこれでおわりにするね",  # a goodbye for today
-    "このトーク終わらせたいときはどうすれば",  # ending the chat, not a life
-    "宿題はやく終わらせたい",
-    "じいちゃんが脳卒中で倒れて、まひが残ってる",  # a collapse long past, told by what it left
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "志望校どうやって決めたらいいか相談したい",  # 「って決めた」 alone is no plan
+        "今日はこれでおわりにするね",  # a goodbye for today
+        "このトーク終わらせたいときはどうすれば",  # ending the chat, not a life
+        "宿題はやく終わらせたい",
+        "じいちゃんが脳卒中で倒れて、まひが残ってる",  # a collapse long past, told by what it left
+    ],
+)
 def test_questions_goodbyes_and_past_collapses_found_by_the_nlu_helper_are_not_flagged(text):
     assert screen(text).level is None, screen(text)
 
 
-@pytest.mark.parametrize("text", ["今日で終わりにする", "今日は死ぬ", "人生終わらせたい", "死ぬって決めた",
-                                  "母が倒れて動かない"])
+@pytest.mark.parametrize(
+    "text", ["今日で終わりにする", "今日は死ぬ", "人生終わらせたい", "死ぬって決めた", "母が倒れて動かない"]
+)
 def test_their_dangerous_neighbours_still_are(text):
     assert screen(text).level in (CRISIS, EMERGENCY_OTHER), text
