@@ -16,7 +16,7 @@ BOT_ENV := PYTHONPATH=$(CURDIR) SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG
 RASA := $(BOT_ENV) $(BOT_BIN)/rasa
 RASA_FILES := --config config.yml --domain bot/domain
 # bot/channels is the gateway's input channel (run time only): changing it must not retrain the model.
-BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' -not -name '*.pyc' 2>/dev/null) config.yml
+BOT_INPUTS := $(shell find bot -type f -not -path '*/__pycache__/*' -not -path 'bot/channels/*' -not -name 'tracker_store.py' -not -name '*.pyc' 2>/dev/null) config.yml
 
 .PHONY: bot-install validate train test-bot test-actions test-stories crossval nlu-eval nlu-import run-rasa run-actions
 
