@@ -28,6 +28,7 @@ from sqlalchemy.pool import NullPool
 
 from handoff.lifecycle import running, tables, trackers
 from handoff.lifecycle.export import Archive, ExportError, read_archive
+from handoff.runtime.signals import socket_files
 from handoff.settings import Settings
 from handoff.store.db import new_engine
 
@@ -218,8 +219,7 @@ def _clean_files(req: PurgeRequest, database: Path | None, report: PurgeReport) 
         with contextlib.suppress(OSError):
             (var / "log").rmdir()
     run_dir = req.settings.run_dir
-    for sock in ("web.sock", "worker.sock"):
-        path = run_dir / sock
+    for path in socket_files(run_dir) if run_dir.is_dir() else []:
         if path.exists() or path.is_symlink():
             path.unlink()
             report.removed_files.append(str(path))

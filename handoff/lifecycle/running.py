@@ -3,7 +3,7 @@
 Each sign below can be absent while a gateway runs (another port, another run directory, another OS user), so purge
 looks for all of them and refuses on any:
 
-- the run directory's wake-up sockets (`web.sock`, `worker.sock`): a datagram `connect()` succeeds only while a
+- the run directory's wake-up sockets (`web-<pid>.sock`, `worker.sock`): a datagram `connect()` succeeds only while a
   process has the socket bound, so the file a killed gateway leaves behind does not count;
 - `GET /healthz` on the configured host and port answering the gateway's `{"status": "ok"}`;
 - the database itself: on PostgreSQL any other client session on this database (pg_stat_activity), on SQLite any
@@ -24,15 +24,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import Connection, text
 
+from handoff.runtime.signals import socket_files
 from handoff.settings import Settings
 
 
 def socket_signs(run_dir: Path) -> list[str]:
     signs = []
-    for name in ("web.sock", "worker.sock"):
-        path = run_dir / name
-        if not path.exists():
-            continue
+    for path in socket_files(run_dir):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         try:
             sock.connect(str(path))

@@ -27,6 +27,11 @@ log = logging.getLogger(__name__)
 MAX_DATAGRAM = 64 * 1024
 
 
+def socket_files(run_dir: Path) -> list[Path]:
+    """Every wake-up socket a gateway's processes may have left in `run_dir` (for purge's checks and clean-up)."""
+    return sorted([*run_dir.glob("web-*.sock"), *run_dir.glob("worker.sock")])
+
+
 class Signals:
     def __init__(self, run_dir: Path, me: str, peer: str, on_message: Callable[[dict[str, Any]], None]) -> None:
         """`peer` may be a glob pattern (`web-*`): every socket that matches it is sent to."""

@@ -104,13 +104,13 @@ async def test_purge_refuses_while_a_gateway_holds_its_socket_but_not_for_one_a_
     confirm = identity(settings.database_url)
     settings.run_dir.mkdir(mode=0o700)
     live = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    live.bind(str(settings.run_dir / "web.sock"))
+    live.bind(str(settings.run_dir / "web-4242.sock"))  # a web process's, named by its pid
     try:
-        with pytest.raises(PurgeRefused, match=r"has .*web\.sock bound"):
+        with pytest.raises(PurgeRefused, match=r"has .*web-4242\.sock bound"):
             await purge(_request(settings, archive=out, confirm=confirm))
     finally:
         live.close()  # the file stays, as after kill -9
-    assert (settings.run_dir / "web.sock").exists()
+    assert (settings.run_dir / "web-4242.sock").exists()
     report = await purge(_request(settings, archive=out, confirm=confirm))
     assert report.deleted["messages"] == 2
     assert not settings.run_dir.exists()
