@@ -49,7 +49,7 @@ test-e2e: install $(MODEL) ## the running stack: gateway + trained Rasa + action
 test: lint test-gateway test-bot test-e2e ## everything CI runs
 	@echo "all test suites passed"
 
-SAFETY_SETS ?= tests/safety/data/dev.yml tests/safety/data/dev2.yml
+SAFETY_SETS ?= $(sort $(wildcard tests/safety/data/dev*.yml))
 safety-eval: $(VENV)/.installed ## safety screen recall/false alarms per level and category on the dev set (SAFETY_SETS adds more)
 	$(GW)/python -m tests.safety.evaluate $(SAFETY_SETS)
 
