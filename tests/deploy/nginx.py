@@ -3,9 +3,11 @@ site under a temporary prefix that a real nginx can test (`nginx -t`) and run on
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -104,3 +106,51 @@ def rendered(prefix: Path, *, http_port: int = 80, https_port: int = 443, upstre
     if not Path("/etc/nginx/mime.types").exists():
         main.write_text(main.read_text().replace("  include /etc/nginx/mime.types;\n", ""))
     return main
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running(binary: str, prefix: Path, upstreams: tuple[int, int], office: str = "127.0.0.2/32 1;\n"
+            ) -> Iterator[dict[str, int]]:
+    """A real nginx with the site on free ports in front of `upstreams`; 127.0.0.2 counts as the office."""
+    import socket
+    import time
+
+    ports = {"http": free_port(), "https": free_port()}
+    conf = rendered(prefix, http_port=ports["http"], https_port=ports["https"], upstreams=upstreams, office=office)
+    nginx = subprocess.Popen([binary, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "log/e.log"),
+                              "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", ports["https"])) == 0:
+                    break
+            assert nginx.poll() is None, nginx.stderr.read() if nginx.stderr else ""
+            time.sleep(0.05)
+        yield ports
+    finally:
+        nginx.terminate()
+        nginx.wait(10)
+
+
+def curl(prefix: Path, ports: dict[str, int], name: str, path: str, *, office: bool = False,
+         scheme: str = "https", extra: tuple[str, ...] = (), output: Path | None = None) -> tuple[int, str]:
+    """(status, response headers) of one request through nginx, with SNI and Host set to `name`; the body goes to
+    `output` if given."""
+    port = ports["https"] if scheme == "https" else ports["http"]
+    headers = prefix / "headers.txt"
+    headers.unlink(missing_ok=True)
+    args = ["curl", "-sk", "--max-time", "5", "-o", str(output or "/dev/null"), "-D", str(headers),
+            "-w", "%{http_code}", "--resolve", f"{name}:{port}:127.0.0.1",
+            *(["--interface", "127.0.0.2"] if office else []), *extra,
+            f"{scheme}://{name}:{port}{path}"]
+    result = subprocess.run(args, capture_output=True, text=True)
+    return int(result.stdout or 0), headers.read_text() if headers.exists() else ""

@@ -7,7 +7,6 @@ processes, asked from outside (127.0.0.1) and from the office (127.0.0.2, listed
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -18,7 +17,18 @@ from typing import ClassVar
 
 import pytest
 
-from tests.deploy.nginx import CONSOLE_NAME, NGINX, PUBLIC_NAME, SITE, parse, rendered, servers
+from tests.deploy.nginx import (
+    CONSOLE_NAME,
+    NGINX,
+    PUBLIC_NAME,
+    SITE,
+    curl,
+    free_port,
+    parse,
+    rendered,
+    running,
+    servers,
+)
 
 BINARY = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 needs_nginx = pytest.mark.skipif(BINARY is None, reason="nginx is not installed (apt-get install nginx)")
@@ -104,12 +114,6 @@ class _Recorder(BaseHTTPRequestHandler):
         pass
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     if BINARY is None:
@@ -117,39 +121,18 @@ def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object
     prefix = tmp_path_factory.mktemp("nginx")
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()
-    # The first web process is down (nothing listens on its port): requests must reach the second.
-    ports = {"http": _free_port(), "https": _free_port(), "down": _free_port()}
-    conf = rendered(prefix, http_port=ports["http"], https_port=ports["https"],
-                    upstreams=(ports["down"], upstream.server_address[1]), office="127.0.0.2/32 1;\n")
     (prefix / "acme" / ".well-known" / "acme-challenge").mkdir(parents=True)
     (prefix / "acme" / ".well-known" / "acme-challenge" / "probe").write_text("challenge")
-    nginx = subprocess.Popen([BINARY, "-p", str(prefix), "-c", str(conf), "-e", str(prefix / "log/e.log"),
-                              "-g", "daemon off;"], stderr=subprocess.PIPE, text=True)
+    # The first web process is down (nothing listens on its port): requests must reach the second.
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", ports["https"])) == 0:
-                    break
-            assert nginx.poll() is None, nginx.stderr.read() if nginx.stderr else ""
-            time.sleep(0.05)
-        yield {"ports": ports, "prefix": prefix}
+        with running(BINARY, prefix, (free_port(), upstream.server_address[1])) as ports:
+            yield {"ports": ports, "prefix": prefix}
     finally:
-        nginx.terminate()
-        nginx.wait(10)
         upstream.shutdown()
 
 
-def _curl(proxy: dict[str, object], name: str, path: str, *, office: bool = False, scheme: str = "https",
-          extra: tuple[str, ...] = ()) -> tuple[int, str]:
-    ports = proxy["ports"]  # type: ignore[index]
-    port = ports["https"] if scheme == "https" else ports["http"]
-    headers = Path(str(proxy["prefix"])) / "headers.txt"
-    args = ["curl", "-sk", "--max-time", "5", "-o", "/dev/null", "-D", str(headers), "-w", "%{http_code}",
-            "--resolve", f"{name}:{port}:127.0.0.1", *(["--interface", "127.0.0.2"] if office else []), *extra,
-            f"{scheme}://{name}:{port}{path}"]
-    result = subprocess.run(args, capture_output=True, text=True)
-    return int(result.stdout or 0), headers.read_text() if headers.exists() else ""
+def _curl(proxy: dict[str, object], name: str, path: str, **kwargs: object) -> tuple[int, str]:
+    return curl(Path(str(proxy["prefix"])), proxy["ports"], name, path, **kwargs)  # type: ignore[arg-type]
 
 
 def _seen(path: str) -> list[dict[str, object]]:
