@@ -7,9 +7,11 @@ A second web process counting into the same directory proves one scrape of eithe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -19,11 +21,16 @@ import pytest
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
+from handoff.domain.backlog import Backlog, backlog
 from handoff.http.metrics import refusal
+from handoff.pipeline.inbox import store_events
 from handoff.pipeline.rasa import Breaker
+from handoff.settings import normalise_database_url
+from handoff.store.migrate import upgrade
+from handoff.store.types import utcnow
 from tests.handoff.test_webhook import sign
 from tests.support.databases import database
-from tests.support.inprocess import text_event
+from tests.support.inprocess import in_process, text_event
 from tests.support.receiver import Receiver
 from tests.support.servers import Proc, Stack, free_port, gateway_env, gateway_proc, start_stack, wait_for
 from tests.support.stub_rasa import StubRasa
@@ -190,3 +197,24 @@ def test_the_metrics_directory_is_private_and_holds_each_process_files(gateways:
     assert len(pids) >= 3  # web process A, its worker, web process B
     assert stack.gateway.proc is not None and other.proc is not None
     assert {str(stack.gateway.proc.pid), str(other.proc.pid)} <= pids
+
+
+def test_backlog_reads_the_queue_inbox_and_outbox_on_both_databases(db_url: str) -> None:
+    """The scrape-time figures straight from handoff.domain.backlog, on SQLite and PostgreSQL."""
+    url = normalise_database_url(db_url)
+    upgrade(url)
+    in_crisis, waiting = "U" + "f" * 32, "U" + "0" * 32
+    events = [text_event(in_crisis, "もう しにたい", 1), text_event(waiting, "こんにちは", 2)]
+
+    async def run() -> Backlog:
+        async with in_process(url) as worker:
+            await store_events(worker.res.db, events)
+            await worker.inbox.drain(in_crisis)  # crisis: queued at the top; the other stays pending in the inbox
+            async with worker.res.db.session() as session:
+                return await backlog(session, utcnow() + timedelta(seconds=30))
+
+    figures = asyncio.run(run())
+    assert figures.queued == {"crisis": 1, "emergency_other": 0, "concern": 0, "none": 0}
+    assert 30 <= figures.oldest_wait["crisis"] < 120 and figures.oldest_wait["none"] == 0
+    assert figures.inbox["pending"] == 1
+    assert figures.outbox == 1  # the crisis reply, stored for the sender (not run here)
