@@ -40,8 +40,8 @@ lint: $(VENV)/.installed ## ruff over all Python (the bot and its actions as py3
 	$(GW)/ruff check handoff console actions bot tests bench
 	$(GW)/lint-imports --no-cache --no-logo
 
-test-gateway: $(VENV)/.installed ## gateway and console tests (SQLite and PostgreSQL, real browser)
-	$(GW)/python -m pytest -q tests/handoff tests/console
+test-gateway: $(VENV)/.installed ## gateway, console and deploy/ tests (SQLite and PostgreSQL, real browser, nginx)
+	$(GW)/python -m pytest -q tests/handoff tests/console tests/deploy
 
 test-e2e: install $(MODEL) ## the running stack: gateway + trained Rasa + action server
 	$(GW)/python -m pytest -q tests/e2e

@@ -169,20 +169,25 @@ def main(argv: list[str] | None = None) -> int:
     print("Starting the young carer consultation stack…", flush=True)
     endpoints = write_endpoints(log_dir.parent / "endpoints.yml", settings.action_server_url)
     commands = bot_commands(rasa_port, actions_port, endpoints)
-    procs["action server"] = _spawn("actions", commands["actions"], process_env(env, "actions", tokens), log_dir)
-    procs["rasa"] = _spawn("rasa", commands["rasa"], process_env(env, "rasa", tokens), log_dir)
+    specs: dict[str, tuple[str, list[str], dict[str, str]]] = {  # name → (log name, argv, environment)
+        "action server": ("actions", commands["actions"], process_env(env, "actions", tokens)),
+        "rasa": ("rasa", commands["rasa"], process_env(env, "rasa", tokens)),
+    }
     simulator_url = f"http://{settings.host}:{settings.port}/simulator/" if settings.simulator else None
     if prod:
         layout = run_prod.plan(settings, env)
         for name, args, ready in layout.processes:
-            procs[name] = _spawn(name, args, {**process_env(env, "gateway", tokens), **layout.env}, log_dir)
+            specs[name] = (name, args, {**process_env(env, "gateway", tokens), **layout.env})
             if ready:
                 checks[name] = ready
         simulator_url = layout.simulator_url
     else:
         gateway = [str(ROOT / ".venv" / "bin" / "ycc"), "serve"]
-        procs["gateway"] = _spawn("gateway", gateway, process_env(env, "gateway", tokens), log_dir)
+        specs["gateway"] = ("gateway", gateway, process_env(env, "gateway", tokens))
         checks["gateway"] = f"http://{settings.host}:{settings.port}/healthz"
+    for name, (log_name, args, process_environment) in specs.items():
+        procs[name] = _spawn(log_name, args, process_environment, log_dir)
+    restarts = run_prod.Restarts()
     started = time.monotonic()
     waiting = dict(checks)
     try:
@@ -215,10 +220,15 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  Simulator: {simulator_url}  (no LINE credentials: chat here as a LINE user)")
             print("Press Ctrl-C to stop.", flush=True)
         while not stopping:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    print(f"{name} exited (code {proc.returncode}); see var/log/. Stopping the others.", flush=True)
-                    stopping = True
+            for name, proc in list(procs.items()):
+                if proc.poll() is None:
+                    continue
+                if prod and restarts.allow(name, time.monotonic()):  # as systemd's Restart=always does on a host
+                    print(f"{name} exited (code {proc.returncode}); restarting it (see var/log/)", flush=True)
+                    procs[name] = _spawn(*specs[name], log_dir)
+                    continue
+                print(f"{name} exited (code {proc.returncode}); see var/log/. Stopping the others.", flush=True)
+                stopping = True
             time.sleep(0.5)
     finally:
         _stop(procs)

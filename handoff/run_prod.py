@@ -35,6 +35,24 @@ class ProdPlan:
     simulator_url: str | None = None
 
 
+class Restarts:
+    """A process that dies is started again, as systemd's `Restart=always` does on a host (deploy/), unless it died
+    RESTART_LIMIT times within RESTART_WINDOW seconds (systemd's StartLimitBurst): then it is broken, not unlucky."""
+
+    RESTART_LIMIT = 5
+    RESTART_WINDOW = 60.0
+
+    def __init__(self) -> None:
+        self._times: dict[str, list[float]] = {}
+
+    def allow(self, name: str, now: float) -> bool:
+        recent = [t for t in self._times.get(name, []) if now - t < self.RESTART_WINDOW]
+        if len(recent) >= self.RESTART_LIMIT:
+            return False
+        self._times[name] = [*recent, now]
+        return True
+
+
 def apply_defaults(environ: MutableMapping[str, str], dotenv: Path = ROOT / ".env") -> None:
     """Fill DEFAULTS into the environment for what neither it nor .env sets (.env is read as Settings reads it)."""
     given = set(environ)

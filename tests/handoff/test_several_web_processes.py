@@ -194,3 +194,13 @@ def test_a_killed_web_process_leaves_the_other_answering_and_a_redelivery_fills_
         delivered = prod.stack.wait_delivered(user, 2, timeout=30)
         assert [m["text"] for m in delivered] == [f"bot:{user[-2:]}-before", f"bot:{user[-2:]}-after"]
     assert httpx.get(prod.web[1].url + "/healthz", timeout=5).status_code == 200
+
+
+def test_run_prod_restarts_a_dead_process_but_not_one_that_keeps_dying() -> None:
+    from handoff.run_prod import Restarts
+
+    restarts = Restarts()
+    assert all(restarts.allow("worker", float(t)) for t in range(5))  # five deaths in a minute: started again
+    assert not restarts.allow("worker", 5.0)  # the sixth: broken, not unlucky
+    assert restarts.allow("rasa", 5.0)  # counted per process
+    assert restarts.allow("worker", 70.0)  # a minute later it may try again
