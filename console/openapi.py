@@ -11,6 +11,9 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from console.actions import CARE_RECIPIENTS, TOPICS
+from console.bounds import MAX_ROW_ID
+from console.cases import STEPS
+from handoff.line.messages import MAX_TEXT
 from handoff.store.values import Direction, OutboxStatus, Sender
 
 bp = Blueprint("console_openapi", url_prefix="/api")
@@ -44,6 +47,8 @@ _I = {"type": "integer"}
 _B = {"type": "boolean"}
 _T = {"type": ["string", "null"], "format": "date-time", "description": "ISO 8601, Asia/Tokyo (+09:00)"}
 _LIST = {"type": "array", "items": _S}
+# What the handlers refuse as empty: a string with something other than white space in it (str.strip).
+_WORDS = {"type": "string", "minLength": 1, "pattern": r"\S"}
 _RISK = {"enum": ["crisis", "concern", None], "description": "crisis is true exactly when risk is crisis"}
 _LEVEL = {"enum": ["crisis", "emergency_other", "concern", None],
           "description": "queue order: crisis, emergency_other, concern, then waiting time"}
@@ -104,27 +109,29 @@ def _items(ref: str) -> dict[str, Any]:
     return _obj({"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{ref}"}}, "total": _I})
 
 
+_STATUS = "(bot|queued|open|resolved|blocked)"
 PATHS: dict[str, dict[str, Any]] = {
     "/api/conversations": {"get": _op(
         "List conversations: by risk level (crisis, emergency_other, concern), then by waiting time", _ok(_items(
         "Conversation")), params=[
-        {"name": "status", "in": "query", "schema": _S,
+        {"name": "status", "in": "query", "schema": {"type": "string", "pattern": f"^{_STATUS}?(,{_STATUS}?)*$"},
          "description": "bot, queued, open, resolved, blocked (comma-separated); none = all you may see"},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50}},
-        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID,
+                                                     "default": 0}},
     ])},
     "/api/conversations/{id}": {"get": _op("One conversation", _ok("Conversation"), params=[_ID])},
     "/api/conversations/{id}/messages": {
         "get": _op("Full history incl. internal notes (audited)", _ok(_items("Message")), params=[_ID]),
         "post": _op("Send a counsellor message to the user on LINE (holder only)", _ok(_items("Message"), "201"),
-                    params=[_ID], body=_obj({"text": _S}, ["text"])),
+                    params=[_ID], body=_obj({"text": {**_WORDS, "maxLength": MAX_TEXT}}, ["text"])),
     },
     "/api/conversations/{id}/assign": {"post": _op(
         "Claim (no body) or assign/reassign to user_id (supervisors)", _ok("Conversation"), params=[_ID],
-        body=_obj({"user_id": _I}))},
+        body=_obj({"user_id": {"type": "integer", "minimum": 0, "maximum": MAX_ROW_ID}}))},
     "/api/conversations/{id}/release": {"post": _op("Put back in the queue", _ok("Conversation"), params=[_ID])},
     "/api/conversations/{id}/notes": {"post": _op("Internal note, never sent", _ok("Message", "201"), params=[_ID],
-                                                  body=_obj({"text": _S}, ["text"]))},
+                                                  body=_obj({"text": {**_WORDS, "maxLength": 4000}}, ["text"]))},
     "/api/conversations/{id}/read": {"post": _op("Mark the user's messages read on LINE (holder, page visible)",
                                                  _ok(_obj({"marked": _I})), params=[_ID])},
     "/api/conversations/{id}/typing": {"post": _op("Show LINE's loading indicator to the user",
@@ -135,8 +142,9 @@ PATHS: dict[str, dict[str, Any]] = {
         params=[_ID], body={"$ref": "#/components/schemas/RecordInput"})},
     "/api/conversations/{id}/records": {"get": _op("Records of a conversation (supervisors, audited)",
                                                    _ok(_items("Record")), params=[_ID])},
-    "/api/conversations/{id}/escalate": {"post": _op("Open a crisis case for this conversation",
-                                                     _ok("Escalation", "201"), params=[_ID])},
+    "/api/conversations/{id}/escalate": {"post": _op(
+        "Open a crisis case for this conversation (200 with the case already open, if there is one)",
+        {**_ok("Escalation", "201"), "200": _ok("Escalation")["200"]}, params=[_ID])},
     "/api/conversations/{id}/safety-feedback": {
         "get": _op("Verdicts on this conversation's safety flags, and the reasons to choose from",
                    _ok(_obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/SafetyFeedback"}},
@@ -148,14 +156,17 @@ PATHS: dict[str, dict[str, Any]] = {
                         ["verdict", "reason"])),
     },
     "/api/escalations": {"get": _op("Crisis cases", _ok(_items("Escalation")), params=[
-        {"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all"], "default": "open"}}])},
+        {"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all", ""], "default": "open"},
+         "description": "empty = open"}])},
     "/api/escalations/{id}": {"get": _op("One crisis case with its checklist", _ok("Escalation"), params=[_ID])},
     "/api/escalations/{id}/steps": {"post": _op("Record a checklist step with time and name", _ok("Escalation"),
-                                                params=[_ID], body=_obj({"step": _S, "done": _B, "note": _S},
+                                                params=[_ID], body=_obj({"step": {"enum": list(STEPS)}, "done": _B,
+                                                                         "note": {"type": "string", "maxLength": 1000}},
                                                                         ["step"]))},
     "/api/escalations/{id}/close": {"post": _op(
         "Close; outcome required, and a reason when steps are missing", _ok("Escalation"), params=[_ID],
-        body=_obj({"outcome": _S, "reason": _S}, ["outcome"]))},
+        body=_obj({"outcome": _WORDS, "reason": {"type": "string",
+                  "description": "at least 5 characters when steps are missing"}}, ["outcome"]))},
     "/api/templates": {"get": _op("Canned responses, hotlines and referral texts", _ok(_obj({"groups": {
         "type": "array"}})), params=[{"name": "municipality", "in": "query", "schema": _S}])},
     "/api/staff": {"get": _op("Counsellors and supervisors with load and presence (supervisors)",
