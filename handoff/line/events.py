@@ -8,11 +8,14 @@ is one the pipeline can hold. Two kinds of trouble, treated differently:
 - Inside an acceptable event, what would make a statement fail later in the worker is repaired by `cleaned`, so the
   message is stored and answered: a NUL (PostgreSQL text cannot hold one) or a lone surrogate (no UTF-8 for it)
   becomes U+FFFD, an optional field of the wrong type (a message `id` that is an object) is dropped, and a text
-  longer than LINE allows is cut to LINE's limit. A failed statement would otherwise carry the text into a log.
+  longer than LINE allows is cut to LINE's limit, and a number JSON cannot write (NaN, Infinity, 1e400, which
+  Python's json reads) becomes null: PostgreSQL's json type refuses it, and the whole batch would be a 500 that
+  LINE redelivers for ever. A failed statement would otherwise carry the text into a log.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -67,6 +70,8 @@ def clean_text(text: str) -> str:
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         return clean_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
     if isinstance(value, dict):
         return {clean_text(str(k)): _clean(v) for k, v in value.items()}
     if isinstance(value, list):
