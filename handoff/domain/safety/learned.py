@@ -23,7 +23,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -54,9 +53,11 @@ def grams(folded: str) -> list[str]:
     if not folded:
         return []
     padded = f"^{folded}$"
-    size = len(padded)
-    # dict.fromkeys keeps first-seen order (a set would not across processes: training must be reproducible)
-    return list(dict.fromkeys(padded[i : i + n] for n in NGRAMS for i in range(size - n + 1)))
+    seen: dict[str, None] = {}
+    for n in NGRAMS:
+        for i in range(len(padded) - n + 1):
+            seen.setdefault(padded[i : i + n], None)
+    return list(seen)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ class Model:
             return 0.0
         scale = 1.0 / math.sqrt(len(feats))
         w = self.weights
-        z = self.bias + scale * sum(map(w.get, feats, repeat(0.0)))
+        z = self.bias + scale * sum(w.get(f, 0.0) for f in feats)
         return _sigmoid(z)
 
     def message_score(self, text: str) -> float:
