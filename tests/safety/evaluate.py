@@ -1,6 +1,6 @@
 """Measure the safety screen like a model: recall and false alarms per level and category on a labelled set.
 
-    .venv/bin/python -m tests.safety.evaluate [tests/safety/data/dev.yml] [--show-errors] [--rules-only] [--json OUT]
+    .venv/bin/python -m tests.safety.evaluate [tests/safety/data/dev.yml] [--show-errors] [--json OUT]
 
 `make safety-eval` runs it on the dev set (written for evaluation only, never trained on) and on the held-out
 set, whose texts are never printed: engineers tune on the dev set and only read the held-out figures.
@@ -24,7 +24,6 @@ from typing import Any
 import yaml
 
 from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER, SafetyScreen
-from handoff.domain.safety.learned import CATEGORY as LEARNED
 from handoff.settings import DATA_DIR
 
 GOLD_LEVELS = (CRISIS, EMERGENCY_OTHER, CONCERN, "none")
@@ -39,20 +38,16 @@ def load_items(path: Path) -> list[dict[str, str]]:
     return items
 
 
-def evaluate(screen: SafetyScreen, items: list[dict[str, str]], rules_only: bool = False) -> dict[str, Any]:
-    """Predictions, timings and the figures; pure, so tests can gate on it. `rules_only` leaves out the learned
-    second opinion (handoff/domain/safety/learned.py) to show what it adds."""
+def evaluate(screen: SafetyScreen, items: list[dict[str, str]]) -> dict[str, Any]:
+    """Predictions, timings and the figures; pure, so tests can gate on it."""
     preds: list[str] = []
     times: list[float] = []
-    learned = 0
-    run = screen.rules_only if rules_only else screen.screen
     for item in items:
         start = time.perf_counter()
-        result = run(item["text"])
+        result = screen.screen(item["text"])
         times.append(time.perf_counter() - start)
         preds.append(result.level or "none")
-        learned += result.category == LEARNED
-    return {**figures(items, preds, times), "learned_concerns": learned}
+    return figures(items, preds, times)
 
 
 def figures(items: list[dict[str, str]], preds: list[str], times: list[float]) -> dict[str, Any]:
@@ -100,7 +95,6 @@ def report(name: str, fig: dict[str, Any]) -> str:
         f"harmless            crisis/119 false alarms {pct(fig['none_crisis_fa'])} (≤ 5 %)   concern "
         f"{pct(fig['none_concern_fa'])} (≤ 15 %)",
         f"latency per message p50 {fig['p50_ms']:.3f} ms   p95 {fig['p95_ms']:.3f} ms   (target p95 < 30 ms)",
-        f"concerns added by the learned second opinion: {fig.get('learned_concerns', 0)}",
         "",
         "confusion (rows gold, columns predicted)",
         f"{'':>16}" + "".join(f"{p:>17}" for p in GOLD_LEVELS),
@@ -136,7 +130,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("sets", nargs="*", type=Path, default=[DEV])
     parser.add_argument("--lexicon", type=Path, default=DATA_DIR / "safety.yml")
     parser.add_argument("--show-errors", action="store_true", help="print misclassified texts (dev set only)")
-    parser.add_argument("--rules-only", action="store_true", help="leave out the learned second opinion")
     parser.add_argument("--json", type=Path, help="write the figures of the last set as JSON")
     args = parser.parse_args(argv)
     screen = SafetyScreen.load(args.lexicon)
@@ -144,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     for path in args.sets:
         items = load_items(path)
         screen.screen("warm up")
-        fig = evaluate(screen, items, args.rules_only)
+        fig = evaluate(screen, items)
         print(report(path.name, fig))
         if args.show_errors and "heldout" not in path.name:
             for item, pred in zip(items, fig["preds"], strict=True):
