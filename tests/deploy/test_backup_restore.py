@@ -48,7 +48,7 @@ def psql(database: str, sql: str, user: str = "postgres") -> str:
 def scratch() -> Iterator[dict[str, str]]:
     """Two scratch databases and a backup role with read access only, all removed afterwards."""
     if AGE is None:
-        pytest.skip("age is not installed (Debian: apt-get install age); the backup encrypts with it")
+        pytest.fail("age is not installed (apt-get install age; .ci/run installs it): the backup encrypts with it")
     tag = uuid.uuid4().hex[:10]
     names = {"source": f"ycc_backup_src_{tag}", "target": f"ycc_backup_dst_{tag}", "role": f"ycc_backup_{tag}"}
     psql("postgres", f"CREATE DATABASE {names['source']}")
@@ -142,7 +142,7 @@ def test_the_backup_is_useless_without_the_offline_key(scratch: dict[str, str], 
 
 def test_a_failed_dump_writes_nothing_and_deletes_nothing(tmp_path: Path) -> None:
     if AGE is None:
-        pytest.skip("age is not installed (Debian: apt-get install age); the backup encrypts with it")
+        pytest.fail("age is not installed (apt-get install age; .ci/run installs it): the backup encrypts with it")
     _, recipients = _keys(tmp_path)
     old = tmp_path / "ycc-20200101T000000Z.dump.age"
     old.write_bytes(b"the last good backup")

@@ -48,7 +48,7 @@ def _env_file(name: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     if BINARY is None:
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+        pytest.fail("nginx is not installed (Debian: apt-get install nginx; .ci/run installs it)")
     tmp = tmp_path_factory.mktemp("stack")
     web_ports = free_ports(3)
     fake_port = web_ports.pop()

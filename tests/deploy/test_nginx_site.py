@@ -117,7 +117,7 @@ class _Recorder(BaseHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, object]]:
     if BINARY is None:
-        pytest.skip("nginx is not installed (apt-get install nginx)")
+        pytest.fail("nginx is not installed (Debian: apt-get install nginx; .ci/run installs it)")
     prefix = tmp_path_factory.mktemp("nginx")
     upstream = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     threading.Thread(target=upstream.serve_forever, daemon=True).start()

@@ -11,11 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import create_engine, insert, select, text
 
 from console import security
 from console.users import create_user
+from handoff.lifecycle import trackers
 from handoff.lifecycle.tables import model_tables
 from handoff.settings import Settings, normalise_database_url
 from handoff.store.db import Database
@@ -143,3 +145,21 @@ async def add_message(url: str, conversation_id: int, text: str) -> None:
                                 text=text, event_at=AT, created_at=AT))
     finally:
         await db.close()
+
+
+def write_tracker_events(settings: Settings, events_of: list[dict[str, Any]]) -> trackers.Store:
+    """Rows in Rasa 3.6's tracker table (SQLTrackerStore.SQLEvent), the schema created as Rasa's start does."""
+    store = trackers.locate(settings)
+    assert store is not None
+    engine = create_engine(store.url.replace("+aiosqlite", "").replace("+asyncpg", "+psycopg2"))
+    try:
+        with engine.begin() as conn:
+            if store.schema:
+                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"'))
+            table = store.events()
+            table.metadata.create_all(conn)
+            for row in events_of:
+                conn.execute(insert(table).values(**row))
+    finally:
+        engine.dispose()
+    return store

@@ -19,14 +19,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import create_engine, text
 
 from handoff.lifecycle import trackers
 from handoff.lifecycle.export import export_database, read_archive
 from handoff.lifecycle.purge import PurgeRefused, PurgeRequest, purge
 from handoff.lifecycle.tables import identity
 from handoff.settings import Settings
-from tests.handoff.lifecycle_data import MARK, TEXT, seed, settings_for
+from tests.handoff.lifecycle_data import MARK, TEXT, seed, settings_for, write_tracker_events
 from tests.support.databases import rows
 
 NOW = datetime(2027, 3, 31, 9, 0, tzinfo=UTC)
@@ -38,25 +38,14 @@ def _sync(url: str) -> str:
 
 
 def _write_events(settings: Settings, sender: str, words: str, count: int = 2) -> trackers.Store:
-    """What Rasa's SQLTrackerStore writes for `count` user turns of `sender` (schema created as Rasa's start does)."""
-    store = trackers.locate(settings)
-    assert store is not None
-    engine = create_engine(_sync(store.url))
-    try:
-        with engine.begin() as conn:
-            if store.schema:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"'))
-            events = store.events()
-            events.metadata.create_all(conn)
-            for i in range(count):
-                data = {"event": "user", "timestamp": SAID_AT.timestamp() + i, "text": words,
-                        "parse_data": {"intent": {"name": "share_situation", "confidence": 0.9}}}
-                conn.execute(insert(events).values(
-                    sender_id=sender, type_name="user", timestamp=data["timestamp"], intent_name="share_situation",
-                    action_name=None, data=json.dumps(data)))
-    finally:
-        engine.dispose()
-    return store
+    """What Rasa's SQLTrackerStore writes for `count` user turns of `sender`."""
+    rows_of = []
+    for i in range(count):
+        data = {"event": "user", "timestamp": SAID_AT.timestamp() + i, "text": words,
+                "parse_data": {"intent": {"name": "share_situation", "confidence": 0.9}}}
+        rows_of.append({"sender_id": sender, "type_name": "user", "timestamp": data["timestamp"],
+                        "intent_name": "share_situation", "action_name": None, "data": json.dumps(data)})
+    return write_tracker_events(settings, rows_of)
 
 
 def _count(store: trackers.Store) -> int:

@@ -8,12 +8,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-
 from handoff.lifecycle import trackers
 from handoff.lifecycle.withdrawn import forget_withdrawn
 from handoff.settings import Settings
-from tests.handoff.lifecycle_data import AT, seed, settings_for
+from tests.handoff.lifecycle_data import AT, seed, settings_for, write_tracker_events
 from tests.support.databases import execute, rows
 
 WITHDRAWN_AT = AT + timedelta(hours=1)
@@ -25,21 +23,9 @@ def _sync(url: str) -> str:
 
 
 def _events(settings: Settings, said: list[tuple[str, datetime]]) -> trackers.Store:
-    store = trackers.locate(settings)
-    assert store is not None
-    engine = create_engine(_sync(store.url))
-    try:
-        with engine.begin() as conn:
-            if store.schema:
-                conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{store.schema}"'))
-            events = store.events()
-            events.metadata.create_all(conn)
-            for sender, at in said:
-                conn.execute(insert(events).values(sender_id=sender, type_name="slot", timestamp=at.timestamp(),
-                                                   data=json.dumps({"event": "slot", "name": "age_band"})))
-    finally:
-        engine.dispose()
-    return store
+    return write_tracker_events(settings, [
+        {"sender_id": sender, "type_name": "slot", "timestamp": at.timestamp(),
+         "data": json.dumps({"event": "slot", "name": "age_band"})} for sender, at in said])
 
 
 def _left(store: trackers.Store) -> list[tuple[str, float]]:
