@@ -133,6 +133,8 @@ async def list_messages(request: Request, conversation_id: int) -> HTTPResponse:
 async def assign(request: Request, conversation_id: int) -> HTTPResponse:
     body = body_of(request)
     user_id = body.get("user_id")
+    if isinstance(user_id, float) and user_id.is_integer():
+        user_id = int(user_id)  # JSON has one number type: 17.0 names the same user as 17
     if user_id is not None and not row_id_ok(user_id):
         raise Invalid({"user_id": "整数で指定してください。"})  # a huge number failed in the driver as a 500
     async with request.app.ctx.db.session() as session:

@@ -49,11 +49,12 @@ def _month(text: str | None) -> date:
 
 
 async def _export(month: date, password: str) -> tuple[bytes, int]:
-    from console.cli import _settings, with_db
+    from console.cli import with_db
     from console.worklog_book import encrypted_file, month_contents
     from handoff.domain.hours import HoursPolicy
+    from handoff.settings import settings_or_exit
 
-    hours = HoursPolicy.load(_settings().data_dir / "hours.yml")
+    hours = HoursPolicy.load(settings_or_exit().data_dir / "hours.yml")
 
     async def work(session: Any) -> tuple[Any, list[list[Any]]]:
         log, records = await month_contents(session, month, hours)
