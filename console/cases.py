@@ -104,7 +104,7 @@ async def get_escalation(request: Request, escalation_id: int) -> HTTPResponse:
 async def record_step(request: Request, escalation_id: int) -> HTTPResponse:
     body = body_of(request)
     step = body.get("step")
-    if step not in STEPS:
+    if not isinstance(step, str) or step not in STEPS:
         raise Invalid({"step": "不明な項目です。"})
     note = body.get("note") or ""
     if not isinstance(note, str) or len(note) > 1000:

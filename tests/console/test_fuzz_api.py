@@ -14,7 +14,6 @@ from collections.abc import Iterator
 import pytest
 import requests
 import schemathesis
-from hypothesis import assume
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance, unsupported_method
 
@@ -51,10 +50,6 @@ def test_the_fuzzed_document_is_the_one_the_gateway_serves(gateway_sqlite: Gatew
 def test_no_operation_answers_5xx_and_every_refusal_is_a_documented_4xx(
     case: schemathesis.Case, gateway_sqlite: Gateway, session: requests.Session
 ) -> None:
-    # Known, reported: console/cases.py record_step tests `step not in STEPS` on any JSON value, and an object or a
-    # list is unhashable (TypeError, 500). Remove this line when the xfail test below passes.
-    assume(not (case.operation.path.endswith("/steps") and isinstance(case.body, dict)
-                and isinstance(case.body.get("step"), dict | list)))
     ids = case.path_parameters or {}
     routed = all(isinstance(v, int) or str(v).lstrip("-").isdigit() for v in ids.values())
     # A session cookie is always sent (ignored_auth would need unauthenticated cases); TRACE/undeclared methods
@@ -67,8 +62,6 @@ def test_no_operation_answers_5xx_and_every_refusal_is_a_documented_4xx(
                            excluded_checks=excluded)
 
 
-@pytest.mark.xfail(strict=True, reason="console/cases.py:107 `step not in STEPS` raises TypeError for an object or a "
-                   "list (unhashable): 500 instead of the 400 「不明な項目です。」 (reported, issue 18.6)")
 @pytest.mark.parametrize("step", [{}, ["contact_confirmed"]])
 def test_a_checklist_step_that_is_not_a_string_is_a_clear_400(
     gateway_sqlite: Gateway, session: requests.Session, step: object
@@ -77,8 +70,6 @@ def test_a_checklist_step_that_is_not_a_string_is_a_clear_400(
     assert response.status_code in (400, 404), response.text
 
 
-@pytest.mark.xfail(strict=True, reason="Sanic's router answers a non-integer id before the API: text/plain 404, "
-                   "not the documented Error body (handoff/app.py QuietErrorHandler; reported, issue 18.6)")
 def test_a_path_id_that_is_not_an_integer_gets_the_documented_error_body(
     gateway_sqlite: Gateway, session: requests.Session
 ) -> None:
