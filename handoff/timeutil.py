@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -18,12 +18,22 @@ def to_tokyo(at: datetime) -> datetime:
     return at.astimezone(TOKYO)
 
 
-def from_line_timestamp(ms: int | float | str | None) -> datetime:
-    """LINE's event `timestamp` (ms since epoch) as an aware datetime; the event's time drives every decision."""
+LINE_EPOCH = datetime(2011, 6, 23, tzinfo=UTC)  # LINE's launch: no event is older
+CLOCK_SKEW = timedelta(days=1)
+
+
+def from_line_timestamp(ms: int | float | str | None, now: datetime | None = None) -> datetime:
+    """LINE's event `timestamp` (ms since epoch) as an aware datetime; the event's time drives every decision.
+
+    A value that cannot be a real event's time (unparseable, before LINE existed, more than a day ahead of our clock,
+    or so far ahead that Tokyo time would overflow datetime) is replaced by `now`, so hours rules and the console never
+    see year 9999."""
+    now = now or datetime.now(UTC)
     try:
-        return datetime.fromtimestamp(int(ms) / 1000, tz=UTC)  # type: ignore[arg-type]
+        at = datetime.fromtimestamp(int(ms) / 1000, tz=UTC)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError, OSError):
-        return datetime.now(UTC)
+        return now
+    return at if LINE_EPOCH <= at <= now + CLOCK_SKEW else now
 
 
 def parse_iso(value: str) -> datetime:
