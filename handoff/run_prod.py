@@ -8,6 +8,7 @@ its own process (an in-process one would exist twice, once in each web process, 
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
@@ -84,28 +85,38 @@ def check_services(settings: Settings) -> None:
 
 def _ensure_database(url: str) -> None:
     """Connect; on a reachable server without the database, create it (an empty database is all `ycc migrate` needs)."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    asyncio.run(_ensure_database_async(url))
+
+
+async def _ensure_database_async(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
     from sqlalchemy.pool import NullPool
 
-    sync = "postgresql+psycopg2://" + url.split("://", 1)[1]
+    from handoff.store.db import new_engine
+
+    engine = new_engine(url, poolclass=NullPool)
     try:
-        create_engine(sync, poolclass=NullPool).connect().close()
-        return
-    except OperationalError as exc:
+        async with engine.connect():
+            return
+    except DBAPIError as exc:
         if "does not exist" not in str(exc.orig):
             raise ProdError(f"PostgreSQL cannot be reached: {str(exc.orig).strip().splitlines()[0]}") from None
+    except OSError as exc:
+        raise ProdError(f"PostgreSQL cannot be reached ({exc.strerror})") from None
+    finally:
+        await engine.dispose()
     name = urlparse(url).path.lstrip("/")
-    admin = create_engine(sync.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    admin = new_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
         print(f"  created the empty database {name}", flush=True)
-    except (OperationalError, ProgrammingError) as exc:
+    except DBAPIError as exc:
         reason = type(exc.orig).__name__
         raise ProdError(f"database {name} does not exist and could not be created ({reason})") from None
     finally:
-        admin.dispose()
+        await admin.dispose()
 
 
 def plan(settings: Settings, base_env: Mapping[str, str]) -> ProdPlan:
