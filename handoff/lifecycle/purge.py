@@ -218,13 +218,16 @@ def _clean_files(req: PurgeRequest, database: Path | None, report: PurgeReport) 
                 report.removed_files.append(str(path))
         with contextlib.suppress(OSError):
             (var / "log").rmdir()
-    run_dir = req.settings.run_dir
-    for path in socket_files(run_dir) if run_dir.is_dir() else []:
+    run_dir, metrics = req.settings.run_dir, req.settings.metrics_dir
+    # Metrics hold counts, not words; they go so that a purged install starts from zero, and the run dir with them.
+    counted = sorted(metrics.glob("*.db")) if metrics.is_dir() else []
+    for path in [*(socket_files(run_dir) if run_dir.is_dir() else []), *counted]:
         if path.exists() or path.is_symlink():
             path.unlink()
             report.removed_files.append(str(path))
-    with contextlib.suppress(OSError):
-        run_dir.rmdir()
+    for folder in (metrics, run_dir):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
     if var is not None and var.is_dir():
         report.left_files = sorted(str(p) for p in var.rglob("*") if p.is_file())[:100]
 

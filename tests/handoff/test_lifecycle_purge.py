@@ -111,8 +111,11 @@ async def test_purge_refuses_while_a_gateway_holds_its_socket_but_not_for_one_a_
     finally:
         live.close()  # the file stays, as after kill -9
     assert (settings.run_dir / "web-4242.sock").exists()
+    settings.metrics_dir.mkdir(mode=0o700)  # what /metrics counted into (prometheus_client multiprocess files)
+    (settings.metrics_dir / "counter_4242.db").write_bytes(b"\0" * 16)
     report = await purge(_request(settings, archive=out, confirm=confirm))
     assert report.deleted["messages"] == 2
+    assert str(settings.metrics_dir / "counter_4242.db") in report.removed_files
     assert not settings.run_dir.exists()
 
 
