@@ -22,11 +22,14 @@ DEV2 = DEV.with_name("dev2.yml")
 LATER = ("dev3", "dev4", "dev5", "dev6", "dev7")
 # Share of a category's rows handled right (flagged for danger, 119 for someone else, nothing for harmless).
 CATEGORY_FLOOR = 0.75
-# Measured 2026-12-02 (self flagged / at crisis / concern flagged / 119 / crisis FA / concern FA):
+# Measured 2026-12-02, the rules alone (self flagged / at crisis / concern flagged / 119 / crisis FA / concern FA):
 # dev 98.9 / 96.7 / 95.8 / 100 / 0.5 / 0.5 %; dev2 100 / 96.6 / 95.5 / 100 / 0 / 0 %;
 # dev3 100 / 100 / 100 / 100 / 0 / 0 %; dev4 100 / 100 / 90 / 100 / 0 / 0 %; dev5 98.2 / 94.6 / 100 / 100 / 0 / 0 %;
 # dev6 100 / 95.7 / 85.7 / 100 / 0 / 2.1 %; dev7 97.4 / 94.7 / 100 / 100 / 0 / 0 % (all tuned on; their blind
-# figures are in the decision record).
+# figures are in the decision record). The learned second opinion (threshold 0.46, chosen for a concern false-alarm
+# budget of ≈ 8 % pooled over dev–dev8) adds concern only: self flagged 99.6 % on dev, 98.2 % on dev5, 100 % on the
+# others; concern false alarms dev–dev7 7.2 / 5.5 / 4.9 / 9.7 / 11.3 / 2.1 / 10.0 %. So the rules keep their tight
+# concern floor (`rules_only`), and the screen as the gateway runs it gets one under the 15 % target instead.
 _LATER_FLOOR: dict[str, tuple[str, float]] = {
     "self_flagged": (">=", 0.95),
     "self_at_crisis": (">=", 0.90),
@@ -36,7 +39,7 @@ _LATER_FLOOR: dict[str, tuple[str, float]] = {
     "none_concern_fa": ("<=", 0.05),
     "p95_ms": ("<=", 30.0),
 }
-FLOORS: dict[str, dict[str, tuple[str, float]]] = {
+RULES_FLOORS: dict[str, dict[str, tuple[str, float]]] = {
     "dev": {
         "self_flagged": (">=", 0.97),
         "self_at_crisis": (">=", 0.94),
@@ -57,18 +60,30 @@ FLOORS: dict[str, dict[str, tuple[str, float]]] = {
     },
     **{name: _LATER_FLOOR for name in LATER},
 }
+# With the second opinion: every danger-to-self figure at least the rules' floor, concern false alarms ≤ 13 %.
+FLOORS: dict[str, dict[str, tuple[str, float]]] = {
+    name: {**floors, "self_flagged": (">=", max(floors["self_flagged"][1], 0.97)), "none_concern_fa": ("<=", 0.13)}
+    for name, floors in RULES_FLOORS.items()
+}
 SETS: dict[str, Path] = {"dev": DEV, "dev2": DEV2, **{name: DEV.with_name(f"{name}.yml") for name in LATER}}
 
 
 @cache
-def figures_of(name: str) -> dict[str, Any]:
-    return evaluate(default_screen(), load_items(SETS[name]))
+def figures_of(name: str, rules_only: bool = False) -> dict[str, Any]:
+    return evaluate(default_screen(), load_items(SETS[name]), rules_only)
 
 
 @pytest.mark.parametrize(("name", "figure"), [(n, f) for n, fs in FLOORS.items() for f in sorted(fs)])
 def test_dev_set_figure_meets_its_floor(name: str, figure: str) -> None:
     op, bound = FLOORS[name][figure]
     value = figures_of(name)[figure]
+    assert (value >= bound) if op == ">=" else (value <= bound), f"{name}: {figure} = {value:.3f}, needs {op} {bound}"
+
+
+@pytest.mark.parametrize(("name", "figure"), [(n, f) for n, fs in RULES_FLOORS.items() for f in sorted(fs)])
+def test_dev_set_figure_of_the_rules_alone_meets_its_floor(name: str, figure: str) -> None:
+    op, bound = RULES_FLOORS[name][figure]
+    value = figures_of(name, rules_only=True)[figure]
     assert (value >= bound) if op == ">=" else (value <= bound), f"{name}: {figure} = {value:.3f}, needs {op} {bound}"
 
 

@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from handoff.domain.safety import learned
 from handoff.domain.safety.context import Context, Qualifiers
 from handoff.domain.safety.lexicon import Lexicon, SafetyConfigError, strings
 from handoff.domain.safety.normalise import sentences
@@ -83,8 +84,15 @@ class Signal:
 class SafetyScreen:
     """A compiled lexicon with its context rules. Build it once (`SafetyScreen.load`) and reuse it."""
 
-    def __init__(self, signals: dict[str, Signal], lexicon: Lexicon, context: Context) -> None:
+    def __init__(
+        self,
+        signals: dict[str, Signal],
+        lexicon: Lexicon,
+        context: Context,
+        second_opinion: learned.SecondOpinion | None = None,
+    ) -> None:
         self._signals = signals
+        self._second_opinion = second_opinion  # only ever adds concern where the rules found nothing
         self._order = {name: i for i, name in enumerate(signals)}  # earlier in safety.yml = more serious
         self._concern_signals = frozenset(name for name, s in signals.items() if s.kind == "concern")
         self._lexicon = lexicon
@@ -99,12 +107,13 @@ class SafetyScreen:
         except yaml.YAMLError as exc:
             raise SafetyConfigError(f"{path}: not valid YAML: {exc}") from None
         try:
-            return cls.from_data(raw)
+            return cls.from_data(raw, path.parent)
         except SafetyConfigError as exc:
             raise SafetyConfigError(f"{path}: {exc}") from None
 
     @classmethod
-    def from_data(cls, raw: Any) -> SafetyScreen:
+    def from_data(cls, raw: Any, base: Path = DATA_DIR) -> SafetyScreen:
+        """Compile parsed safety.yml; `base` is the folder its `learned:` paths are relative to."""
         entries = raw.get("signals") if isinstance(raw, dict) else None
         if not isinstance(entries, dict) or not entries:
             raise SafetyConfigError("expected `signals:`, each with `kind:` and `terms:` and/or `patterns:`")
@@ -131,10 +140,20 @@ class SafetyScreen:
             spellings.expand(strings(excl.get("phrases"), "exclusions.phrases")),
             strings(excl.get("patterns"), "exclusions.patterns"),
         )
-        return cls(signals, lexicon, Context.from_data(raw.get("context"), "context", spellings))
+        opinion = learned.from_config(raw.get("learned"), base)
+        return cls(signals, lexicon, Context.from_data(raw.get("context"), "context", spellings), opinion)
 
     def screen(self, text: str) -> SafetyResult:
-        """Screen one message: the most urgent level found in any of its sentences wins."""
+        """Screen one message: the most urgent level found by the rules in any of its sentences wins; where they
+        found nothing, the learned second opinion may add a concern (handoff/domain/safety/learned.py)."""
+        result = self.rules_only(text)
+        opinion = self._second_opinion
+        if result.level is None and opinion is not None and opinion.flags(text):
+            return SafetyResult(CONCERN, opinion.category)
+        return result
+
+    def rules_only(self, text: str) -> SafetyResult:
+        """The lexicon and context rules alone (also for measuring what the second opinion adds)."""
         best: tuple[int, int, SafetyResult] | None = None  # (level rank, signal order, result)
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
