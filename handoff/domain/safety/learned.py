@@ -80,7 +80,10 @@ class Model:
 
     def message_score(self, text: str) -> float:
         """The highest sentence score of a message (a risky sentence in a long story counts on its own)."""
-        parts = sentences(text)
+        return self.sentences_score(sentences(text))
+
+    def sentences_score(self, parts: Sequence[Sentence]) -> float:
+        """message_score of already split and folded sentences (the screen splits a message once for both)."""
         return max((self._score(grams(_unquoted(p))) for p in parts), default=0.0)
 
 
@@ -174,8 +177,9 @@ class SecondOpinion:
     threshold: float
     category: str = CATEGORY
 
-    def flags(self, text: str) -> bool:
-        return self.model.message_score(text) >= self.threshold
+    def flags(self, parts: Sequence[Sentence]) -> bool:
+        """Whether the message, split and folded by normalise.sentences, scores at or above the threshold."""
+        return self.model.sentences_score(parts) >= self.threshold
 
 
 def from_config(raw: Any, base: Path) -> SecondOpinion | None:

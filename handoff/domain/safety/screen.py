@@ -38,7 +38,7 @@ import yaml
 from handoff.domain.safety import learned
 from handoff.domain.safety.context import Context, Qualifiers
 from handoff.domain.safety.lexicon import Lexicon, SafetyConfigError, strings
-from handoff.domain.safety.normalise import sentences
+from handoff.domain.safety.normalise import Sentence, sentences
 from handoff.domain.safety.variants import Spellings
 from handoff.settings import DATA_DIR
 
@@ -146,20 +146,23 @@ class SafetyScreen:
     def screen(self, text: str) -> SafetyResult:
         """Screen one message: the most urgent level found by the rules in any of its sentences wins; where they
         found nothing, the learned second opinion may add a concern (handoff/domain/safety/learned.py)."""
-        result = self.rules_only(text)
+        parts = sentences(text)
+        result = self._rules(parts)
         opinion = self._second_opinion
-        if result.level is None and opinion is not None and opinion.flags(text):
+        if result.level is None and opinion is not None and opinion.flags(parts):
             return SafetyResult(CONCERN, opinion.category)
         return result
 
     def rules_only(self, text: str) -> SafetyResult:
         """The lexicon and context rules alone (also for measuring what the second opinion adds)."""
+        return self._rules(sentences(text))
+
+    def _rules(self, parts: list[Sentence]) -> SafetyResult:
         best: tuple[int, int, SafetyResult] | None = None  # (level rank, signal order, result)
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
         farewells: set[tuple[str, int]] = set()  # (signal, sentence) of farewell words
         last_word = False  # a farewell that says 'last' (最後に…)
-        parts = sentences(text)
         if not parts:
             return NO_CRISIS
         inherited = self._context.message_cues([p.folded for p in parts])
