@@ -65,7 +65,23 @@ FLOORS: dict[str, dict[str, tuple[str, float]]] = {
     name: {**floors, "self_flagged": (">=", max(floors["self_flagged"][1], 0.97)), "none_concern_fa": ("<=", 0.13)}
     for name, floors in RULES_FLOORS.items()
 }
-SETS: dict[str, Path] = {"dev": DEV, "dev2": DEV2, **{name: DEV.with_name(f"{name}.yml") for name in LATER}}
+# dev9 and dev10, written by another helper and measured once blind at commit e79d2fe (decision record): floors a
+# little under that measurement (pooled 91.8 % flagged, 78.5 % at crisis, 119 88.9 %, crisis FA 4.3 %, concern FA
+# 12.4 %; dev10's crisis FA 6.5 % is over the 5 % target), so a change that loses ground on them fails here.
+BLIND_FLOOR: dict[str, tuple[str, float]] = {
+    "self_flagged": (">=", 0.89),
+    "self_at_crisis": (">=", 0.76),
+    "other_119": (">=", 0.85),
+    "none_crisis_fa": ("<=", 0.07),
+    "none_concern_fa": ("<=", 0.15),
+    "p95_ms": ("<=", 30.0),
+}
+FLOORS.update({"dev9": BLIND_FLOOR, "dev10": BLIND_FLOOR})
+SETS: dict[str, Path] = {
+    "dev": DEV,
+    "dev2": DEV2,
+    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10")},
+}
 
 
 @cache
