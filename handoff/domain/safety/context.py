@@ -120,6 +120,8 @@ class Context:
         found |= {"again"} if self._any("again", sentences) else set()  # 「またね」 anywhere in the message
         # 「認知症で…。夜中に『火をつけられる』って叫ぶ」: the illness named anywhere explains the quoted fear
         found |= {"confused"} if self._any("confused", sentences) else set()
+        # 「祖父が認知症で…。今日も『帰れないなら死んでやる』と大声を」: the speaker was named sentences before
+        found |= {"elder_named"} if self._any("elder", sentences) else set()
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
             found |= {name for name in ("laughter", "trivial", "here_now") if self._any(name, sentences)}

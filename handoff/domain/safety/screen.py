@@ -147,24 +147,28 @@ class SafetyScreen:
         """Screen one message: the most urgent level found by the rules in any of its sentences wins; where they
         found nothing, the learned second opinion may add a concern (handoff/domain/safety/learned.py)."""
         parts = sentences(text)
-        result = self._rules(parts)
+        result, settled = self._rules(parts)
         opinion = self._second_opinion
-        if result.level is None and opinion is not None and opinion.flags(parts):
+        if result.level is None and not settled and opinion is not None and opinion.flags(parts):
             return SafetyResult(CONCERN, opinion.category)
         return result
 
     def rules_only(self, text: str) -> SafetyResult:
         """The lexicon and context rules alone (also for measuring what the second opinion adds)."""
-        return self._rules(sentences(text))
+        return self._rules(sentences(text))[0]
 
-    def _rules(self, parts: list[Sentence]) -> SafetyResult:
+    def _rules(self, parts: list[Sentence]) -> tuple[SafetyResult, bool]:
+        """The rules' result, and whether the message is settled: a term was found and a strong context made it
+        nothing (the past told as resolved, a game or the news, a question about the service). The second opinion
+        cannot read context, so it stays out of a settled message; jokes, quotes and the like it may still flag."""
+        settled = False
         best: tuple[int, int, SafetyResult] | None = None  # (level rank, signal order, result)
         self_danger = False  # any danger-to-self hit, at whatever level, for the concern → crisis combination
         hints: list[SafetyResult] = []
         farewells: set[tuple[str, int]] = set()  # (signal, sentence) of farewell words
         last_word = False  # a farewell that says 'last' (最後に…)
         if not parts:
-            return NO_CRISIS
+            return NO_CRISIS, False
         inherited = self._context.message_cues([p.folded for p in parts])
         # One pass of the lexicon over all sentences joined by a newline (no term or pattern crosses it): a
         # 5 000-character story costs one search per pattern, not one per pattern and sentence.
@@ -185,6 +189,7 @@ class SafetyScreen:
                 q = Qualifiers(q.cues - {"games"}, q.who, q.owner)  # 「ゲームで知り合った大人」; the news still frames
             level = decide(signal.kind, q, signal.category)
             if level is None:
+                settled = settled or _settles(q)
                 continue
             result = SafetyResult(level, signal.category, hit.text)
             if signal.category == "farewell":
@@ -207,17 +212,23 @@ class SafetyScreen:
             if best is None or rank < best[:2]:
                 best = (*rank, result)
         if best is not None and best[0] == 0:
-            return best[2]
+            return best[2], settled
         if hints and self_danger:
-            return SafetyResult(CRISIS, hints[0].category, hints[0].term)
+            return SafetyResult(CRISIS, hints[0].category, hints[0].term), settled
         if len(hints) >= 2 and len({h.category for h in hints}) >= 2:
-            return SafetyResult(CRISIS, hints[0].category, hints[0].term)  # e.g. farewell words on a rooftop
+            return SafetyResult(CRISIS, hints[0].category, hints[0].term), settled  # e.g. farewell words on a rooftop
         # Farewell words twice, or a last word and a bye (「最後に話したかった、ばいばい」); not one thank-you and
         # a bye, which closes many chats (「今までありがとう、ばいばい」).
         farewell_words = {f for f in farewells if f[0] in self._concern_signals}
         if len(farewell_words) >= 2 or (farewell_words and len(farewells) >= 2 and last_word):
-            return SafetyResult(CRISIS, "farewell", hints[0].term)
-        return best[2] if best else NO_CRISIS
+            return SafetyResult(CRISIS, "farewell", hints[0].term), settled
+        return (best[2] if best else NO_CRISIS), settled
+
+
+def _settles(q: Qualifiers) -> bool:
+    """A context strong enough that the rules' 'nothing' stands against the second opinion."""
+    resolved = q.has("past", "past_after") and q.has("resolved")
+    return resolved or q.has("fiction", "games") or (q.has("service") and q.has("question"))
 
 
 def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
@@ -229,6 +240,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     if kind == "medical_named":  # 「動かない」 alone is a printer or a stiff neck; 「おばあちゃんが動かない」 is not
         return _medical(q) if (q.who or q.owner) in ("elder", "peer", "child") else None
     if kind == "threat":
+        if q.has("past", "past_after") and q.has("resolved"):
+            return None  # 「ストーカーされてたけど、接近禁止になった。もう大丈夫」
         if q.has("speech") and q.who == "elder" and q.has("confused"):
             return None  # a confused elder's fear (「戦争で家が燃えてる」って泣く, 認知症), not a threat to the writer
         return None if q.has("laughter") else CRISIS
@@ -244,6 +257,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     # self and victim: danger to the writer
     if q.has("past", "past_after") and q.has("resolved"):
         return None
+    if q.has("speech") and q.has("confused") and q.has("elder_named") and q.who in (None, "elder"):
+        return None  # a confused elder's words, their speaker named in an earlier sentence
     if q.has("laughter") and q.has("trivial") and category not in _NO_JOKE:
         return None  # 「お母さんって呼んじゃった、恥ずかしすぎて消えたい笑」: whoever is named, a joke
     quoted_fear = category == "death_threat" and q.has("speech")  # 「殺される」って電話してくる: their fear
