@@ -57,6 +57,16 @@ QUESTION = re.compile(
     r"([?？]|の|か|かな|かね|って|たら|れば|なら|どうなる|どうなります|できる|できます)[\s!！。…〜ー]*$")
 
 
+# A question about withdrawing (「同意やめたらどうなる」) gets what withdrawing does, whichever intent it was read as.
+WITHDRAWING = re.compile(r"(同意|どうい).{0,4}(やめ|止め|取り消|とりけ|取消|撤回|取り下げ|とりさげ|キャンセル|解除)")
+
+
+def asks_about_withdrawing(text: str) -> bool:
+    """「同意やめたらどうなる」「同意を取り消したら相談できなくなる？」: a question about withdrawing consent."""
+    text = text.strip()
+    return not text.startswith("/") and bool(WITHDRAWING.search(text)) and bool(QUESTION.search(text))
+
+
 def parse_confirmed(tracker: Tracker) -> bool | None:
     """The answer to 「同意をやめますか？」: the button's entity, or a typed yes / no while it is open."""
     raw = entity_value(tracker, "confirmed")
@@ -138,7 +148,9 @@ class ActionWithdrawConsent(GatewayAction):
         had_consented = await self._had_consented(tracker, key, at)
         confirmed = parse_confirmed(tracker)
         if confirmed is None and not had_consented and QUESTION.search(latest_text(tracker).strip()):
-            utter_varied(dispatcher, tracker, domain, "utter_records")  # 「記録は消してもらえるの」: a question
+            # 「記録は消してもらえるの」「同意やめたらどうなる」: a question, answered as one.
+            answer = "utter_withdraw_effect" if asks_about_withdrawing(latest_text(tracker)) else "utter_records"
+            utter_varied(dispatcher, tracker, domain, answer)
             return []
         if confirmed is None and had_consented and needs_confirmation(tracker):
             dispatcher.utter_message(response="utter_confirm_withdraw")

@@ -12,8 +12,10 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import GatewayAction, event_time, latest_intent, latest_text, utter_varied
+from actions.common import GatewayAction, contact_key, event_time, latest_intent, latest_text, utter_varied
+from actions.consent import asks_about_withdrawing
 from actions.gateway_client import GatewayError, Services
+from actions.hints import typed_hints
 from actions.profile import MUNICIPALITIES, first
 from actions.typed_answers import parse_municipality
 
@@ -42,7 +44,8 @@ def services_text(services: Services) -> str:
 
 
 class ActionServices(GatewayAction):
-    """Lists support windows; without a known municipality it lists the prefecture's and asks for the place."""
+    """Lists the support windows that fit the person (「まずはここ」 first): by the consented profile and by what they
+    typed about themselves (actions/hints.py); without a known municipality it asks for the place."""
 
     def name(self) -> str:
         return "action_services"
@@ -56,7 +59,9 @@ class ActionServices(GatewayAction):
             dispatcher.utter_message(response="utter_how_can_help")
             return []
         try:
-            services = await self.gateway.get_services(municipality, event_time(tracker))
+            services = await self.gateway.get_services(
+                municipality, event_time(tracker), contact_key(tracker), typed_hints(tracker)
+            )
         except GatewayError:
             dispatcher.utter_message(response="utter_gateway_unavailable")
             return []
@@ -69,7 +74,8 @@ class ActionServices(GatewayAction):
 
 
 class ActionAnswer(Action):
-    """Intent `ask_X` → the least recently sent variation of `utter_X`; an intent without one gets the fallback."""
+    """Intent `ask_X` → the least recently sent variation of `utter_X`; an intent without one gets the fallback.
+    A question about withdrawing consent read as records or consent meaning gets what withdrawing does."""
 
     def name(self) -> str:
         return "action_answer"
@@ -78,6 +84,8 @@ class ActionAnswer(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
         response = "utter_" + (latest_intent(tracker) or "").removeprefix("ask_")
+        if response in ("utter_records", "utter_consent_meaning") and asks_about_withdrawing(latest_text(tracker)):
+            response = "utter_withdraw_effect"  # 「同意やめたらどうなる」: what withdrawing does
         if response not in (domain.get("responses") or {}):
             response = "utter_default"
         utter_varied(dispatcher, tracker, domain, response)

@@ -27,6 +27,7 @@ class Hours(TypedDict, total=False):
     service_active: bool
     text: str | None
     schedule_text: str | None  # optional extension: the regular schedule in words
+    closed_now_text: str | None  # while closed: that it is closed now and when it opens (null while open)
 
 
 class Eligibility(TypedDict, total=False):
@@ -96,7 +97,9 @@ class Gateway(Protocol):
 
     async def post_crisis(self, key: str, confidence: float | None, at: str | None) -> CrisisResult: ...
 
-    async def get_services(self, municipality: str | None, at: str | None) -> Services: ...
+    async def get_services(
+        self, municipality: str | None, at: str | None, contact: str | None = None, hints: dict[str, str] | None = None
+    ) -> Services: ...
 
 
 class GatewayClient:
@@ -179,7 +182,9 @@ class GatewayClient:
             body={"at": at, "source": "nlu", "confidence": confidence},
         )
 
-    async def get_services(self, municipality: str | None, at: str | None) -> Services:
-        return await self._request(  # type: ignore[return-value]
-            "GET", "/internal/services", params={"municipality": municipality, "at": at}
-        )
+    async def get_services(
+        self, municipality: str | None, at: str | None, contact: str | None = None, hints: dict[str, str] | None = None
+    ) -> Services:
+        """The services that fit the person: by the contact's consented profile and by `hints` (actions/hints.py)."""
+        params = {"municipality": municipality, "at": at, "contact": contact, **(hints or {})}
+        return await self._request("GET", "/internal/services", params=params)  # type: ignore[return-value]

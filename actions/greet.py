@@ -35,6 +35,24 @@ async def schedule_text(gateway: Gateway, at: str | None, domain: dict[str, Any]
     return response_text(domain, "utter_schedule_default")
 
 
+async def closed_now_text(gateway: Gateway, at: str | None) -> str | None:
+    """「いまは年末年始のお休み中です。月曜の11時から返事します。」 while closed (the gateway's words), else None.
+
+    Why: a hello off hours or on 12/29–1/3 that does not say so leaves the person waiting for an answer tonight."""
+    try:
+        hours = await gateway.get_hours(at)
+    except GatewayError:
+        return None
+    return None if hours.get("open") else (str(hours["closed_now_text"]) if hours.get("closed_now_text") else None)
+
+
+async def say_if_closed(gateway: Gateway, dispatcher: CollectingDispatcher, at: str | None) -> None:
+    """After a short hello: one more short line when nobody answers now."""
+    closed = await closed_now_text(gateway, at)
+    if closed:
+        dispatcher.utter_message(text=closed)
+
+
 def consent_slot(consent: bool | None) -> list[EventType]:
     """Mirror the gateway's consent into the conversation (None = never answered)."""
     if consent is None:
@@ -64,8 +82,10 @@ class ActionGreet(GatewayAction):
         if tracker.get_slot("consent_state") == "asked":
             # Introduced a moment ago (「あの」 typed after it): a short hello, not the three bubbles again.
             utter_varied(dispatcher, tracker, domain, "utter_greet_short")
+            await say_if_closed(self.gateway, dispatcher, at)
             return consent_slot(consent)
         utter_varied(dispatcher, tracker, domain, "utter_greet_again")
+        await say_if_closed(self.gateway, dispatcher, at)
         return consent_slot(consent)
 
 
@@ -78,9 +98,11 @@ class ActionWelcomeBack(GatewayAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        contact = await fetch_contact(self.gateway, contact_key(tracker), event_time(tracker))
+        at = event_time(tracker)
+        contact = await fetch_contact(self.gateway, contact_key(tracker), at)
         consent = contact.get("consent")
         dispatcher.utter_message(response="utter_welcome_back")
+        await say_if_closed(self.gateway, dispatcher, at)
         if consent is None and tracker.get_slot("consent_state") is None and contact:
             # Known to the gateway but never asked (e.g. the follow event was missed): ask once, kindly.
             dispatcher.utter_message(response="utter_ask_consent")

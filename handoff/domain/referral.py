@@ -12,7 +12,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from handoff.domain.eligibility import AGE_BANDS, CARE_NEEDS, Eligibility, Level, assess, audience, care_needs
+from handoff.domain import profile as vocabulary
+from handoff.domain.eligibility import (
+    AGE_BANDS,
+    CARE_NEEDS,
+    ROLES,
+    Eligibility,
+    Level,
+    assess,
+    audience,
+    care_needs,
+)
 
 if TYPE_CHECKING:
     from handoff.domain.content import Content
@@ -107,6 +117,38 @@ class ReferralDecision:
     def to_json(self, content: Content) -> dict[str, Any]:
         """The internal API's `eligibility` object (docs/internal-api.md)."""
         return {**self.eligibility.to_json(), "text": self.text(content), "offer_counsellor": not self.referred}
+
+
+# What the bot read from the person's own words before (or without) a consented profile (「44歳です、母の介護を
+# しています」), by field: the values a referral is chosen by. A list field takes several values.
+HINT_VALUES: dict[str, tuple[str, ...]] = {
+    "age_band": AGE_BANDS,
+    "role": ROLES,
+    "care_recipients": vocabulary.values("care_recipients"),
+    "care_needs": CARE_NEEDS,
+}
+HINT_LISTS = ("care_recipients", "care_needs")
+
+
+def with_hints(profile: Mapping[str, object], hints: Mapping[str, str]) -> dict[str, object]:
+    """The profile, its empty fields filled from `hints` (field → value, lists comma-separated).
+
+    Why: referrals used to come from the consented profile only, so a 44-year-old who typed her age and 「母の介護」
+    before any question still got the list for anyone. Hints only choose and order services; they are never
+    stored, and an answer the person gave in the profile wins over them. ValueError names an unknown field or value.
+    """
+    merged = dict(profile)
+    for field, raw in hints.items():
+        allowed = HINT_VALUES.get(field)
+        if allowed is None:
+            raise ValueError(f"unknown hint {field!r}")
+        values = [v.strip() for v in str(raw).split(",") if v.strip()] if field in HINT_LISTS else [str(raw).strip()]
+        wrong = [v for v in values if v not in allowed]
+        if wrong or not values:
+            raise ValueError(f"hint {field}: not one of {', '.join(allowed)}")
+        if merged.get(field) in (None, []):
+            merged[field] = values if field in HINT_LISTS else values[0]
+    return merged
 
 
 def decide_referral(profile: Mapping[str, object] | None) -> ReferralDecision:

@@ -21,7 +21,7 @@ from handoff.domain.contacts import ProfileError, contact_by_key, returning, set
 from handoff.domain.eligibility import OUTSIDE, normalise_municipality
 from handoff.domain.handoff import closed_text, request_handoff
 from handoff.domain.hours import format_next_open
-from handoff.domain.referral import decide_referral
+from handoff.domain.referral import HINT_VALUES, decide_referral, with_hints
 from handoff.domain.safety import CONCERN
 from handoff.pipeline.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.store.db import notify
@@ -252,7 +252,8 @@ async def municipality(request: Request) -> HTTPResponse:
 @bp.get("/services")
 async def services(request: Request) -> HTTPResponse:
     """The services that fit the person (at most 3, the first one to try first), for a place typed loosely;
-    with `contact`, chosen by that contact's profile too. `all_items` is the whole list for the place."""
+    with `contact`, chosen by that contact's profile too, and by what the bot read from the person's words
+    (`age_band`, `role`, `care_recipients`, `care_needs`: referral.with_hints). `all_items` is the whole list."""
     content = request.app.ctx.content
     typed = request.args.get("municipality")
     place = normalise_municipality(typed) if typed else None
@@ -263,6 +264,11 @@ async def services(request: Request) -> HTTPResponse:
     if key:
         async with request.app.ctx.db.session() as session:
             profile = (await _contact(session, key)).profile or {}
+    hints = {field: request.args.get(field) for field in HINT_VALUES if request.args.get(field) is not None}
+    try:
+        profile = with_hints(profile, hints)
+    except ValueError as exc:
+        raise BadRequest("invalid_hint", str(exc)) from None
     place = place or profile.get("municipality") or OUTSIDE
     return json(
         {

@@ -36,6 +36,7 @@ class FakeGateway:
             "get_services": {"municipality": None, "items": [], "text": "石川県の窓口です。"},
         }
         self.down = False
+        self.service_asks: list[dict[str, Any]] = []  # contact and hints of each get_services
 
     def _answer(self, name: str, *args: Any) -> Any:
         self.calls.append((name, *args))
@@ -64,7 +65,8 @@ class FakeGateway:
     async def post_crisis(self, key, confidence, at):
         return self._answer("post_crisis", key, confidence, at)
 
-    async def get_services(self, municipality, at):
+    async def get_services(self, municipality, at, contact=None, hints=None):
+        self.service_asks.append({"contact": contact, "hints": hints or {}})
         return self._answer("get_services", municipality, at)
 
 

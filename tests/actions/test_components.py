@@ -1,5 +1,9 @@
 """The Japanese tokenizer and the intent guard (bot/components)."""
 
+import os
+
+import yaml
+from fakes import ROOT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.components.intent_guard import IntentGuard
@@ -46,3 +50,37 @@ def test_return_event_turns_light_intents_into_return_visit_but_keeps_requests()
     assert light.get("intent")["name"] == "return_visit"
     assert human.get("intent")["name"] == "request_human"
     assert plain.get("intent")["name"] == "greet"
+
+
+
+def _labels() -> dict[str, str]:
+    with open(os.path.join(ROOT, "config.yml"), encoding="utf-8") as fh:
+        pipeline = yaml.safe_load(fh)["pipeline"]
+    return next(c for c in pipeline if c["name"].endswith("IntentGuard"))["typed_labels"]
+
+
+def test_a_typed_button_label_means_its_button_whatever_the_classifier_read():
+    guard = IntentGuard({**IntentGuard.get_default_config(), "typed_labels": _labels()})
+    refusal = Message(data={"text": "同意しない！", "intent": {"name": "ask_consent_meaning", "confidence": 0.56},
+                            "intent_ranking": [{"name": "ask_consent_meaning", "confidence": 0.56}]})
+    more = Message(data={"text": "ほかの質問にも答える", "intent": {"name": "stop_profile", "confidence": 0.64},
+                         "intent_ranking": []})
+    question = Message(data={"text": "同意しないとどうなる？",
+                             "intent": {"name": "ask_consent_meaning", "confidence": 0.9}, "intent_ranking": []})
+    guard.process([refusal, more, question])
+    assert refusal.get("intent") == {"name": "consent", "confidence": 1.0}
+    assert refusal.get("intent_ranking")[1]["name"] == "ask_consent_meaning"
+    assert more.get("intent")["name"] == "continue_profile"
+    assert question.get("intent")["name"] == "ask_consent_meaning"
+
+
+def test_every_typed_label_is_a_button_of_the_domain_with_that_intent(domain):
+    buttons: dict[str, set[str]] = {}
+    for variations in domain["responses"].values():
+        for variation in variations:
+            for button in variation.get("buttons") or []:
+                buttons.setdefault(button["title"], set()).add(button["payload"].lstrip("/").split("{")[0])
+    labels = _labels()
+    assert labels
+    for label, intent in labels.items():
+        assert buttons.get(label) == {intent}, f"{label!r}: buttons say {buttons.get(label)}, config says {intent}"

@@ -10,6 +10,7 @@ from actions.consent import (
     ActionRecordConsent,
     ActionWithdrawConsent,
 )
+from actions.faq import ActionAnswer
 
 
 def granted_entity(value):
@@ -160,3 +161,23 @@ async def test_what_does_consent_mean_gets_the_buttons_again(gateway, dispatcher
     tracker = make_tracker("ask_consent_meaning", "どういう意味", slots={"consent_state": "asked"})
     await ActionOfferConsent(gateway).run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_ask_consent_short"]
+
+
+@pytest.mark.parametrize(("intent", "text", "state"), [
+    ("ask_records", "同意やめたらどうなる", "granted"),
+    ("ask_consent_meaning", "どういやめたらもう話せないの？", None),
+    ("withdraw_consent", "同意を取り消したら相談できなくなる？", "asked"),
+])
+async def test_a_question_about_withdrawing_is_told_what_withdrawing_does(gateway, dispatcher, domain, intent, text,
+                                                                          state):
+    tracker = make_tracker(intent, text, slots={"consent_state": state})
+    action = ActionWithdrawConsent(gateway) if intent == "withdraw_consent" else ActionAnswer()
+    await action.run(dispatcher, tracker, domain)
+    assert gateway.calls == []
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_withdraw_effect")
+    assert "相談" in dispatcher.messages[0]["text"] and "消え" in dispatcher.messages[0]["text"]
+
+
+async def test_a_records_question_without_withdrawing_keeps_the_records_answer(gateway, dispatcher, domain):
+    await ActionAnswer().run(dispatcher, make_tracker("ask_records", "記録っていつまで残るの？"), domain)
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_records")

@@ -67,3 +67,23 @@ async def test_a_greeting_typed_after_the_introduction_gets_a_short_hello(gatewa
     await ActionGreet(gateway).run(dispatcher, tracker, domain)
     assert len(dispatcher.messages) == 1
     assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_greet_short")
+
+
+CLOSED = {"open": False, "text": "…", "closed_now_text": "いまは年末年始のお休み中です。月曜の11時から返事します。"}
+
+
+async def test_a_short_hello_while_closed_says_it_is_closed_now(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": True, "profile": {}}
+    gateway.answers["get_hours"] = CLOSED
+    await ActionGreet(gateway).run(dispatcher, make_tracker("greet", "あけおめ"), domain)
+    assert dispatcher.messages[0]["text"] in variation_texts(domain, "utter_greet_again")
+    assert dispatcher.messages[1]["text"] == CLOSED["closed_now_text"]
+
+
+async def test_welcome_back_while_closed_says_it_is_closed_now_and_not_while_open(gateway, dispatcher, domain):
+    gateway.answers["get_contact"] = {"key": KEY, "consent": True, "returning": True}
+    await ActionWelcomeBack(gateway).run(dispatcher, make_tracker("return_visit"), domain)
+    assert responses(dispatcher) == ["utter_welcome_back"]
+    gateway.answers["get_hours"] = CLOSED
+    await ActionWelcomeBack(gateway).run(dispatcher, make_tracker("return_visit"), domain)
+    assert dispatcher.messages[-1]["text"] == CLOSED["closed_now_text"]

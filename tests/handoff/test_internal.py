@@ -129,6 +129,22 @@ def test_services_and_hotlines_come_from_the_data_files(stack: Stack) -> None:
     assert any(h["number"] == "0120-0-78310" for h in hotlines["items"])
 
 
+def test_services_fit_what_the_person_typed_before_any_profile(stack: Stack) -> None:
+    """「44歳です、母の介護をしています」 typed before the questions: elderly care first, not child services."""
+    fitted = stack.internal(
+        "GET", "/services", params={"municipality": "ののいち", "age_band": "40_over", "care_recipients": "mother"}
+    ).json()
+    names = [item["name"] for item in fitted["items"]]
+    assert names[0] == "野々市市の地域包括支援センター" and not any("児童相談所" in n for n in names)
+    assert fitted["text"].startswith("まずはここに相談してみてね：野々市市の地域包括支援センター")
+    child = stack.internal("GET", "/services", params={"municipality": "金沢市", "age_band": "13_15"}).json()
+    assert child["items"][0]["kind"] == "こども家庭センター"
+    mental = stack.internal("GET", "/services", params={"municipality": "金沢市", "care_needs": "mental_illness,child"})
+    assert mental.json()["items"][0]["kind"] == "保健福祉センター"
+    bad = stack.internal("GET", "/services", params={"age_band": "44"})
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_hint"
+
+
 def test_unknown_contact_is_a_clear_404(stack: Stack) -> None:
     response = stack.internal("GET", "/contacts/c-nobody")
     assert response.status_code == 404 and response.json()["error"] == "unknown_contact"
