@@ -121,8 +121,7 @@ _SCORES = (
 
 def test_training_is_deterministic_across_loads_and_processes() -> None:
     train_file, nlu_dir = DATA_DIR / "safety_concern_train.yml", DATA_DIR.parent / "bot" / "data" / "nlu"
-    learned._trained.cache_clear()
-    first = learned.trained(train_file, nlu_dir)
+    first = _screen()._second_opinion.model  # type: ignore[union-attr]  # trained when the screen loaded
     learned._trained.cache_clear()
     second = learned.trained(train_file, nlu_dir)
     assert first is not second and first == second
@@ -184,3 +183,25 @@ def test_on_the_rules_tables_it_adds_concern_to_few_harmless_rows_and_changes_no
             added += full.level == CONCERN
     assert harmless > 100
     assert added / harmless <= 0.30, f"learned concern on {added} of {harmless} harmless table rows"
+
+
+def _always_flagging() -> SafetyScreen:
+    """The shipped rules with a second opinion that flags every text (bias 10, no weights)."""
+    rules = _screen()
+    opinion = learned.SecondOpinion(learned.Model({}, 10.0), threshold=0.5)
+    return SafetyScreen(rules._signals, rules._lexicon, rules._context, opinion)
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("昔リスカしてたけど、今はもうしてない、大丈夫", None),  # the past told as resolved settles it
+        ("ゲームで敵に殺されまくって萎えた", None),  # a game settles it
+        ("自殺の話とかも相談していいですか？", None),  # a question about the service settles it
+        ("おばあちゃんが「死にたい」ってよく言う", CONCERN),  # an elder's words: the rules' none, not settled
+        ("今日は雨", CONCERN),  # nothing found at all
+        ("死にたい", CRISIS),  # the rules' crisis stands
+    ],
+)
+def test_the_second_opinion_stays_out_of_a_message_the_rules_settled(text: str, level: str | None) -> None:
+    assert _always_flagging().screen(text).level == level
