@@ -168,8 +168,8 @@ def _table_rows() -> list[tuple[str, str | None]]:
 
 def test_on_the_rules_tables_it_adds_concern_to_few_harmless_rows_and_changes_no_decision() -> None:
     """The tables are the rules' look-alikes (words holding a term, jokes, an elder's words, the past), harder than
-    real messages: the second opinion adds a concern to 44 of 166 harmless rows at threshold 0.46 (on the dev sets'
-    realistic harmless messages about 8 %, the budget it was chosen for). It may add no more, and nothing else."""
+    real messages: the second opinion adds a concern to 35 of 183 harmless rows at threshold 0.55 (on the dev sets'
+    realistic harmless messages about 5 %). It may add no more, and nothing else."""
     screen = _screen()
     harmless = added = 0
     for text, level in _table_rows():
