@@ -73,7 +73,12 @@ async def sessions(database_url: str, count: int) -> list[str]:
     return raws
 
 
-async def run(url: str, cookies: list[str], messages: int, users: int) -> dict[str, list[float]]:
+async def run(url: str, cookies: list[str], messages: int, users: int, fake: str = "",
+              warm: str = "こんにちは") -> dict[str, list[float]]:
+    """`fake`: the fake LINE's base URL, by default the gateway's own simulator (`ycc serve` in simulator mode);
+    `warm`: what each user first writes so that the conversation waits for a counsellor (with Rasa down, anything;
+    with a real bot, a request for a person)."""
+    fake = fake or f"{url}/simulator/line"
     ws_url = url.replace("http://", "ws://") + "/console/live"
     sockets = [await websockets.connect(ws_url, additional_headers={"Cookie": f"ycc_session={raw}"}) for raw in cookies]
     for sock in sockets:
@@ -83,8 +88,8 @@ async def run(url: str, cookies: list[str], messages: int, users: int) -> dict[s
     line_users = ["U" + secrets.token_hex(16) for _ in range(users)]
     conversation_of: dict[str, int] = {}
     for user in line_users:  # warm up: every user's conversation exists and waits in the queue
-        await http.post(f"/simulator/line/_fake/users/{user}/events", json={"type": "text", "text": "こんにちは"})
-    deadline = time.monotonic() + 20
+        await http.post(f"{fake}/_fake/users/{user}/events", json={"type": "text", "text": warm})
+    deadline = time.monotonic() + 60
     while len(conversation_of) < users and time.monotonic() < deadline:
         listed = (await viewer.get("/api/conversations?status=queued&limit=1000")).json()["items"]
         conversation_of = {c["line_user_id"]: c["id"] for c in listed if c["line_user_id"] in line_users}
@@ -121,7 +126,7 @@ async def run(url: str, cookies: list[str], messages: int, users: int) -> dict[s
             return (time.perf_counter() - start) * 1000
 
         async def send(start: float, user: str = user, i: int = i) -> float:
-            await http.post(f"/simulator/line/_fake/users/{user}/events", json={"type": "text", "text": f"相談 {i}"})
+            await http.post(f"{fake}/_fake/users/{user}/events", json={"type": "text", "text": f"相談 {i}"})
             return (time.perf_counter() - start) * 1000
 
         start = time.perf_counter()

@@ -48,7 +48,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def signed_event(i: int, run: str) -> tuple[bytes, dict[str, str]]:
+def signed_event(i: int, run: str, secret: str = SECRET) -> tuple[bytes, dict[str, str]]:
     import base64
     import hashlib
     import hmac
@@ -64,11 +64,11 @@ def signed_event(i: int, run: str) -> tuple[bytes, dict[str, str]]:
         "message": {"type": "sticker", "id": str(i), "packageId": "1", "stickerId": "1"},
     }
     body = json.dumps({"destination": "Ubench", "events": [event]}).encode()
-    sig = base64.b64encode(hmac.new(SECRET.encode(), body, hashlib.sha256).digest()).decode()
+    sig = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return body, {"content-type": "application/json", "x-line-signature": sig}
 
 
-async def steady_acks(url: str, rate: int, seconds: float, run: str) -> list[float]:
+async def steady_acks(url: str, rate: int, seconds: float, run: str, secret: str = SECRET) -> list[float]:
     """Fire events at a fixed rate (open loop, as LINE does) and record each 200's latency in ms.
 
     aiohttp rather than httpx: on two cores the client shares the CPU with the gateway, and httpx's own overhead
@@ -81,7 +81,7 @@ async def steady_acks(url: str, rate: int, seconds: float, run: str) -> list[flo
     import aiohttp
 
     latencies: list[float] = []
-    requests = [signed_event(i, run) for i in range(int(rate * seconds))]
+    requests = [signed_event(i, run, secret) for i in range(int(rate * seconds))]
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256)) as client:
 
         async def one(body: bytes, headers: dict[str, str]) -> None:

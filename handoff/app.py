@@ -65,8 +65,8 @@ def _wire_worker(app: Sanic, settings: Settings, res: Resources, spawned: Worker
 
     ctx.signals = Signals(settings.run_dir, f"web-{os.getpid()}", "worker", from_worker)  # one per web process
 
-    def wake(kind: str, keys: list[str] | None = None) -> None:
-        ctx.signals.send({"wake": kind, "keys": keys} if keys else {"wake": kind})
+    def wake(kind: str, keys: list[str] | None = None, urgent: list[str] | None = None) -> None:
+        ctx.signals.send({"wake": kind, **({"keys": keys} if keys else {}), **({"urgent": urgent} if urgent else {})})
 
     def wake_worker(event: dict[str, Any]) -> None:
         for kind, keys in wake_after(event):

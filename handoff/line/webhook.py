@@ -17,7 +17,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
 from handoff.line.events import MAX_DEPTH, problem
-from handoff.pipeline.inbox import source_key, store_events
+from handoff.pipeline.inbox import source_key, store_events, urgent_users
 
 log = logging.getLogger(__name__)
 bp = Blueprint("line_webhook")
@@ -68,7 +68,8 @@ async def _webhook(request: Request) -> HTTPResponse:
         except Exception as exc:  # its message could quote a value; LINE redelivers after a 500
             log.warning("webhook could not store %d event(s): %s", len(accepted), type(exc).__name__)
             return _error(500, "not_stored", "the events could not be stored; send them again")
-        request.app.ctx.wake("inbox", sorted({source_key(e) for e in accepted}))
+        urgent = urgent_users(request.app.ctx.resources.safety, accepted)
+        request.app.ctx.wake("inbox", sorted({source_key(e) for e in accepted}), urgent)
         log.info("webhook stored %d new of %d event(s)", new, len(accepted))
     if problems:
         log.warning("webhook refused %d of %d event(s)", len(problems), len(events))

@@ -8,6 +8,8 @@ nothing is done twice except, at worst, one repeated question to Rasa.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -21,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from handoff.domain.conversations import BESIDE_CONTACT
 from handoff.domain.outgoing import raise_alert
+from handoff.domain.safety import CRISIS, EMERGENCY_OTHER, SafetyScreen
 from handoff.line.events import cleaned
 from handoff.pipeline.router import Routed, Router
 from handoff.store.db import Database, disconnected, retry_on_disconnect
@@ -35,6 +38,18 @@ MAX_ATTEMPTS = 5
 def source_key(event: dict[str, Any]) -> str:
     source = event.get("source") or {}
     return str(source.get("userId") or source.get("groupId") or source.get("roomId") or "unknown")
+
+
+def urgent_users(safety: SafetyScreen, events: Iterable[dict[str, Any]]) -> list[str]:
+    """The senders of texts the screen reads as a crisis or someone else in danger: their events skip the queue of
+    routing work in the worker (InboxWorker). A hint only: the worker screens every text again as step one."""
+    found = []
+    for event in events:
+        message = event.get("message")
+        text = message.get("text") if isinstance(message, dict) and message.get("type") == "text" else None
+        if isinstance(text, str) and safety.screen(text).level in (CRISIS, EMERGENCY_OTHER):
+            found.append(source_key(event))
+    return sorted(set(found))
 
 
 def event_id(event: dict[str, Any]) -> str:
@@ -99,9 +114,26 @@ _NEXT_EVENT: Select[tuple[InboxEvent, Contact | None, Conversation | None]] = (
 
 
 class InboxWorker:
-    def __init__(self, db: Database, router: Router) -> None:
+    """Step one of an event holds one of `route_width` slots, step two (Rasa, the slow part) one of `bot_width`;
+    a user waiting for either holds neither. Why: with one limit around a user's whole drain, a burst of chatty
+    users held every slot through their Rasa turns and a new user's crisis waited behind them for a minute
+    (bench/bench_prod.py, crisis → alert under 50 messages/s). The screen, the reply with 110/119 and the alert
+    are all decided in step one, so a crisis waits for nobody's Rasa turn. The runner that calls `drain` must
+    therefore not limit how many users drain at once."""
+
+    def __init__(self, db: Database, router: Router, route_width: int = 16, bot_width: int = 4) -> None:
         self.db = db
         self.router = router
+        self._route_slots = asyncio.Semaphore(route_width)
+        self._bot_slots = asyncio.Semaphore(bot_width)
+        self._urgent: set[str] = set()
+
+    def prioritise(self, keys: Iterable[str]) -> None:
+        """These users' step ones take no routing slot until their drain ends (urgent_users chose them)."""
+        self._urgent.update(keys)
+
+    def _route_slot(self, key: str) -> contextlib.AbstractAsyncContextManager[Any]:
+        return contextlib.nullcontext() if key in self._urgent else self._route_slots
 
     async def due_users(self) -> Iterable[str]:
         async with self.db.session() as session:
@@ -117,10 +149,16 @@ class InboxWorker:
         """Handle one user's events oldest first; stop at one that fails so order is kept for the retry.
 
         Step one runs in the same unit of work that picks the row: one transaction fewer per turn."""
+        try:
+            await self._drain(key)
+        finally:
+            self._urgent.discard(key)
+
+    async def _drain(self, key: str) -> None:
         while True:
             row_id: int | None = None
             try:
-                async with self.db.session() as session:
+                async with self._route_slot(key), self.db.session() as session:
                     found = (await session.execute(_NEXT_EVENT, {"key": key})).first()
                     if found is None:
                         return
@@ -132,7 +170,8 @@ class InboxWorker:
                 if routed.send is not None:
                     await self.router.outbox.deliver(routed.send)
                 if routed.bot is not None or status == InboxStatus.BOT:
-                    await self.router.bot.answer(row_id, routed.bot)
+                    async with self._bot_slots:
+                        await self.router.bot.answer(row_id, routed.bot)
             except Exception as exc:
                 if row_id is None:
                     raise  # could not even read the inbox: the runner logs it and retries after a pause

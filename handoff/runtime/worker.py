@@ -30,8 +30,15 @@ from handoff.runtime.signals import Signals
 from handoff.settings import Settings
 
 log = logging.getLogger(__name__)
-# A few users at a time is enough to keep up, and leaves the event loop free for other work.
-WIDTH = 4
+# A few Rasa turns at a time is enough to keep up (Rasa itself is one process), and leaves the event loop free.
+BOT_WIDTH = 4
+# Routing (the screen, the crisis reply, the alert, the queue) and LINE sends are short: many users at once, so a
+# new user's crisis never waits behind other users' Rasa turns or a slow LINE call. The inbox runner starts every
+# due user (each waits inside InboxWorker for a routing or a Rasa slot, holding neither while it waits). All the
+# slots together (16 + 8 + 4 + the two single runners) stay within the worker's 32 database connections.
+ROUTE_WIDTH = 16
+SEND_WIDTH = 8
+EVERY_DUE_USER = 1000  # due_users reads at most this many keys per poll
 
 
 Wake = tuple[str, list[str] | None]
@@ -49,17 +56,20 @@ class Worker:
     def __init__(self, settings: Settings, res: Resources) -> None:
         outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts, settings.send_lease_seconds)
         router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox)
-        inbox = InboxWorker(res.db, router)
+        self.inbox = inbox = InboxWorker(res.db, router, route_width=ROUTE_WIDTH, bot_width=BOT_WIDTH)
         alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
         poll = settings.worker_poll_seconds
         self.runners = {
-            "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=WIDTH),
-            "outbox": KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=WIDTH),
+            "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=EVERY_DUE_USER),
+            "outbox": KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=SEND_WIDTH),
             "alerts": KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1),
             "rasa": KeyedRunner("rasa", router.bot.recovery_due, router.bot.recover, poll, concurrency=1),
         }
 
-    def wake(self, kind: str, keys: list[str] | None = None) -> None:
+    def wake(self, kind: str, keys: list[str] | None = None, urgent: list[str] | None = None) -> None:
+        """`urgent`: users whose new text screened as a crisis (inbox.urgent_users); their routing goes first."""
+        if kind == "inbox" and urgent:
+            self.inbox.prioritise(urgent)
         runner = self.runners.get(kind)
         if runner is not None:
             runner.wake(keys)
@@ -95,8 +105,9 @@ async def run_worker(settings: Settings) -> None:
     res = Resources.open(settings, pre_ping=False)  # every unit of work here is retried if it fails (Database)
     worker = Worker(settings, res)
     def on_signal(message: dict[str, Any]) -> None:
-        keys = message.get("keys")
-        worker.wake(str(message.get("wake", "")), [str(k) for k in keys] if isinstance(keys, list) else None)
+        keys, urgent = message.get("keys"), message.get("urgent")
+        worker.wake(str(message.get("wake", "")), [str(k) for k in keys] if isinstance(keys, list) else None,
+                    [str(k) for k in urgent] if isinstance(urgent, list) else None)
 
     signals = Signals(settings.run_dir, "worker", "web-*", on_signal)
     hub = Hub(settings.redis_url)  # with Redis, live events go to every web process's consoles that way
