@@ -269,6 +269,68 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("ばあちゃんの手が冷たいからカイロ渡した", NONE),
         ("1週間分の薬を薬局でもらった", NONE),
     ],
+    # Second round tuned on dev9/dev10 (written for this test): crisis recall, each kind with its look-alike
+    "a_world_without_mornings_or_leaving_this_world": [
+        ("アラームが鳴らない世界に行きたいな", CRISIS),
+        ("この世から退場したい", CRISIS),
+        ("テストのない世界に行きたい", NONE),
+        ("アプリの退会手続きってどうやるの", NONE),
+        ("もう4にたい", CRISIS),
+        ("14のうち2問まちがえた", NONE),
+    ],
+    "sleepy_words_that_may_be_a_wish_are_a_concern_at_most": [
+        ("まぶしくて目をあけたくない", CONCERN),
+        ("今日はこれで終わりにしていいですか", NONE),
+    ],
+    "a_means_in_hand_and_giving_up_is_a_plan": [
+        ("ロープ持ってる。もういいかなって", CRISIS),
+        ("ホームで次の電車まってる。もういいやって", CRISIS),
+        ("包丁もってる、今からにんじん切る", NONE),
+    ],
+    "charcoal_in_a_closed_car_or_leaning_over_a_railing": [
+        ("練炭を車の中で使うつもり", CRISIS),
+        ("七輪と炭でさんま焼いた", NONE),
+        ("息子がマンションの手すりから身を乗り出していました", CRISIS),
+        ("展望台の柵から身を乗り出して景色を見た", NONE),
+    ],
+    "self_harm_in_more_ways": [
+        ("ふとももが傷だらけ、隠してる", CRISIS),
+        ("猫にひっかかれて手首が傷だらけ", NONE),
+        ("コンパスで何回も自分の腕を刺してる", CRISIS),
+        ("わざと自分の手をドアにはさんだ", CRISIS),
+        ("わざと頭を壁にぶつけてる", CRISIS),
+        ("弟がわざとボールを頭にぶつけてきた", NONE),
+        ("腕に爪を立ててしまう", CRISIS),
+        ("猫が爪を立ててソファがぼろぼろ", NONE),
+        ("娘の腕に小さい傷がいくつもありました", CRISIS),
+    ],
+    "medicine_put_aside_or_taken_little_by_little": [
+        ("母の眠剤を少しずつ自分用にためてる", CRISIS),
+        ("じいちゃんの安定剤、こっそり毎晩のんでる", CRISIS),
+        ("ばあちゃんの薬を一回分ずつ分けてる", NONE),
+        ("風邪薬を自分の分も買ってきた", NONE),
+    ],
+    "someone_met_online_picking_the_writer_up": [
+        ("SNSで知り合った人が今夜車で迎えに来る", CRISIS),
+        ("おじさんが車で迎えに来てくれた", NONE),
+    ],
+    "forced_at_someones_place": [
+        ("彼氏の部屋で無理やりされた", CRISIS),
+        ("家で無理やり宿題させられた", NONE),
+    ],
+    "a_subject_marked_speaker_owns_the_quote": [
+        ("息子が祖父の世話で疲れて「死にたい」と泣いていました", CRISIS),
+    ],
+    "a_fight_between_siblings_is_no_threat_a_fight_at_home_is_no_trivial_cause": [
+        ("兄とケンカ中、「死ね」って言われた", NONE),
+        ("もう死にたい。親がけんかばっかりで", CRISIS),
+    ],
+    "other_languages_and_english": [
+        ("ayoko na mabuhay", CRISIS),
+        ("im done living", CRISIS),
+        ("i wrote letters for my mom. tonights the night", CRISIS),
+        ("tonights the night, concert!!", NONE),
+    ],
     "a_guardian_about_a_child_at_risk": [
         ("中2の娘の腕に傷がいっぱいできてました", CRISIS),
         ("うちの子が学校の屋上にいると連絡がありました", CRISIS),

@@ -30,6 +30,7 @@ CUES: dict[str, str] = {
     "speech": "after",
     "speech_more": "after",
     "trivial": "sentence",
+    "quarrel": "sentence",
     "ongoing": "sentence",
     "topical": "after",
     "negation": "after",
@@ -60,6 +61,7 @@ _SUBJECT_PARTICLES = ("が", "は", "も", "って", "ったら", "から", "ち
 # Quoted words belong to anyone named before them, particle or not (「じいちゃん、夜中に『殺される』」), except
 # the person they were said to.
 _ADDRESSEE = ("に", "へ")
+_SUBJECT_MARKS = ("が", "は", "も")
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,7 @@ class Context:
         found |= {"elder_named"} if self._any("elder", sentences) else set()
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
-            found |= {name for name in ("laughter", "trivial", "here_now") if self._any(name, sentences)}
+            found |= {name for name in ("laughter", "trivial", "quarrel", "here_now") if self._any(name, sentences)}
         return frozenset(found)
 
     def fiction(self, sentence: str) -> frozenset[str]:
@@ -197,6 +199,9 @@ class Context:
                 found.append((match.end(), name))
         if quoted and any(name != "first_person" for _, name in found):
             found = [f for f in found if f[1] != "first_person"]  # 「母が『私なんて…』って泣く」: 私 is quoted
+        if quoted:  # 「娘が祖母の介護で疲れて『消えたい』と泣く」: the one marked as subject speaks, not 祖母の
+            marked = [f for f in found if f[1] != "first_person" and before[f[0] : f[0] + 1] in _SUBJECT_MARKS]
+            found = marked or found
         return max(found)[1] if found else None
 
 

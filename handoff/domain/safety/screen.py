@@ -262,7 +262,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     if q.has("laughter") and q.has("trivial") and category not in _NO_JOKE:
         return None  # 「お母さんって呼んじゃった、恥ずかしすぎて消えたい笑」: whoever is named, a joke
     quoted_fear = category == "death_threat" and q.has("speech")  # 「殺される」って電話してくる: their fear
-    if kind == "victim" and q.who in ("elder", "peer") and q.has("toward_me") and not q.has("laughter", "trivial"):
+    joking = q.has("laughter", "trivial", "quarrel")
+    if kind == "victim" and q.who in ("elder", "peer") and q.has("toward_me") and not joking:
         if not quoted_fear:
             return CRISIS  # 「兄貴がキレると首しめてくる」: they are the one who does it, to the writer
     if q.who == "child":
@@ -271,7 +272,7 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         if q.has("speech"):  # their words: an ill or confused elder's are care talk, a peer's may be a risk
             if q.has("acute") or (category == "overdose" and not q.has("past", "past_after", "laughter", "habitual")):
                 return EMERGENCY_OTHER  # 「死ぬ」って包丁を持って, 「薬いっぱいのんだ」って: their life, now
-            return None if q.who == "elder" or q.has("laughter", "trivial", "topical") else CONCERN
+            return None if q.who == "elder" or q.has("laughter", "trivial", "quarrel", "topical") else CONCERN
         if kind == "self" and q.has("acute") and not q.has("past", "past_after"):
             return EMERGENCY_OTHER  # 「ママがベランダの柵こえそう」: their life, now
         if q.who == "elder" and category == "overdose" and q.has("routine", "question") and not q.has("urgency"):
@@ -290,7 +291,7 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
         return CONCERN
     if q.has("occasional") and not q.has("ongoing"):
         return CONCERN  # 「たまに消えたくなる」: a passive wish now and then, not tonight
-    if category == "death_threat" and q.has("trivial"):
+    if category == "death_threat" and q.has("trivial", "quarrel"):
         return None  # 「宿題に殺される」「可愛すぎて殺される」
     if q.has("laughter") and category not in _NO_JOKE:
         return None if kind == "victim" or q.has("trivial") else CONCERN
