@@ -32,11 +32,12 @@ from handoff.settings import Settings
 log = logging.getLogger(__name__)
 # A few Rasa turns at a time is enough to keep up (Rasa itself is one process), and leaves the event loop free.
 BOT_WIDTH = 4
-# Routing (the screen, the crisis reply, the alert, the queue) and LINE sends are short: many users at once, so a
-# new user's crisis never waits behind other users' Rasa turns or a slow LINE call. The inbox runner starts every
-# due user (each waits inside InboxWorker for a routing or a Rasa slot, holding neither while it waits). All the
-# slots together (16 + 8 + 4 + the two single runners) stay within the worker's 32 database connections.
-ROUTE_WIDTH = 16
+# Routing (the screen, the crisis reply, the alert, the queue) is short and mostly CPU: a few at once keep the
+# event loop's turns short, so an urgent user's routing (which takes no slot) is not slowed by a crowd of others.
+# The inbox runner starts every due user (each waits inside InboxWorker for a routing or a Rasa slot, holding
+# neither while it waits), so no one waits behind another user's Rasa turn or a slow LINE call. All the slots
+# together (4 + 8 + 4 + the two single runners) stay well within the worker's 32 database connections.
+ROUTE_WIDTH = 4
 SEND_WIDTH = 8
 EVERY_DUE_USER = 1000  # due_users reads at most this many keys per poll
 
