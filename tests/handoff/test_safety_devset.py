@@ -65,18 +65,18 @@ FLOORS: dict[str, dict[str, tuple[str, float]]] = {
     name: {**floors, "self_flagged": (">=", max(floors["self_flagged"][1], 0.97)), "none_concern_fa": ("<=", 0.13)}
     for name, floors in RULES_FLOORS.items()
 }
-# dev9 and dev10, written by another helper and measured once blind at commit e79d2fe (decision record): floors a
-# little under that measurement (pooled 91.8 % flagged, 78.5 % at crisis, 119 88.9 %, crisis FA 4.3 %, concern FA
-# 12.4 %; dev10's crisis FA 6.5 % is over the 5 % target), so a change that loses ground on them fails here.
-BLIND_FLOOR: dict[str, tuple[str, float]] = {
-    "self_flagged": (">=", 0.89),
-    "self_at_crisis": (">=", 0.76),
-    "other_119": (">=", 0.85),
-    "none_crisis_fa": ("<=", 0.07),
-    "none_concern_fa": ("<=", 0.15),
+# dev9 and dev10, written by another helper, measured once blind at commit e79d2fe (pooled 91.8 % flagged, 78.5 % at
+# crisis, 119 88.9 %, crisis FA 4.3 %, concern FA 12.4 %; decision record) and tuned on since (dev9 100 / 97.5 / 100
+# / 0 / 7.8 %, dev10 98.7 / 93.6 / 95.7 / 0 / 10.3 %): floors a little under the tuned figures.
+TUNED_BLIND_FLOOR: dict[str, tuple[str, float]] = {
+    "self_flagged": (">=", 0.97),
+    "self_at_crisis": (">=", 0.90),
+    "other_119": (">=", 0.95),
+    "none_crisis_fa": ("<=", 0.02),
+    "none_concern_fa": ("<=", 0.13),
     "p95_ms": ("<=", 30.0),
 }
-FLOORS.update({"dev9": BLIND_FLOOR, "dev10": BLIND_FLOOR})
+FLOORS.update({"dev9": TUNED_BLIND_FLOOR, "dev10": TUNED_BLIND_FLOOR})
 SETS: dict[str, Path] = {
     "dev": DEV,
     "dev2": DEV2,
@@ -89,18 +89,20 @@ def figures_of(name: str, rules_only: bool = False) -> dict[str, Any]:
     return evaluate(default_screen(), load_items(SETS[name]), rules_only)
 
 
-@pytest.mark.parametrize(("name", "figure"), [(n, f) for n, fs in FLOORS.items() for f in sorted(fs)])
-def test_dev_set_figure_meets_its_floor(name: str, figure: str) -> None:
-    op, bound = FLOORS[name][figure]
-    value = figures_of(name)[figure]
-    assert (value >= bound) if op == ">=" else (value <= bound), f"{name}: {figure} = {value:.3f}, needs {op} {bound}"
+# The screen as the gateway runs it, and the rules alone (`--rules-only`), each against its own floors.
+SCREENS = {"as_run": FLOORS, "rules_only": RULES_FLOORS}
 
 
-@pytest.mark.parametrize(("name", "figure"), [(n, f) for n, fs in RULES_FLOORS.items() for f in sorted(fs)])
-def test_dev_set_figure_of_the_rules_alone_meets_its_floor(name: str, figure: str) -> None:
-    op, bound = RULES_FLOORS[name][figure]
-    value = figures_of(name, rules_only=True)[figure]
-    assert (value >= bound) if op == ">=" else (value <= bound), f"{name}: {figure} = {value:.3f}, needs {op} {bound}"
+FLOOR_CASES = [(m, n, f) for m, floors in SCREENS.items() for n, fs in floors.items() for f in sorted(fs)]
+
+
+@pytest.mark.parametrize(("screen", "name", "figure"), FLOOR_CASES)
+def test_dev_set_figure_meets_its_floor(screen: str, name: str, figure: str) -> None:
+    op, bound = SCREENS[screen][name][figure]
+    value = figures_of(name, rules_only=screen == "rules_only")[figure]
+    assert (value >= bound) if op == ">=" else (value <= bound), (
+        f"{name} ({screen}): {figure} = {value:.3f}, needs {op} {bound}"
+    )
 
 
 CATEGORIES = [
