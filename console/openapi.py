@@ -55,6 +55,9 @@ _LEVEL = {"enum": ["crisis", "emergency_other", "concern", None],
 
 SCHEMAS: dict[str, Any] = {
     "Error": _obj({"error": _S, "message": _S, "fields": {"type": "object"}}, ["error"]),
+    "ContactDetails": _obj({
+        "id": _I, "status": {"enum": ["requested", "submitted"]}, "requested_at": _T, "submitted_at": _T,
+        "unreadable": _B, "answers": {"type": "array", "items": _obj({"name": _S, "label": _S, "value": _S})}}),
     "UserRef": {"type": ["object", "null"], "properties": {"id": _I, "name": _S, "display_name": _S}},
     "Conversation": _obj({
         "id": _I, "status": {"enum": ["bot", "queued", "open", "resolved", "blocked"]}, "priority": _I,
@@ -154,6 +157,15 @@ PATHS: dict[str, dict[str, Any]] = {
                         "message_id": _I, "escalation_id": _I, "verdict": {"enum": ["false_alarm", "change_level"]},
                         "level": _LEVEL, "reason": _S, "note": {"type": "string", "maxLength": 200}},
                         ["verdict", "reason"])),
+    },
+    "/api/conversations/{id}/contact-details": {
+        "get": _op("Crisis contact details the young person gave in the secure chat, opened for the assigned "
+                   "counsellor or a supervisor (every read audited; never in exports)",
+                   _ok(_obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/ContactDetails"}},
+                             "total": _I})), params=[_ID]),
+        "post": _op("Ask for contact details with a form in the secure chat (the holder only; 409 without "
+                    "YCC_CONTACT_KEYS)", _ok(_obj({"id": _I, "status": _S, "fields": {"type": "array"}}), "201"),
+                    params=[_ID]),
     },
     "/api/escalations": {"get": _op("Crisis cases", _ok(_items("Escalation")), params=[
         {"name": "status", "in": "query", "schema": {"enum": ["open", "closed", "all", ""], "default": "open"},

@@ -6,6 +6,7 @@ so tests build their own without touching the process environment.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -193,6 +194,8 @@ class Settings:
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     actions_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32))
+    # Fernet keys sealing crisis contact details at rest, newest first (handoff/domain/contact_details.py).
+    contact_keys: tuple[str, ...] = ()
     redis_url: str = ""
     # Rasa's conversation state (README, Configuration); left empty, both follow database_url (__post_init__).
     tracker_store_url: str = ""
@@ -320,9 +323,28 @@ class Settings:
         kwargs["metrics_token"] = metrics_token
         if env.get("YCC_SECRET_KEY", "").strip():
             kwargs["secret_key"] = env["YCC_SECRET_KEY"].strip()
+        kwargs["contact_keys"] = _contact_keys(env, line_mode=bool(secret and token))
         if env.get("YCC_DATA_DIR", "").strip():
             kwargs["data_dir"] = Path(env["YCC_DATA_DIR"].strip())
         return cls(**kwargs)  # type: ignore[arg-type]
+
+
+def _contact_keys(env: Mapping[str, str], line_mode: bool) -> tuple[str, ...]:
+    """YCC_CONTACT_KEYS: comma-separated Fernet keys (url-safe base64 of 32 bytes), newest first. Required with real
+    LINE: a counsellor in a crisis must be able to ask for contact details, and they are never stored unsealed."""
+    keys = tuple(k.strip() for k in env.get("YCC_CONTACT_KEYS", "").split(",") if k.strip())
+    for i, key in enumerate(keys, 1):
+        try:
+            ok = len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+        except (ValueError, UnicodeEncodeError):
+            ok = False
+        if not ok:
+            raise SettingsError(f"YCC_CONTACT_KEYS: key {i} is not a Fernet key (44 characters of url-safe base64); "
+                                "make one with `ycc contacts new-key`")
+    if line_mode and not keys:
+        raise SettingsError("YCC_CONTACT_KEYS is required with LINE credentials: crisis contact details are sealed "
+                            "with it. Make a key with `ycc contacts new-key` and keep it apart from backups.")
+    return keys
 
 
 # Known values so the simulator's signed webhooks verify; never valid on real LINE.

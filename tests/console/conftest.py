@@ -100,8 +100,9 @@ class Gateway:
                    timeout=5).raise_for_status()
 
     # ---- staff ----
-    def ycc(self, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([YCC, *args], input=stdin, env=self.env, capture_output=True, text=True, timeout=60)
+    def ycc(self, *args: str, stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([YCC, *args], input=stdin, env={**self.env, **(env or {})}, capture_output=True,
+                              text=True, timeout=60)
 
     def add_user(self, role: str, *, quals: str = "", max_chats: int = 3, name: str | None = None) -> Account:
         """Create an account in-process (what `ycc user add` does, without a subprocess per user)."""

@@ -22,6 +22,7 @@ from tests.support.databases import rows
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "test-channel-secret"
+CONTACT_KEY = "dGVzdC1jb250YWN0LWtleS0zMi1ieXRlcy1sb25nISE="  # Fernet: url-safe base64 of 32 bytes
 TOKEN = "test-access-token"
 INTERNAL_TOKEN = "test-internal-token"
 RASA_TOKEN = "test-rasa-token-gateway-hop"
@@ -70,7 +71,7 @@ class Proc:
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> Proc:
+    def start(self, timeout: float = 60.0) -> Proc:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.proc = subprocess.Popen(
             self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
@@ -172,6 +173,7 @@ def gateway_env(database_url: str, port: int, **overrides: str) -> dict[str, str
         YCC_INTERNAL_TOKEN=INTERNAL_TOKEN,
         YCC_RASA_TOKEN=RASA_TOKEN,
         YCC_SECRET_KEY="test-secret-key",
+        YCC_CONTACT_KEYS=CONTACT_KEY,
         YCC_WORKER_POLL_SECONDS="0.2",
         YCC_RASA_TIMEOUT="2",
         PYTHONUNBUFFERED="1",
