@@ -7,6 +7,7 @@ The young person's answer goes through the same action the secure chat calls (ha
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ def _submit(gw: Gateway, conversation_id: int, answers: dict[str, Any], keys: tu
         finally:
             await db.close()
 
-    asyncio.run(run())
+    # In its own thread: Playwright's sync API keeps an event loop running in the test's thread.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, run()).result()
 
 
 def _held(gw: Gateway) -> tuple[Any, Any, int]:
