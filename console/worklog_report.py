@@ -154,7 +154,7 @@ def _total(days: list[DayFigures]) -> DayFigures:
     return total
 
 
-class _OpenHours:
+class OpenHours:
     """`is_open(at)` for many moments: the day's window looked up once per JST day."""
 
     def __init__(self, policy: HoursPolicy) -> None:
@@ -182,7 +182,7 @@ async def month_log(session: AsyncSession, first: date, hours: HoursPolicy) -> M
     def on(at: datetime) -> DayFigures:
         return days[to_tokyo(at).date()]
 
-    await _messages(session, start, end, on, _OpenHours(hours))
+    await _messages(session, start, end, on, OpenHours(hours))
     for change in (await session.scalars(select(StatusChange).where(
             StatusChange.at >= start, StatusChange.at < end, StatusChange.to_status == "queued",
             StatusChange.from_status != "open"))).all():
@@ -201,7 +201,7 @@ async def month_log(session: AsyncSession, first: date, hours: HoursPolicy) -> M
     return MonthLog(first, ordered, _total(ordered))
 
 
-async def _messages(session: AsyncSession, start: datetime, end: datetime, on: Any, hours: _OpenHours) -> None:
+async def _messages(session: AsyncSession, start: datetime, end: datetime, on: Any, hours: OpenHours) -> None:
     rows = (await session.execute(
         select(Message.conversation_id, Message.direction, Message.sender, Message.kind, Message.event_at,
                User.display_name, User.name)

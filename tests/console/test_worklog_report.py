@@ -108,7 +108,7 @@ def cells(sheet: Any, row_number: int) -> list[Any]:
 async def test_monthly_workbook_opens_only_with_its_password(db: Database, tmp_path: Path) -> None:
     seed = await seeded(db)
     async with db.session() as session:
-        log, records = await month_contents(session, MONTH, HoursPolicy())
+        log, records, _statistics = await month_contents(session, MONTH, HoursPolicy())
     assert len(records) == 1
     data = await encrypted_file(log, records, COLUMNS, HoursPolicy(), PASSWORD)
     path = tmp_path / "業務日誌_2026-10.xlsx"
@@ -179,7 +179,7 @@ async def test_exports_keep_formula_like_text_as_text_in_csv_and_workbook(db: Da
                                topics=["school"], care_recipients=["mother"], referral=text, summary=text))
         session.add(WorklogNote(day=date(2026, 10, 20), text="=1+1", updated_at=datetime(2026, 10, 20, tzinfo=UTC)))
     async with db.session() as session:
-        log, records = await month_contents(session, MONTH, HoursPolicy())
+        log, records, _statistics = await month_contents(session, MONTH, HoursPolicy())
     exported = list(csv.reader(io.StringIO(csv_text(records).lstrip("\ufeff"))))
     assert [row[-1] for row in exported[-len(FORMULAS):]] == ["'" + text for text in FORMULAS]
     assert [row[-3] for row in exported[-len(FORMULAS):]] == ["'" + text for text in FORMULAS]

