@@ -29,6 +29,8 @@ from console.statistics_rows import Row
 from console.worklog_report import WAIT_STATES, OpenHours, month_range
 from handoff.domain import profile
 from handoff.domain.hours import HoursPolicy
+from handoff.domain.survey import SurveyTexts
+from handoff.settings import DATA_DIR
 from handoff.store.models import Contact, Conversation, Escalation, Message, Record, StatusChange
 from handoff.store.values import Direction, Sender
 
@@ -128,8 +130,11 @@ def p90(values: list[float]) -> float:
 
 
 async def month_statistics(session: AsyncSession, first: date, hours: HoursPolicy,
-                           definitions: Definitions | None = None) -> MonthStatistics:
+                           definitions: Definitions | None = None, survey: SurveyTexts | None = None
+                           ) -> MonthStatistics:
+    """`survey`: the survey's questions (Content.survey); by default those of the project's data/survey.yml."""
     definitions = definitions or load_definitions()
+    survey = survey or SurveyTexts.load(DATA_DIR / "survey.yml")
     start, end = month_range(first)
     data = _Month()
     open_hours = OpenHours(hours)
@@ -142,7 +147,7 @@ async def month_statistics(session: AsyncSession, first: date, hours: HoursPolic
             Escalation.opened_at >= start, Escalation.opened_at < end))).all():
         data.cases[level] += 1
     data.extra = {"referrals": await referral_rows(session, start, end),
-                  "survey": await survey_rows(session, start, end),
+                  "survey": await survey_rows(session, start, end, survey),
                   "deliveries": [Row("配信数", await deliveries_sent(session, start, end))]}
     sections = [Section(key, title, text, BUILDERS[key](data)) for key, (title, text) in definitions.titles.items()
                 if key in BUILDERS]

@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from console.statistics_rows import Row
+from console.survey_results import answer_rows, survey_month
+from handoff.domain.survey import SurveyTexts
 from handoff.store.types import UTCDateTime
 
 DELIVERIES_TABLE = "broadcasts"
@@ -43,5 +45,7 @@ async def referral_rows(session: AsyncSession, start: datetime, end: datetime) -
     return [Row("つなぎ（合計）", 0)]
 
 
-async def survey_rows(session: AsyncSession, start: datetime, end: datetime) -> list[Row]:
-    return [Row("送ったアンケート", 0)]
+async def survey_rows(session: AsyncSession, start: datetime, end: datetime, texts: SurveyTexts) -> list[Row]:
+    """Counts only: the comments' text never reaches the statistics."""
+    month = await survey_month(session, start, end)
+    return [Row(label, count) for label, count in answer_rows(month, texts)]

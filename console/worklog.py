@@ -127,7 +127,7 @@ async def download(request: Request, month: str) -> HTTPResponse:
         return await _page(request, first, error=error, status=400)
     hours = request.app.ctx.hours
     async with request.app.ctx.db.session() as session:
-        log, records, statistics = await month_contents(session, first, hours)
+        log, records, statistics = await month_contents(session, first, hours, request.app.ctx.content.survey)
         audit(session, principal.name, "export_worklog", "worklog", f"{first:%Y-%m}",
               detail=f"encrypted xlsx; records={len(records)}")
     data = await encrypted_file(log, records, request.app.ctx.worklog_columns, hours, password, statistics)

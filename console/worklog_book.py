@@ -29,6 +29,7 @@ from console.statistics import MonthStatistics, month_statistics
 from console.statistics_book import add_sheets
 from console.worklog_report import Column, MonthLog, month_log, month_range
 from handoff.domain.hours import WEEKDAY_JA, HoursPolicy
+from handoff.domain.survey import SurveyTexts
 
 TITLE = "いしかわヤングケアラーチャンネル 業務日誌"
 HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
@@ -118,12 +119,12 @@ def _style(sheet: Worksheet, *, header_row: int, widths: dict[int, int]) -> None
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
 
 
-async def month_contents(session: Any, month: date, hours: HoursPolicy
+async def month_contents(session: Any, month: date, hours: HoursPolicy, survey: SurveyTexts | None = None
                          ) -> tuple[MonthLog, list[list[Any]], MonthStatistics]:
     """The month's log, its records as export rows and its statistics: the reads, inside the caller's unit of work."""
     start, end = month_range(month)
     return (await month_log(session, month, hours), await export_rows(session, start, end),
-            await month_statistics(session, month, hours))
+            await month_statistics(session, month, hours, survey=survey))
 
 
 async def encrypted_file(log: MonthLog, records: list[list[Any]], columns: list[Column], hours: HoursPolicy,

@@ -53,12 +53,15 @@ async def _export(month: date, password: str) -> tuple[bytes, int]:
     from console.cli import with_db
     from console.worklog_book import encrypted_file, month_contents
     from handoff.domain.hours import HoursPolicy
+    from handoff.domain.survey import SurveyTexts
     from handoff.settings import settings_or_exit
 
-    hours = HoursPolicy.load(settings_or_exit().data_dir / "hours.yml")
+    data_dir = settings_or_exit().data_dir
+    hours = HoursPolicy.load(data_dir / "hours.yml")
+    survey = SurveyTexts.load(data_dir / "survey.yml")
 
     async def work(session: Any) -> tuple[Any, ...]:
-        contents = await month_contents(session, month, hours)
+        contents = await month_contents(session, month, hours, survey)
         audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
               detail=f"encrypted xlsx; records={len(contents[1])}")
         return contents
@@ -72,12 +75,15 @@ async def _statistics_csv(month: date) -> str:
     from console.statistics import month_statistics
     from console.statistics_book import csv_text
     from handoff.domain.hours import HoursPolicy
+    from handoff.domain.survey import SurveyTexts
     from handoff.settings import settings_or_exit
 
-    hours = HoursPolicy.load(settings_or_exit().data_dir / "hours.yml")
+    data_dir = settings_or_exit().data_dir
+    hours = HoursPolicy.load(data_dir / "hours.yml")
+    survey = SurveyTexts.load(data_dir / "survey.yml")
 
     async def work(session: Any) -> str:
-        text = csv_text(await month_statistics(session, month, hours))
+        text = csv_text(await month_statistics(session, month, hours, survey=survey))
         audit(session, "cli", "export_statistics", "statistics", f"{month:%Y-%m}", detail="csv")
         return text
 

@@ -18,6 +18,7 @@ p9  16 Nov 19:50 queued, taken at 19:58 (wait 8), released 20:05, taken again 20
     20:30 (32 min from the first take-over); record relationships.
 p10 30 Nov 19:30 queued, answered 1 Dec 11:05 (wait 935 min, counted in November), resolved 11:30 (25 min).
 p11 queued on 30 Oct, answered and resolved 2 Nov: October's request, but its record (career) is November's.
+Surveys: p1's answered (helped, will) with a comment (standing in: p1's 12:01 message), p2's sent and not answered.
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.store.models import Contact, Conversation, Escalation, Message, Record, StatusChange, User
+from handoff.store.models_survey import Survey
 from handoff.timeutil import TOKYO
 
 MONTH = date(2026, 11, 1)
@@ -132,5 +135,13 @@ async def seed_november(session: AsyncSession, tag: str = "st") -> dict[str, int
     for person, at, level in CASES:
         session.add(Escalation(conversation_id=ids[person], opened_at=at, source="lexicon", level=level,
                                in_hours=True))
+    await session.flush()
+    comment = await session.scalar(select(Message.id).where(Message.conversation_id == ids["p1"],
+                                                            Message.event_at == jst(11, 2, 12, 1)))
+    session.add_all([
+        Survey(conversation_id=ids["p1"], sent_at=jst(11, 2, 12, 20), step="done", answered_at=jst(11, 2, 12, 22),
+               answers={"helpful": "helped", "again": "will"}, comment_message_id=comment),
+        Survey(conversation_id=ids["p2"], sent_at=jst(11, 2, 13, 25), step="helpful", answers={}),
+    ])
     await session.flush()
     return ids

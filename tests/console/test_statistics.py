@@ -44,6 +44,10 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "outcomes": {"相談記録": 6, "うちつなぎ先あり": 2, "うちフォローアップ要": 2, "ボットのみで対応（人）": 1},
     "risk": {"危機対応ケース（本人の危険）": 1, "危機対応ケース（他の人の緊急）": 1, "危機（本人）と判断された人": 1,
              "他の人の緊急と判断された人": 1, "心配と判断された人": 1},
+    "survey": {"送ったアンケート": 2, "答えがあったアンケート": 1, "役に立ったか：役に立った": 1,
+               "役に立ったか：少し役に立った": 0, "役に立ったか：あまり役に立たなかった": 0,
+               "また使いたいか：また使いたい": 1, "また使いたいか：わからない": 0, "また使いたいか：使わないと思う": 0,
+               "ひとことあり": 1},
     "deliveries": {"配信数": 0},
 }
 
@@ -97,7 +101,7 @@ async def test_the_workbook_hides_small_cells_and_charts_the_breakdowns(db: Data
     assert "nearest-rank" in definitions["待ち時間（相談時間内・分）"] and "0はそのまま" in definitions["「3未満」"]
     everything = " ".join(str(c.value) for name in ("統計", "統計の説明") for r in book[name].iter_rows()
                           for c in r if c.value)
-    assert "本文は統計に載らない" not in everything and "Ust" not in everything
+    assert "本文は統計に載らない" not in everything and "Ust" not in everything  # not even the survey's comment
 
 
 async def test_csv_has_the_same_rows_and_hiding(db: Database) -> None:

@@ -1,0 +1,45 @@
+"""issue 17 items 3, 5, 7, 9: the post-consultation survey, duty check-ins, LINE's daily follower insight and
+referrals to municipal offices and agencies
+
+Revision ID: 0009_survey
+Revises: 0006 (re-chained by the lead at merge)
+Create Date: 2026-12-02 13:30:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import handoff.store.types
+
+revision: str = '0009_survey'
+down_revision: str | None = '0006'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('surveys',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('record_id', sa.Integer(), nullable=True),
+    sa.Column('sent_at', handoff.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('step', sa.String(length=16), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('comment_message_id', sa.Integer(), nullable=True),
+    sa.Column('answered_at', handoff.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('chosen', sa.Boolean(), nullable=False),
+    sa.Column('after_crisis', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['comment_message_id'], ['messages.id'], ),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ),
+    sa.ForeignKeyConstraint(['record_id'], ['records.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_surveys_conversation_id', 'surveys', ['conversation_id'], unique=False)
+    op.create_index('ix_surveys_sent_at', 'surveys', ['sent_at'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_surveys_sent_at', table_name='surveys')
+    op.drop_index('ix_surveys_conversation_id', table_name='surveys')
+    op.drop_table('surveys')

@@ -1,0 +1,64 @@
+"""The pages of issue 17 items 3, 5, 7 and 9 in a real browser at a tablet's and a laptop's width (768 and 1366 px):
+what a supervisor or counsellor sees on them, nothing wider than the screen, no navigation label broken. Screenshots
+land in tests/console/screenshots/."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from handoff.settings import normalise_database_url
+from handoff.store.db import Database
+from tests.console.conftest import Gateway
+from tests.console.statistics_seed import seed_november
+from tests.console.test_console_browser import CHROMIUM, SCREENSHOTS, browser, login  # noqa: F401 (fixture)
+from tests.console.test_console_layout_browser import WIDTHS, _problems
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (/usr/bin/chromium)"),
+]
+
+
+def seed(gateway: Gateway, tag: str) -> dict[str, int]:
+    async def run() -> dict[str, int]:
+        db = Database(normalise_database_url(gateway.database_url))
+        try:
+            async with db.session() as session:
+                return await seed_november(session, tag)
+        finally:
+            await db.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(run())).result()
+
+
+def at_both_widths(page: Page, url: str, name: str) -> list[str]:
+    problems = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 1000})
+        page.goto(url)
+        page.wait_for_load_state("networkidle")
+        page.screenshot(path=str(SCREENSHOTS / f"{name}_{width}.png"), full_page=True)
+        problems += [f"{name} at {width}px: {p}" for p in _problems(page, width)]
+    return problems
+
+
+def test_supervisor_reads_the_survey_results(browser: Browser, gateway_sqlite: Gateway) -> None:  # noqa: F811
+    gw = gateway_sqlite
+    seed(gw, "br")
+    page = login(browser, gw, gw.add_user("supervisor"))
+    page.goto(f"{gw.url}/console/worklog/2026-11")
+    page.click("#survey-link")
+    expect(page.locator("h1")).to_contain_text("相談後アンケート")
+    expect(page.locator("#survey-month")).to_have_text("2026年11月")
+    rows = page.locator("#survey-table tbody tr")
+    expect(rows.filter(has_text="送ったアンケート")).to_contain_text("2")
+    expect(rows.filter(has_text="役に立ったか：役に立った")).to_contain_text("1")
+    expect(page.locator("#survey-comments li")).to_have_count(1)
+    problems = at_both_widths(page, f"{gw.url}/console/survey/2026-11", "survey")
+    page.context.close()
+    assert problems == []
