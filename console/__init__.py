@@ -21,6 +21,7 @@ def register(app: Sanic) -> None:
         api,
         canned,
         cases,
+        duty,
         live,
         login,
         openapi,
@@ -40,8 +41,8 @@ def register(app: Sanic) -> None:
     app.ctx.console_ip_failures = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, account, pages, records, worklog, survey_results, admin, training, live, api, cases, canned,
-                   openapi):
+    for module in (login, account, pages, records, worklog, survey_results, duty, admin, training, live, api, cases,
+                   canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
     from console import bounds

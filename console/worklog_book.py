@@ -119,11 +119,11 @@ def _style(sheet: Worksheet, *, header_row: int, widths: dict[int, int]) -> None
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
 
 
-async def month_contents(session: Any, month: date, hours: HoursPolicy, survey: SurveyTexts | None = None
-                         ) -> tuple[MonthLog, list[list[Any]], MonthStatistics]:
+async def month_contents(session: Any, month: date, hours: HoursPolicy, survey: SurveyTexts | None = None, *,
+                         lines: int = 1) -> tuple[MonthLog, list[list[Any]], MonthStatistics]:
     """The month's log, its records as export rows and its statistics: the reads, inside the caller's unit of work."""
     start, end = month_range(month)
-    return (await month_log(session, month, hours), await export_rows(session, start, end),
+    return (await month_log(session, month, hours, lines=lines), await export_rows(session, start, end),
             await month_statistics(session, month, hours, survey=survey))
 
 

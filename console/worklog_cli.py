@@ -56,12 +56,12 @@ async def _export(month: date, password: str) -> tuple[bytes, int]:
     from handoff.domain.survey import SurveyTexts
     from handoff.settings import settings_or_exit
 
-    data_dir = settings_or_exit().data_dir
-    hours = HoursPolicy.load(data_dir / "hours.yml")
-    survey = SurveyTexts.load(data_dir / "survey.yml")
+    settings = settings_or_exit()
+    hours = HoursPolicy.load(settings.data_dir / "hours.yml")
+    survey = SurveyTexts.load(settings.data_dir / "survey.yml")
 
     async def work(session: Any) -> tuple[Any, ...]:
-        contents = await month_contents(session, month, hours, survey)
+        contents = await month_contents(session, month, hours, survey, lines=settings.lines)
         audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
               detail=f"encrypted xlsx; records={len(contents[1])}")
         return contents

@@ -62,3 +62,20 @@ def test_supervisor_reads_the_survey_results(browser: Browser, gateway_sqlite: G
     problems = at_both_widths(page, f"{gw.url}/console/survey/2026-11", "survey")
     page.context.close()
     assert problems == []
+
+
+def test_counsellor_checks_in_and_out_of_duty(browser: Browser, gateway_sqlite: Gateway) -> None:  # noqa: F811
+    gw = gateway_sqlite
+    account = gw.add_user("counsellor", quals="C")
+    page = login(browser, gw, account)
+    page.click("nav.nav >> text=勤務")
+    expect(page.locator("#duty-status")).to_have_text("勤務外です。")
+    page.click("#btn-check-in")
+    expect(page.locator("#duty-status")).to_contain_text("勤務中です")
+    expect(page.locator("#on-duty")).to_contain_text(account.name)
+    expect(page.locator("#on-duty")).to_contain_text("C")
+    problems = at_both_widths(page, f"{gw.url}/console/duty", "duty")
+    page.click("#btn-check-out")
+    expect(page.locator("#duty-status")).to_have_text("勤務外です。")
+    page.context.close()
+    assert problems == []

@@ -37,9 +37,22 @@ def upgrade() -> None:
     )
     op.create_index('ix_surveys_conversation_id', 'surveys', ['conversation_id'], unique=False)
     op.create_index('ix_surveys_sent_at', 'surveys', ['sent_at'], unique=False)
+    op.create_table('duty_shifts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('started_at', handoff.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', handoff.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_duty_shifts_user_id', 'duty_shifts', ['user_id'], unique=False)
+    op.create_index('ix_duty_shifts_started_at', 'duty_shifts', ['started_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_duty_shifts_started_at', table_name='duty_shifts')
+    op.drop_index('ix_duty_shifts_user_id', table_name='duty_shifts')
+    op.drop_table('duty_shifts')
     op.drop_index('ix_surveys_sent_at', table_name='surveys')
     op.drop_index('ix_surveys_conversation_id', table_name='surveys')
     op.drop_table('surveys')
