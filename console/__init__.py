@@ -27,6 +27,7 @@ def register(app: Sanic) -> None:
         openapi,
         pages,
         records,
+        retention_views,
         survey_results,
         training,
         worklog,
@@ -41,8 +42,8 @@ def register(app: Sanic) -> None:
     app.ctx.console_ip_failures = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, account, pages, records, worklog, survey_results, duty, admin, training, live, api, cases,
-                   canned, openapi):
+    for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, admin, training,
+                   live, api, cases, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
     from console import bounds

@@ -24,9 +24,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.actions import TOPICS
-from console.statistics_extra import deliveries_sent, referral_rows, survey_rows
+from console.statistics_extra import deliveries_sent, line_month_end, referral_rows, survey_rows
 from console.statistics_rows import Row
-from console.worklog_report import WAIT_STATES, OpenHours, month_range
+from console.worklog_report import WAIT_STATES, OpenHours, month_range, next_month
 from handoff.domain import profile
 from handoff.domain.hours import HoursPolicy
 from handoff.domain.survey import SurveyTexts
@@ -146,7 +146,8 @@ async def month_statistics(session: AsyncSession, first: date, hours: HoursPolic
     for level in (await session.scalars(select(Escalation.level).where(
             Escalation.opened_at >= start, Escalation.opened_at < end))).all():
         data.cases[level] += 1
-    data.extra = {"referrals": await referral_rows(session, start, end),
+    data.extra = {"line": await line_month_end(session, first, next_month(first)),
+                  "referrals": await referral_rows(session, start, end),
                   "survey": await survey_rows(session, start, end, survey),
                   "deliveries": [Row("配信数", await deliveries_sent(session, start, end))]}
     sections = [Section(key, title, text, BUILDERS[key](data)) for key, (title, text) in definitions.titles.items()
@@ -207,7 +208,7 @@ async def _people(session: AsyncSession, start: datetime, data: _Month) -> None:
 
 
 def _friends(data: _Month) -> list[Row]:
-    return [Row("友だち追加", data.follows), Row("ブロック", data.unfollows)]
+    return [Row("友だち追加", data.follows), Row("ブロック", data.unfollows), *data.extra["line"]]
 
 
 def _access(data: _Month) -> list[Row]:

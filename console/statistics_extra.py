@@ -8,7 +8,7 @@ definitions sheet.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import String, column, func, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from console.statistics_rows import Row
 from console.survey_results import answer_rows, survey_month
 from handoff.domain.survey import SurveyTexts
+from handoff.store.models_insight import FollowerInsight
 from handoff.store.types import UTCDateTime
 
 DELIVERIES_TABLE = "broadcasts"
@@ -39,6 +40,16 @@ async def deliveries_sent(session: AsyncSession, start: datetime, end: datetime)
             rows.c.status.in_(DELIVERY_DONE), rows.c[at] >= start, rows.c[at] < end)).scalar_one())
 
     return await session.run_sync(count)
+
+
+async def line_month_end(session: AsyncSession, first: date, end_day: date) -> list[Row]:
+    """LINE's own figures on the month's last counted day (`ycc insight fetch`); empty cells if none was fetched."""
+    row = await session.scalar(select(FollowerInsight).where(
+        FollowerInsight.day >= first, FollowerInsight.day < end_day, FollowerInsight.status == "ready")
+        .order_by(FollowerInsight.day.desc()).limit(1))
+    values = (row.followers, row.targeted_reaches, row.blocks) if row else (None, None, None)
+    labels = ("LINEの友だち追加の累計（月末）", "LINEのターゲットリーチ（月末）", "LINEのブロック（月末）")
+    return [Row(label, value, "total") for label, value in zip(labels, values, strict=True)]
 
 
 async def referral_rows(session: AsyncSession, start: datetime, end: datetime) -> list[Row]:

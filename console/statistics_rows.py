@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Row:
-    """`kind` is count (people, messages, cases: hidden under the threshold when shown), rate (%) or minutes."""
+    """`kind` is count (people, messages, cases: hidden under the threshold when shown), rate (%), minutes, or
+    total (an account-wide figure from LINE, about nobody in particular: never hidden)."""
 
     label: str
     value: int | float | None

@@ -18,6 +18,7 @@ p9  16 Nov 19:50 queued, taken at 19:58 (wait 8), released 20:05, taken again 20
     20:30 (32 min from the first take-over); record relationships.
 p10 30 Nov 19:30 queued, answered 1 Dec 11:05 (wait 935 min, counted in November), resolved 11:30 (25 min).
 p11 queued on 30 Oct, answered and resolved 2 Nov: October's request, but its record (career) is November's.
+LINE's insight: 412 followers, 301 targeted reaches, 2 blocks on 27 Nov, the last day counted.
 Surveys: p1's answered (helped, will) with a comment (standing in: p1's 12:01 message), p2's sent and not answered.
 """
 
@@ -30,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.store.models import Contact, Conversation, Escalation, Message, Record, StatusChange, User
+from handoff.store.models_insight import FollowerInsight
 from handoff.store.models_survey import Survey
 from handoff.timeutil import TOKYO
 
@@ -143,5 +145,14 @@ async def seed_november(session: AsyncSession, tag: str = "st") -> dict[str, int
                answers={"helpful": "helped", "again": "will"}, comment_message_id=comment),
         Survey(conversation_id=ids["p2"], sent_at=jst(11, 2, 13, 25), step="helpful", answers={}),
     ])
+    # LINE's figures: the 27th is the last day counted in November (the 28th was not yet when fetched). One row per
+    # day: a second seeding of the same database keeps the first's.
+    for insight in (FollowerInsight(day=date(2026, 11, 26), status="ready", followers=410, targeted_reaches=300,
+                                    blocks=2, fetched_at=jst(11, 27, 10, 0)),
+                    FollowerInsight(day=date(2026, 11, 27), status="ready", followers=412, targeted_reaches=301,
+                                    blocks=2, fetched_at=jst(11, 28, 10, 0)),
+                    FollowerInsight(day=date(2026, 11, 28), status="unready", fetched_at=jst(11, 29, 10, 0))):
+        if await session.get(FollowerInsight, insight.day) is None:
+            session.add(insight)
     await session.flush()
     return ids

@@ -23,7 +23,11 @@ pytestmark = [
 ]
 
 
-def seed(gateway: Gateway, tag: str) -> dict[str, int]:
+def seed(gateway: Gateway, tag: str = "br") -> None:
+    """The statistics' November, once per gateway database (the browser tests share one)."""
+    if gateway.rows("SELECT 1 FROM users WHERE name = :n", n=f"st_agent_{tag}"):
+        return
+
     async def run() -> dict[str, int]:
         db = Database(normalise_database_url(gateway.database_url))
         try:
@@ -33,7 +37,7 @@ def seed(gateway: Gateway, tag: str) -> dict[str, int]:
             await db.close()
 
     with ThreadPoolExecutor(1) as pool:
-        return pool.submit(lambda: asyncio.run(run())).result()
+        pool.submit(lambda: asyncio.run(run())).result()
 
 
 def at_both_widths(page: Page, url: str, name: str) -> list[str]:
@@ -49,7 +53,7 @@ def at_both_widths(page: Page, url: str, name: str) -> list[str]:
 
 def test_supervisor_reads_the_survey_results(browser: Browser, gateway_sqlite: Gateway) -> None:  # noqa: F811
     gw = gateway_sqlite
-    seed(gw, "br")
+    seed(gw)
     page = login(browser, gw, gw.add_user("supervisor"))
     page.goto(f"{gw.url}/console/worklog/2026-11")
     page.click("#survey-link")
@@ -77,5 +81,20 @@ def test_counsellor_checks_in_and_out_of_duty(browser: Browser, gateway_sqlite: 
     problems = at_both_widths(page, f"{gw.url}/console/duty", "duty")
     page.click("#btn-check-out")
     expect(page.locator("#duty-status")).to_have_text("勤務外です。")
+    page.context.close()
+    assert problems == []
+
+
+def test_supervisor_sees_retention_beside_line_figures(browser: Browser, gateway_sqlite: Gateway) -> None:  # noqa: F811
+    gw = gateway_sqlite
+    seed(gw)
+    page = login(browser, gw, gw.add_user("supervisor"))
+    page.goto(f"{gw.url}/console/worklog/2026-11")
+    page.click("#retention-link")
+    expect(page.locator("#retention-month")).to_have_text("2026年11月")
+    expect(page.locator("#r-2026-11-27")).to_contain_text("412")
+    expect(page.locator("#r-2026-11-28")).to_contain_text("集計中")
+    expect(page.locator("#cohorts tbody tr")).to_have_count(6)
+    problems = at_both_widths(page, f"{gw.url}/console/retention/2026-11", "retention")
     page.context.close()
     assert problems == []

@@ -25,7 +25,8 @@ from tests.console.test_worklog_report import decrypt
 
 PASSWORD = "prefecture agreed passphrase"
 EXPECTED: dict[str, dict[str, Any]] = {
-    "friends": {"友だち追加": 3, "ブロック": 1},
+    "friends": {"友だち追加": 3, "ブロック": 1, "LINEの友だち追加の累計（月末）": 412,
+                "LINEのターゲットリーチ（月末）": 301, "LINEのブロック（月末）": 2},
     "access": {"受信メッセージ（時間内）": 9, "受信メッセージ（時間外）": 2, "書いた人（時間内）": 7,
                "書いた人（時間外）": 2, "書いた人（合計）": 8},
     "response": {"相談員への相談（時間内）": 6, "うち応答": 5, "応答率（%）": 83.3, "相談員への相談（時間外）": 1,
@@ -91,6 +92,7 @@ async def test_the_workbook_hides_small_cells_and_charts_the_breakdowns(db: Data
     assert "2026年11月" in sheet["A1"].value
     shown = {(r[0].value, r[1].value): r[2].value for r in sheet.iter_rows(min_row=3)}
     assert shown[("友だち", "友だち追加")] == 3 and shown[("友だち", "ブロック")] == "3未満"
+    assert shown[("友だち", "LINEのブロック（月末）")] == 2  # account-wide, about nobody: never hidden
     assert shown[("相談員への相談と応答率", "応答率（%）")] == 83.3
     assert shown[("年代", "16〜18歳")] == 4 and shown[("年代", "13〜15歳")] == "3未満"
     assert shown[("年代", "12歳以下")] == 0
@@ -117,28 +119,32 @@ async def test_csv_has_the_same_rows_and_hiding(db: Database) -> None:
     assert len(table) - 1 == sum(len(s.rows) for s in statistics.sections)
 
 
-def _seed_gateway(url: str) -> None:
+def _in_process_csv(url: str) -> str:
+    """Seed the gateway's database and compute the CSV here, on the same rows (other tests may add to them)."""
     from handoff.settings import normalise_database_url
 
-    async def run() -> None:
+    async def run() -> str:
         db = Database(normalise_database_url(url))
         try:
             async with db.session() as session:
                 await seed_november(session, "cli")
+            async with db.session() as session:
+                return csv_text(await month_statistics(session, MONTH, HoursPolicy()))
         finally:
             await db.close()
 
     with ThreadPoolExecutor(1) as pool:
-        pool.submit(lambda: asyncio.run(run())).result()
+        return pool.submit(lambda: asyncio.run(run())).result()
 
 
 def test_report_statistics_csv_from_the_command_line(gateway_sqlite: Gateway, tmp_path: Path) -> None:
     month = "2026-11"
-    _seed_gateway(gateway_sqlite.database_url)
+    expected = _in_process_csv(gateway_sqlite.database_url)
     done = gateway_sqlite.ycc("report", "statistics", "--month", month, "--csv")
     assert done.returncode == 0, done.stderr
+    assert done.stdout == expected.replace("\r\n", "\n")  # figures checked exactly on a clean database above
     rows = list(csv.reader(io.StringIO(done.stdout.lstrip("\ufeff"))))
-    assert ["2026-11", "相談員への相談と応答率", "うち応答", "5"] in rows
+    assert rows[0] == ["月", "区分", "項目", "値"] and all(r[0] == "2026-11" for r in rows[1:])
     out = tmp_path / "statistics.csv"
     assert gateway_sqlite.ycc("report", "statistics", "--month", month, "--csv", "--out", str(out)).returncode == 0
     assert out.read_text(encoding="utf-8") == done.stdout

@@ -47,9 +47,19 @@ def upgrade() -> None:
     )
     op.create_index('ix_duty_shifts_user_id', 'duty_shifts', ['user_id'], unique=False)
     op.create_index('ix_duty_shifts_started_at', 'duty_shifts', ['started_at'], unique=False)
+    op.create_table('line_follower_insights',
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('followers', sa.Integer(), nullable=True),
+    sa.Column('targeted_reaches', sa.Integer(), nullable=True),
+    sa.Column('blocks', sa.Integer(), nullable=True),
+    sa.Column('fetched_at', handoff.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('day')
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('line_follower_insights')
     op.drop_index('ix_duty_shifts_started_at', table_name='duty_shifts')
     op.drop_index('ix_duty_shifts_user_id', table_name='duty_shifts')
     op.drop_table('duty_shifts')
