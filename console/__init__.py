@@ -27,6 +27,8 @@ def register(app: Sanic) -> None:
         openapi,
         pages,
         records,
+        referral_pages,
+        referrals,
         retention_views,
         survey_results,
         training,
@@ -39,11 +41,12 @@ def register(app: Sanic) -> None:
     app.ctx.console_jinja = make_environment()
     app.ctx.console_templates = canned.load_groups()
     app.ctx.worklog_columns = load_columns()  # a broken console/data/worklog.yml fails at start-up
+    app.ctx.support_groups = referrals.load_support_groups(app.ctx.settings.data_dir / "services.yml")
     app.ctx.console_ip_failures = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, admin, training,
-                   live, api, cases, canned, openapi):
+    for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, referral_pages,
+                   admin, training, live, api, cases, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
     from console import bounds

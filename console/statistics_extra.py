@@ -1,4 +1,4 @@
-"""Statistics sections read from the tables of other features: referrals, the survey and information deliveries.
+"""Statistics sections read from the tables of other features: LINE's figures, referrals, the survey and deliveries.
 
 Deliveries belong to the broadcasts feature (issue 17 item 1), which may or may not be in this build: the count is
 read from its `broadcasts` table only when the table exists, as rows whose `status` is `sent` (or `done`) with a
@@ -8,16 +8,19 @@ definitions sheet.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 
 from sqlalchemy import String, column, func, inspect, select, table
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from console.referrals import KINDS, OUTCOMES
 from console.statistics_rows import Row
 from console.survey_results import answer_rows, survey_month
 from handoff.domain.survey import SurveyTexts
 from handoff.store.models_insight import FollowerInsight
+from handoff.store.models_referral import Referral
 from handoff.store.types import UTCDateTime
 
 DELIVERIES_TABLE = "broadcasts"
@@ -53,7 +56,13 @@ async def line_month_end(session: AsyncSession, first: date, end_day: date) -> l
 
 
 async def referral_rows(session: AsyncSession, start: datetime, end: datetime) -> list[Row]:
-    return [Row("つなぎ（合計）", 0)]
+    """Referrals recorded in the month, by kind and by their outcome as it stands now (まだ = none yet)."""
+    rows = (await session.execute(select(Referral.kind, Referral.outcome).where(
+        Referral.created_at >= start, Referral.created_at < end))).all()
+    kinds = Counter(kind for kind, _ in rows)
+    outcomes = Counter(outcome or "open" for _, outcome in rows)
+    return [Row("つなぎ（合計）", len(rows)), *(Row(f"種類：{label}", kinds[key]) for key, label in KINDS.items()),
+            *(Row(f"結果：{label}", outcomes[key]) for key, label in {**OUTCOMES, "open": "まだ"}.items())]
 
 
 async def survey_rows(session: AsyncSession, start: datetime, end: datetime, texts: SurveyTexts) -> list[Row]:

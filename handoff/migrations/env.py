@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 import handoff.store.models_console
 import handoff.store.models_duty
 import handoff.store.models_insight
+import handoff.store.models_referral
 import handoff.store.models_survey
 import handoff.store.models_training
 import handoff.store.models_worklog  # noqa: F401

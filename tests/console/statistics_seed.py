@@ -19,6 +19,7 @@ p9  16 Nov 19:50 queued, taken at 19:58 (wait 8), released 20:05, taken again 20
 p10 30 Nov 19:30 queued, answered 1 Dec 11:05 (wait 935 min, counted in November), resolved 11:30 (25 min).
 p11 queued on 30 Oct, answered and resolved 2 Nov: October's request, but its record (career) is November's.
 LINE's insight: 412 followers, 301 targeted reaches, 2 blocks on 27 Nov, the last day counted.
+Referrals: p1's to a municipal office (connected), p4's to a 児童相談所 (open); p11's in October.
 Surveys: p1's answered (helped, will) with a comment (standing in: p1's 12:01 message), p2's sent and not answered.
 """
 
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.store.models import Contact, Conversation, Escalation, Message, Record, StatusChange, User
 from handoff.store.models_insight import FollowerInsight
+from handoff.store.models_referral import Referral
 from handoff.store.models_survey import Survey
 from handoff.timeutil import TOKYO
 
@@ -145,6 +147,13 @@ async def seed_november(session: AsyncSession, tag: str = "st") -> dict[str, int
                answers={"helpful": "helped", "again": "will"}, comment_message_id=comment),
         Survey(conversation_id=ids["p2"], sent_at=jst(11, 2, 13, 25), step="helpful", answers={}),
     ])
+    for person, at, kind, outcome in (("p1", jst(11, 2, 12, 19), "municipal", "connected"),
+                                      ("p4", jst(11, 5, 15, 0), "child_guidance", None),
+                                      ("p11", jst(10, 30, 15, 30), "support_group", None)):
+        session.add(Referral(conversation_id=ids[person], created_at=at, author_id=agent.id, kind=kind,
+                             service_kind=kind, recipient="つなぎ先", consent_at=at, shared=["age_band"],
+                             note="", outcome=outcome, outcome_note="", outcome_at=jst(11, 20, 10, 0) if outcome
+                             else None))
     # LINE's figures: the 27th is the last day counted in November (the 28th was not yet when fetched). One row per
     # day: a second seeding of the same database keeps the first's.
     for insight in (FollowerInsight(day=date(2026, 11, 26), status="ready", followers=410, targeted_reaches=300,

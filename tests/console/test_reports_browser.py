@@ -98,3 +98,41 @@ def test_supervisor_sees_retention_beside_line_figures(browser: Browser, gateway
     problems = at_both_widths(page, f"{gw.url}/console/retention/2026-11", "retention")
     page.context.close()
     assert problems == []
+
+
+def test_counsellor_records_a_referral_and_prints_the_summary(browser: Browser, gateway_sqlite: Gateway  # noqa: F811
+                                                              ) -> None:
+    from tests.console.test_referrals import claimed
+
+    gw = gateway_sqlite
+    account = gw.add_user("counsellor", quals="A,B")
+    api = gw.login(account)
+    _, cid = claimed(gw, api)
+    page = login(browser, gw, account)
+    page.goto(f"{gw.url}/console/chat/{cid}")
+    page.click("#link-referral")
+    expect(page.locator("h1")).to_contain_text("関係機関へつなぐ")
+    problems = at_both_widths(page, page.url, "referral_new")
+    page.check("input[name=recipient][value='金沢市児童相談所']")
+    page.check("input[name=shared][value='age_band']")
+    page.click("#btn-referral")
+    expect(page.locator("#referral-consent")).to_be_visible()  # refused: consent not ticked
+    expect(page.locator(".field-error[data-field=consent]")).to_contain_text("本人の同意")
+    page.check("input[name=recipient][value='金沢市児童相談所']")
+    page.check("#referral-consent")
+    page.click("#btn-referral")
+    expect(page.locator("#referral-facts")).to_contain_text("金沢市児童相談所（児童相談所）")
+    referral_url = page.url
+    problems += at_both_widths(page, referral_url, "referral")
+    problems += at_both_widths(page, referral_url + "/summary", "referral_summary")
+    expect(page.locator("#referral-summary")).to_contain_text("16〜18歳")
+    page.goto(referral_url)
+    page.check("input[name=outcome][value=connected]")
+    page.click("#btn-outcome")
+    expect(page.locator("#referral-outcome")).to_contain_text("つながった")
+    page.context.close()
+    sup = login(browser, gw, gw.add_user("supervisor"))
+    problems += at_both_widths(sup, f"{gw.url}/console/referrals?all=1", "referrals")
+    expect(sup.locator("#referrals-table")).to_contain_text("金沢市児童相談所")
+    sup.context.close()
+    assert problems == []

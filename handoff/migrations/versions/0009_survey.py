@@ -56,9 +56,35 @@ def upgrade() -> None:
     sa.Column('fetched_at', handoff.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('day')
     )
+    op.create_table('referrals',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', handoff.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('service_kind', sa.String(length=64), nullable=False),
+    sa.Column('recipient', sa.String(length=200), nullable=False),
+    sa.Column('municipality', sa.String(length=32), nullable=True),
+    sa.Column('consent_at', handoff.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('shared', sa.JSON(), nullable=False),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('outcome', sa.String(length=16), nullable=True),
+    sa.Column('outcome_note', sa.Text(), nullable=False),
+    sa.Column('outcome_at', handoff.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('outcome_by', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['users.id'], ),
+    sa.ForeignKeyConstraint(['conversation_id'], ['conversations.id'], ),
+    sa.ForeignKeyConstraint(['outcome_by'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    op.create_index('ix_referrals_conversation_id', 'referrals', ['conversation_id'], unique=False)
+    op.create_index('ix_referrals_created_at', 'referrals', ['created_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_referrals_created_at', table_name='referrals')
+    op.drop_index('ix_referrals_conversation_id', table_name='referrals')
+    op.drop_table('referrals')
     op.drop_table('line_follower_insights')
     op.drop_index('ix_duty_shifts_started_at', table_name='duty_shifts')
     op.drop_index('ix_duty_shifts_user_id', table_name='duty_shifts')
