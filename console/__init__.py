@@ -15,8 +15,26 @@ STATIC = Path(__file__).resolve().parent / "static"
 
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
-    from console import (account, admin, api, canned, cases, contact_details, live, login, openapi, pages, records,
-                         training, worklog)
+    from console import (
+        account,
+        admin,
+        api,
+        canned,
+        cases,
+        contact_details,
+        duty,
+        live,
+        login,
+        openapi,
+        pages,
+        records,
+        referral_pages,
+        referrals,
+        retention_views,
+        survey_results,
+        training,
+        worklog,
+    )
     from console.headers import install as install_headers
     from console.render import make_environment
     from console.worklog_report import load_columns
@@ -24,11 +42,12 @@ def register(app: Sanic) -> None:
     app.ctx.console_jinja = make_environment()
     app.ctx.console_templates = canned.load_groups()
     app.ctx.worklog_columns = load_columns()  # a broken console/data/worklog.yml fails at start-up
+    app.ctx.support_groups = referrals.load_support_groups(app.ctx.settings.data_dir / "services.yml")
     app.ctx.console_ip_failures = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, account, pages, records, worklog, admin, training, live, api, cases, contact_details, canned,
-                   openapi):
+    for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, referral_pages,
+                   admin, training, live, api, cases, contact_details, canned, openapi):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
     from console import bounds

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from console.auth import Denied, NotFound, Principal, audit
 from console.roles import STAFF, Role
 from handoff import events
-from handoff.domain import capacity, profile
+from handoff.domain import capacity, profile, survey
 from handoff.domain import conversations as conv
 from handoff.domain.outgoing import enqueue
 from handoff.line.messages import MAX_TEXT, text_message
@@ -225,10 +225,20 @@ def validate_record(body: dict[str, Any]) -> dict[str, Any]:
             "summary": summary.strip()}
 
 
+def survey_choice(body: dict[str, Any]) -> bool | None:
+    """The counsellor's choice about the survey (issue 17 item 5): absent/null = the default, true, false."""
+    choice = body.get("survey")
+    if choice is not None and not isinstance(choice, bool):
+        raise Invalid({"survey": "アンケートは「おまかせ」「送る」「送らない」から選んでください。"})
+    return choice
+
+
 async def resolve(session: AsyncSession, principal: Principal, conversation_id: int, body: dict[str, Any],
-                  resolved_text: str) -> Record:
-    """Write the record, hand the user back to the bot and tell them so (content reply "resolved")."""
+                  resolved_text: str, texts: survey.SurveyTexts | None = None) -> Record:
+    """Write the record, hand the user back to the bot and tell them so (content reply "resolved"), with the
+    survey's first question when `handoff.domain.survey.offer` says so."""
     fields = validate_record(body)
+    choice = survey_choice(body)
     conversation = await load(session, principal, conversation_id, lock=True)
     now = utcnow()
     if conversation.status == conv.BLOCKED:
@@ -246,10 +256,14 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
         _require_holder_or_supervisor(principal, conversation)
     record = Record(conversation_id=conversation.id, author_id=principal.user_id, created_at=now, **fields)
     session.add(record)
+    await session.flush()
+    question = None if texts is None else await survey.offer(
+        session, conversation, conversation.contact, choice, record.id, now, texts)  # before the close resets risk
     await conv.transition(session, conversation, conv.RESOLVED, actor=principal.name, reason="resolved", at=now)
     conversation.unread = 0
     if conversation.contact.following:
-        await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(resolved_text)],
+        await enqueue(session, recipient=conversation.contact.line_user_id,
+                      messages=[text_message(resolved_text), *([question] if question else [])],
                       conversation_id=conversation.id, at=now, sender=Sender.SYSTEM)
     await session.flush()
     notify(session, events.resolved(conversation.id))

@@ -218,7 +218,8 @@ async def resolve(request: Request, conversation_id: int) -> HTTPResponse:
     body = body_of(request)
     text = request.app.ctx.content.reply("resolved")
     async with request.app.ctx.db.session() as session:
-        record = await actions.resolve(session, request.ctx.principal, conversation_id, body, text)
+        record = await actions.resolve(session, request.ctx.principal, conversation_id, body, text,
+                                       request.app.ctx.content.survey)
         result = record_json(record)
     return json({"record": result, "status": conv.RESOLVED}, status=201, ensure_ascii=False)
 

@@ -104,6 +104,8 @@ SCHEMAS: dict[str, Any] = {
             "enum": list(CARE_RECIPIENTS)}},
         "referral_made": _B, "referral": {"type": ["string", "null"], "description": "required if referral_made"},
         "follow_up": _B, "summary": {"type": "string", "minLength": 1, "maxLength": 4000},
+        "survey": {"type": ["boolean", "null"], "description": "the post-consultation survey: null or absent = "
+                   "send if consented and not after a crisis; true = send (also after a crisis); false = do not"},
     }, ["topics", "care_recipients", "referral_made", "follow_up", "summary"]),
 }
 

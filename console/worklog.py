@@ -51,7 +51,7 @@ async def _page(request: Request, month: date, *, error: str | None = None, save
                 status: int = 200) -> HTTPResponse:
     columns = request.app.ctx.worklog_columns
     async with request.app.ctx.db.session() as session:
-        log = await month_log(session, month, request.app.ctx.hours)
+        log = await month_log(session, month, request.app.ctx.hours, lines=request.app.ctx.settings.lines)
         audit(session, request.ctx.principal.name, "view_worklog", "worklog", f"{month:%Y-%m}")
     this_month = month_of(utcnow())
     hours = request.app.ctx.hours
@@ -127,10 +127,11 @@ async def download(request: Request, month: str) -> HTTPResponse:
         return await _page(request, first, error=error, status=400)
     hours = request.app.ctx.hours
     async with request.app.ctx.db.session() as session:
-        log, records = await month_contents(session, first, hours)
+        log, records, statistics = await month_contents(session, first, hours, request.app.ctx.content.survey,
+                                                        lines=request.app.ctx.settings.lines)
         audit(session, principal.name, "export_worklog", "worklog", f"{first:%Y-%m}",
               detail=f"encrypted xlsx; records={len(records)}")
-    data = await encrypted_file(log, records, request.app.ctx.worklog_columns, hours, password)
+    data = await encrypted_file(log, records, request.app.ctx.worklog_columns, hours, password, statistics)
     return xlsx_response(data, first)
 
 

@@ -5,7 +5,8 @@ with password", via msoffcrypto-tool; Excel opens the file after asking for the 
 file is an opaque OLE container, not a zip anyone can unpack. The plain workbook exists only in memory.
 
 Sheets: 業務日誌 (one row per JST day, a total row), 相談記録 (the month's records in the same form as the CSV
-export, console/records.py), 項目の説明 (how each figure is counted).
+export, console/records.py), 項目の説明 (how each figure is counted), then the prefecture's monthly statistics,
+統計 and 統計の説明 (console/statistics_book.py).
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 from console.cells import append_row
 from console.records import EXPORT_HEADERS, export_rows
 from console.render import jst
+from console.statistics import MonthStatistics, month_statistics
+from console.statistics_book import add_sheets
 from console.worklog_report import Column, MonthLog, month_log, month_range
 from handoff.domain.hours import WEEKDAY_JA, HoursPolicy
+from handoff.domain.survey import SurveyTexts
 
 TITLE = "いしかわヤングケアラーチャンネル 業務日誌"
 HEAD_FILL = PatternFill("solid", fgColor="DDE6F0")
@@ -54,7 +58,8 @@ def day_rows(log: MonthLog, columns: list[Column], hours: HoursPolicy) -> tuple[
     return header, rows
 
 
-def build(log: MonthLog, columns: list[Column], hours: HoursPolicy, records: list[list[Any]]) -> bytes:
+def build(log: MonthLog, columns: list[Column], hours: HoursPolicy, records: list[list[Any]],
+          statistics: MonthStatistics | None = None) -> bytes:
     """The plain (unencrypted) workbook; only `encrypt` output may leave the process."""
     book = Workbook()
     sheet = book.active
@@ -86,6 +91,8 @@ def build(log: MonthLog, columns: list[Column], hours: HoursPolicy, records: lis
     for column in columns:
         sheet.append([column.label, column.help])
     _style(sheet, header_row=1, widths={1: 22, 2: 90})
+    if statistics is not None:
+        add_sheets(book, statistics)
 
     book.properties.creator = "ycc"
     book.properties.title = f"業務日誌 {log.month:%Y-%m}"
@@ -112,17 +119,19 @@ def _style(sheet: Worksheet, *, header_row: int, widths: dict[int, int]) -> None
     sheet.freeze_panes = sheet.cell(row=header_row + 1, column=1)
 
 
-async def month_contents(session: Any, month: date, hours: HoursPolicy) -> tuple[MonthLog, list[list[Any]]]:
-    """The month's log and its records as export rows: the reads, done inside the caller's unit of work."""
+async def month_contents(session: Any, month: date, hours: HoursPolicy, survey: SurveyTexts | None = None, *,
+                         lines: int = 1) -> tuple[MonthLog, list[list[Any]], MonthStatistics]:
+    """The month's log, its records as export rows and its statistics: the reads, inside the caller's unit of work."""
     start, end = month_range(month)
-    return await month_log(session, month, hours), await export_rows(session, start, end)
+    return (await month_log(session, month, hours, lines=lines), await export_rows(session, start, end),
+            await month_statistics(session, month, hours, survey=survey))
 
 
 async def encrypted_file(log: MonthLog, records: list[list[Any]], columns: list[Column], hours: HoursPolicy,
-                         password: str) -> bytes:
+                         password: str, statistics: MonthStatistics | None = None) -> bytes:
     """Build and encrypt in a thread, after the unit of work has ended.
 
     The key derivation is deliberately slow, and on SQLite the gateway runs one unit of work at a time, so doing
     this inside the session would hold up LINE's webhook; outside it and off the event loop, nothing waits.
     """
-    return await asyncio.to_thread(lambda: encrypt(build(log, columns, hours, records), password))
+    return await asyncio.to_thread(lambda: encrypt(build(log, columns, hours, records, statistics), password))

@@ -1,4 +1,5 @@
-"""`ycc report monthly`: the month's password-protected work log file (R21), made on the server.
+"""`ycc report monthly`: the month's password-protected work log file (R21), made on the server; and
+`ycc report statistics --csv`: the month's statistics for the prefecture (issue 17 item 6) as CSV.
 
 For an operator who prepares the prefecture's file without opening the console (e.g. from a monthly job). The
 password comes on stdin, like `ycc user add`'s, so it never shows in shell history or `ps`; it must meet the
@@ -52,18 +53,63 @@ async def _export(month: date, password: str) -> tuple[bytes, int]:
     from console.cli import with_db
     from console.worklog_book import encrypted_file, month_contents
     from handoff.domain.hours import HoursPolicy
+    from handoff.domain.survey import SurveyTexts
     from handoff.settings import settings_or_exit
 
-    hours = HoursPolicy.load(settings_or_exit().data_dir / "hours.yml")
+    settings = settings_or_exit()
+    hours = HoursPolicy.load(settings.data_dir / "hours.yml")
+    survey = SurveyTexts.load(settings.data_dir / "survey.yml")
 
-    async def work(session: Any) -> tuple[Any, list[list[Any]]]:
-        log, records = await month_contents(session, month, hours)
+    async def work(session: Any) -> tuple[Any, ...]:
+        contents = await month_contents(session, month, hours, survey, lines=settings.lines)
         audit(session, "cli", "export_worklog", "worklog", f"{month:%Y-%m}",
-              detail=f"encrypted xlsx; records={len(records)}")
-        return log, records
+              detail=f"encrypted xlsx; records={len(contents[1])}")
+        return contents
 
-    log, records = await with_db(work)
-    return await encrypted_file(log, records, load_columns(), hours, password), len(records)
+    log, records, statistics = await with_db(work)
+    return await encrypted_file(log, records, load_columns(), hours, password, statistics), len(records)
+
+
+async def _statistics_csv(month: date) -> str:
+    from console.cli import with_db
+    from console.statistics import month_statistics
+    from console.statistics_book import csv_text
+    from handoff.domain.hours import HoursPolicy
+    from handoff.domain.survey import SurveyTexts
+    from handoff.settings import settings_or_exit
+
+    data_dir = settings_or_exit().data_dir
+    hours = HoursPolicy.load(data_dir / "hours.yml")
+    survey = SurveyTexts.load(data_dir / "survey.yml")
+
+    async def work(session: Any) -> str:
+        text = csv_text(await month_statistics(session, month, hours, survey=survey))
+        audit(session, "cli", "export_statistics", "statistics", f"{month:%Y-%m}", detail="csv")
+        return text
+
+    return str(await with_db(work))
+
+
+def _report_statistics(args: argparse.Namespace) -> int:
+    """Aggregates only (small counts hidden), so unlike the work log it needs no password."""
+    try:
+        if not args.csv:
+            raise ReportError("say --csv (the workbook with charts is part of `ycc report monthly`)")
+        month = _month(args.month)
+        out = Path(args.out) if args.out else None
+        if out is not None and not out.parent.is_dir():
+            raise ReportError(f"no such directory: {out.parent}")
+        text = asyncio.run(_statistics_csv(month))
+        if out is None:
+            sys.stdout.write(text)
+        else:
+            _write(out, text.encode("utf-8"))
+    except (ReportError, OSError) as exc:
+        print(f"ycc report statistics: {exc}", file=sys.stderr)
+        return 2
+    if out is not None:
+        print(f"wrote {out} ({month:%Y-%m} statistics, CSV)")
+    return 0
 
 
 def _write(path: Path, data: bytes) -> None:
@@ -98,3 +144,9 @@ def add_commands(sub: Any) -> None:
     monthly.add_argument("--month", default=None, help="YYYY-MM (default: the previous month in Asia/Tokyo)")
     monthly.add_argument("--out", required=True, help="file to write, e.g. 業務日誌_2026-10.xlsx")
     monthly.set_defaults(func=_report_monthly)
+    statistics = report.add_parser("statistics", help="the month's statistics for the prefecture as CSV "
+                                                      "(counts of 1-2 shown as 3未満)")
+    statistics.add_argument("--month", default=None, help="YYYY-MM (default: the previous month in Asia/Tokyo)")
+    statistics.add_argument("--csv", action="store_true", help="write CSV (UTF-8 with BOM)")
+    statistics.add_argument("--out", default=None, help="file to write (default: standard output)")
+    statistics.set_defaults(func=_report_statistics)

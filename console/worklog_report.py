@@ -24,9 +24,11 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console.duty_report import month_duty
 from handoff.domain.hours import HoursPolicy
 from handoff.store.models import Escalation, Message, Record, StatusChange, User
 from handoff.store.models_worklog import WorklogNote
+from handoff.store.types import utcnow
 from handoff.store.values import Direction, Sender
 from handoff.timeutil import TOKYO, to_tokyo
 
@@ -106,6 +108,8 @@ class DayFigures:
     bot_ids: set[int] = field(default_factory=set)
     handed_ids: set[int] = field(default_factory=set)
     by_counsellor: Counter[str] = field(default_factory=Counter)
+    on_duty: list[str] = field(default_factory=list)  # display names of who checked in that day
+    staffing: list[str] = field(default_factory=list)  # what the staffing rule lacked during hours (duty_report)
     waits: list[float] = field(default_factory=list)  # seconds
     note: str = ""
     note_by: str = ""
@@ -113,7 +117,7 @@ class DayFigures:
     totals: dict[str, int] = field(default_factory=dict)  # only on the month's total row
 
     FIGURES = ("follows", "unfollows", "writers", "messages_in", "off_hours", "handoffs", "handled", "handled_by",
-               "bot_only", "crises", "wait_median", "wait_max", "records")
+               "bot_only", "crises", "wait_median", "wait_max", "records", "on_duty", "staffing")
 
     def value(self, key: str) -> Any:
         """A column's value for display: ints, minutes as float (None when there was no wait), names as text."""
@@ -128,6 +132,10 @@ class DayFigures:
         if key == "handled_by":
             return "、".join(f"{name} {n}" for name, n in sorted(self.by_counsellor.items(),
                                                                  key=lambda item: (-item[1], item[0])))
+        if key == "on_duty":
+            return "、".join(self.on_duty)
+        if key == "staffing":
+            return "・".join(self.staffing)
         if key == "wait_median":
             return round(statistics.median(self.waits) / 60, 1) if self.waits else None
         if key == "wait_max":
@@ -146,6 +154,8 @@ def _total(days: list[DayFigures]) -> DayFigures:
     total = DayFigures(day=None)
     for key in ("writers", "handled", "bot_only"):
         total.totals[key] = sum(int(d.value(key)) for d in days)
+    short = sum(1 for d in days if d.staffing)
+    total.staffing = [f"{short}日"] if short else []
     for d in days:
         for name in ("follows", "unfollows", "messages_in", "off_hours", "handoffs", "crises", "records"):
             setattr(total, name, getattr(total, name) + getattr(d, name))
@@ -154,7 +164,7 @@ def _total(days: list[DayFigures]) -> DayFigures:
     return total
 
 
-class _OpenHours:
+class OpenHours:
     """`is_open(at)` for many moments: the day's window looked up once per JST day."""
 
     def __init__(self, policy: HoursPolicy) -> None:
@@ -170,8 +180,10 @@ class _OpenHours:
         return window is not None and window.open <= local.time().replace(tzinfo=None) < window.close
 
 
-async def month_log(session: AsyncSession, first: date, hours: HoursPolicy) -> MonthLog:
-    """Every day of the JST month starting at `first`, with figures, notes and a total row."""
+async def month_log(session: AsyncSession, first: date, hours: HoursPolicy, *, lines: int = 1,
+                    now: datetime | None = None) -> MonthLog:
+    """Every day of the JST month starting at `first`, with figures, notes and a total row; `lines` (YCC_LINES) and
+    `now` are for the staffing rule (console/duty_report.py)."""
     start, end = month_range(first)
     days: dict[date, DayFigures] = {}
     day = first
@@ -182,7 +194,7 @@ async def month_log(session: AsyncSession, first: date, hours: HoursPolicy) -> M
     def on(at: datetime) -> DayFigures:
         return days[to_tokyo(at).date()]
 
-    await _messages(session, start, end, on, _OpenHours(hours))
+    await _messages(session, start, end, on, OpenHours(hours))
     for change in (await session.scalars(select(StatusChange).where(
             StatusChange.at >= start, StatusChange.at < end, StatusChange.to_status == "queued",
             StatusChange.from_status != "open"))).all():
@@ -197,11 +209,13 @@ async def month_log(session: AsyncSession, first: date, hours: HoursPolicy) -> M
     for taken_at, seconds in await _waits(session, start, end):
         on(taken_at).waits.append(seconds)
     await _notes(session, first, days)
+    for day, (names, missing) in (await month_duty(session, list(days), hours, lines, now or utcnow())).items():
+        days[day].on_duty, days[day].staffing = names, missing
     ordered = list(days.values())
     return MonthLog(first, ordered, _total(ordered))
 
 
-async def _messages(session: AsyncSession, start: datetime, end: datetime, on: Any, hours: _OpenHours) -> None:
+async def _messages(session: AsyncSession, start: datetime, end: datetime, on: Any, hours: OpenHours) -> None:
     rows = (await session.execute(
         select(Message.conversation_id, Message.direction, Message.sender, Message.kind, Message.event_at,
                User.display_name, User.name)

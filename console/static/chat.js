@@ -239,6 +239,7 @@
     const body = {
       topics: checked("topics"), care_recipients: checked("care_recipients"), referral_made: choice("referral_made"),
       referral: form.elements.referral.value, follow_up: choice("follow_up"), summary: form.elements.summary.value,
+      survey: checked("survey")[0] === "auto" ? null : choice("survey"),
     };
     form.querySelectorAll(".field-error").forEach((p) => { p.textContent = ""; });
     const result = await api("POST", `/api/conversations/${id}/resolve`, body);

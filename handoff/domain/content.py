@@ -16,6 +16,7 @@ from handoff.domain.datafile import ContentError, field_phone, field_text, read_
 from handoff.domain.eligibility import MUNICIPALITIES, OUTSIDE
 from handoff.domain.hotlines import Hotline, load_hotlines
 from handoff.domain.referral import ReferralRules
+from handoff.domain.survey import SurveyTexts
 from handoff.domain.waiting import WaitingTexts
 from handoff.line.messages import MAX_TEXT
 
@@ -75,12 +76,14 @@ class Content:
         services: dict[str, list[Service]],
         referral: ReferralRules,
         waiting: WaitingTexts,
+        survey: SurveyTexts,
     ) -> None:
         self._replies = dict(replies)
         self._hotlines = tuple(hotlines)
         self._services = {m: tuple(items) for m, items in services.items()}
         self._referral = referral
         self.waiting = waiting
+        self.survey = survey
 
     @classmethod
     def load(cls, data_dir: Path | str) -> Content:
@@ -94,6 +97,7 @@ class Content:
             services,
             _load_referral(services_path, services),
             WaitingTexts.load(data_dir / "waiting.yml", chat=chat_lines_text(hotlines)),
+            SurveyTexts.load(data_dir / "survey.yml"),
         )
         unknown = [key for key, _ in content.waiting.stickers if key not in content._replies]
         if unknown:

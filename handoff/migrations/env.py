@@ -10,6 +10,10 @@ from sqlalchemy.engine import Connection
 # Console and work log tables join the metadata autogenerate compares.
 import handoff.store.models_console
 import handoff.store.models_contact
+import handoff.store.models_duty
+import handoff.store.models_insight
+import handoff.store.models_referral
+import handoff.store.models_survey
 import handoff.store.models_training
 import handoff.store.models_worklog  # noqa: F401
 from handoff.store.db import new_engine

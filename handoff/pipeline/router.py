@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.domain import conversations as conv
+from handoff.domain import survey
 from handoff.domain.contacts import seen
 from handoff.domain.content import Content
 from handoff.domain.handoff import closed_text
@@ -182,6 +183,12 @@ class Router:
         postback = turn.event.get("postback") or {}
         shown = str(postback.get("displayText") or postback.get("data") or "")[:MAX_TEXT]
         self._store_in(session, turn, "postback", shown)
+        if survey.is_survey_postback(postback.get("data")):  # issue 17.5: never to Rasa
+            answer = await survey.answer_tap(session, turn.conversation, postback["data"], turn.at,
+                                             self.content.survey)
+            if answer is not None and turn.conversation.status not in HUMAN_STATES:
+                await self._send(session, turn, answer)
+            return
         await self._after_user_text(session, turn, shown, screen_text=False)
 
     async def _on_message(self, session: AsyncSession, turn: Turn) -> None:
@@ -236,6 +243,11 @@ class Router:
             await self._reply(session, turn, closed_text(self.content, self.hours, turn.at) or "")
             return
         rasa_event = "message" if turn.row.event_type == "message" else "postback"
+        if conversation.status == conv.RESOLVED and screen_text:
+            thanks = await survey.take_comment(session, conversation, turn.incoming, turn.at, self.content.survey)
+            if thanks is not None:  # the survey's free comment (issue 17.5): stored as the message it is
+                await self._send(session, turn, thanks)
+                return
         if conversation.status == conv.RESOLVED:
             just_closed, closing = await after_close(session, conversation, text, turn.at, self.content.waiting)
             if closing is not None:  # 「ありがとう！」 a minute after the close: a warm goodbye, still closed
@@ -295,11 +307,14 @@ class Router:
         turn.conversation.updated_at = turn.at
 
     async def _reply(self, session: AsyncSession, turn: Turn, text: str) -> None:
+        await self._send(session, turn, text_message(text))
+
+    async def _send(self, session: AsyncSession, turn: Turn, message: dict[str, Any]) -> None:
         """A turn has at most one fixed reply; it goes out right after the turn commits."""
         turn.send = await self.outbox.enqueue_to_send(
             session,
             recipient=turn.contact.line_user_id,
-            messages=[text_message(text)],
+            messages=[message],
             conversation_id=turn.conversation.id,
             at=turn.at,
             sender=Sender.SYSTEM,

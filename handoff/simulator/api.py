@@ -26,6 +26,8 @@ Control endpoints (relative to the fakeline prefix):
   [{"status", "message"?, "delay"?, "deliver"?}], "delay"?}` — answered in order, then normal behaviour;
   `{"delay": s}` alone in a response only slows that call; top-level `delay` slows every call of the endpoint;
   `"deliver": true` delivers a push (and records its retry key) before answering the error.
+- `POST /_fake/insight` `{"date": "yyyyMMdd", "status"?, "followers", "targetedReaches", "blocks"}` — what
+  `GET /v2/bot/insight/followers?date=` answers for that date (handoff/simulator/insight.py).
 - `GET /_fake/requests[?endpoint=]`, `GET /_fake/deliveries`, `POST /_fake/config` (`webhook_url`,
   `reply_token_ttl`, `monthly_limit`), `POST /_fake/reset`.
 """
@@ -46,6 +48,7 @@ from sanic.response import json as json_response
 
 from handoff.line.messages import MAX_TEXT
 from handoff.simulator.fakeline import ENDPOINTS, FakeLine, new_user_id
+from handoff.simulator.insight import FakeInsight
 from handoff.simulator.rules import DEFAULT_ERROR_MESSAGES, ApiResult
 
 PAGE_DIR = Path(__file__).resolve().parent / "page"
@@ -142,6 +145,19 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
     @bp.get("/v2/bot/message/quota/consumption", name=f"{name}_quota_consumption")
     async def consumption(request: Request) -> HTTPResponse:
         return await call(request, "quota", lambda body, key, rid: fake.quota_consumption())
+
+    insight = FakeInsight(fake)
+
+    @bp.get("/v2/bot/insight/followers", name=f"{name}_insight_followers")
+    async def insight_followers(request: Request) -> HTTPResponse:
+        return await call(request, "insight", lambda body, key, rid: insight.followers(request.args.get("date")))
+
+    @bp.post("/_fake/insight", name=f"{name}_insight_set")
+    async def insight_set(request: Request) -> HTTPResponse:
+        try:
+            return json_response(insight.set_day(_body(request) or {}))
+        except ValueError as exc:
+            return _error(str(exc))
 
     _add_control_routes(bp, fake, name)
     return bp

@@ -34,7 +34,7 @@ from handoff.simulator.rules import ApiResult, new_ulid, new_user_id, sign  # no
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
 INVALID_TO_MESSAGE = "The property, 'to', in the request body is invalid (line: -, column: -)"
 LOG_LIMIT = 5000  # simulator mode runs for days; keep the logs bounded
-ENDPOINTS = ("reply", "push", "loading", "leave", "markAsRead", "quota")
+ENDPOINTS = ("reply", "push", "loading", "leave", "markAsRead", "quota", "insight")
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 

@@ -66,7 +66,8 @@ async def test_daily_figures_count_by_jst_day_on_both_databases(db: Database) ->
     async with db.session() as session:
         log = await month_log(session, MONTH, HoursPolicy())
     assert len(log.days) == 31
-    zero = {k: 0 for k in KEYS} | {"handled_by": "", "wait_median": None, "wait_max": None}
+    zero = {k: 0 for k in KEYS} | {"handled_by": "", "wait_median": None, "wait_max": None, "on_duty": "",
+                                   "staffing": ""}  # no duty recorded yet: not judged (test_duty.py)
     # 23:59 JST on the 5th and 00:01 JST on the 6th share a UTC date, but not a JST one.
     assert row(log, 5) == zero | {"follows": 1, "writers": 1, "messages_in": 1, "off_hours": 1, "bot_only": 1}
     assert row(log, 6) == zero | {
@@ -82,7 +83,7 @@ async def test_daily_figures_count_by_jst_day_on_both_databases(db: Database) ->
     assert {k: log.total.value(k) for k in KEYS} == {
         "follows": 3, "unfollows": 1, "writers": 3, "messages_in": 4, "off_hours": 2, "handoffs": 2,
         "handled": 2, "handled_by": "山田 2、佐藤 1", "bot_only": 1, "crises": 1, "wait_median": 30.0,
-        "wait_max": 915.0, "records": 1,
+        "wait_max": 915.0, "records": 1, "on_duty": "", "staffing": "",
     }
     assert log.days[5].note == "危機対応1件。県に電話で報告済み。" and log.days[5].note_by == "主任"
     async with db.session() as session:
@@ -108,7 +109,7 @@ def cells(sheet: Any, row_number: int) -> list[Any]:
 async def test_monthly_workbook_opens_only_with_its_password(db: Database, tmp_path: Path) -> None:
     seed = await seeded(db)
     async with db.session() as session:
-        log, records = await month_contents(session, MONTH, HoursPolicy())
+        log, records, _statistics = await month_contents(session, MONTH, HoursPolicy())
     assert len(records) == 1
     data = await encrypted_file(log, records, COLUMNS, HoursPolicy(), PASSWORD)
     path = tmp_path / "業務日誌_2026-10.xlsx"
@@ -179,7 +180,7 @@ async def test_exports_keep_formula_like_text_as_text_in_csv_and_workbook(db: Da
                                topics=["school"], care_recipients=["mother"], referral=text, summary=text))
         session.add(WorklogNote(day=date(2026, 10, 20), text="=1+1", updated_at=datetime(2026, 10, 20, tzinfo=UTC)))
     async with db.session() as session:
-        log, records = await month_contents(session, MONTH, HoursPolicy())
+        log, records, _statistics = await month_contents(session, MONTH, HoursPolicy())
     exported = list(csv.reader(io.StringIO(csv_text(records).lstrip("\ufeff"))))
     assert [row[-1] for row in exported[-len(FORMULAS):]] == ["'" + text for text in FORMULAS]
     assert [row[-3] for row in exported[-len(FORMULAS):]] == ["'" + text for text in FORMULAS]

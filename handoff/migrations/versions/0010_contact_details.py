@@ -1,7 +1,7 @@
 """contact details asked for in a crisis, sealed at rest (issue 16.4)
 
 Revision ID: 0010_contact_details
-Revises: 0006
+Revises: 0009_survey
 Create Date: 2026-12-02 14:00:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import handoff.store.types
 
 revision: str = '0010_contact_details'
-down_revision: str | None = '0006'
+down_revision: str | None = '0009_survey'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
