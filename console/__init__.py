@@ -16,6 +16,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
     from console import (
+        about,
         account,
         admin,
         api,
@@ -41,7 +42,7 @@ def register(app: Sanic) -> None:
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi,
-                   broadcasts):
+                   broadcasts, about):
         app.blueprint(module.bp)
     app.blueprint(broadcasts.page_bp)
     app.static("/console/static", str(STATIC), name="console_static")

@@ -90,6 +90,14 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+def _add_friend_url(env: Mapping[str, str]) -> str:
+    value = env.get("YCC_LINE_ADD_FRIEND_URL", "").strip()
+    if value and (not value.startswith("https://") or any(c.isspace() for c in value) or len(value) > 300):
+        raise SettingsError("YCC_LINE_ADD_FRIEND_URL must be the account's https:// add-friend link from LINE "
+                            f"Official Account Manager (e.g. https://lin.ee/AbCdEfG), got {value!r}")
+    return value
+
+
 # The secrets the three processes authenticate each other with: environment variable → Settings field.
 SHARED_SECRETS = {
     "YCC_INTERNAL_TOKEN": "internal_token",  # action server → gateway internal API
@@ -216,6 +224,9 @@ class Settings:
     # Where every process of one gateway (web processes, worker) writes its counters, summed at each scrape.
     metrics_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080" / "metrics")
     log_format: str = "text"  # text | json (one JSON object per line: time, level, logger, message)
+    # The LINE official account's add-friend link (https://lin.ee/… or https://line.me/R/ti/p/@…): /about and the
+    # poster show it and its QR code (issue 17 item 4); empty, they say the link is being prepared.
+    line_add_friend_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.tracker_store_url:
@@ -318,6 +329,7 @@ class Settings:
             raise SettingsError(f"YCC_METRICS_TOKEN must be a random secret of at least {MIN_SECRET_LENGTH} "
                                 f"characters, got {len(metrics_token)}; unset, /metrics answers loopback only")
         kwargs["metrics_token"] = metrics_token
+        kwargs["line_add_friend_url"] = _add_friend_url(env)
         if env.get("YCC_SECRET_KEY", "").strip():
             kwargs["secret_key"] = env["YCC_SECRET_KEY"].strip()
         if env.get("YCC_DATA_DIR", "").strip():
