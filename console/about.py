@@ -52,7 +52,8 @@ def qr_svg(url: str, *, scale: int) -> str:
 def _context(request: Request, scale: int) -> dict[str, Any]:
     url = request.app.ctx.settings.line_add_friend_url
     return {"hours": hours_words(request.app.ctx.hours), "add_friend_url": url,
-            "qr": qr_svg(url, scale=scale) if url else ""}
+            "qr": qr_svg(url, scale=scale) if url else "",
+            "hotlines": request.app.ctx.content.hotlines(only_24h=True, emergency=False)}
 
 
 def _page(request: Request, name: str, context: dict[str, Any]) -> HTTPResponse:

@@ -179,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     from handoff.lifecycle.cli import add_commands as add_lifecycle_commands
 
     add_lifecycle_commands(sub)  # export, purge (R25)
+    from handoff.line.richmenu_cli import add_commands as add_richmenu_commands
+
+    add_richmenu_commands(sub)  # build, deploy, discreet (issue 17.2)
     # The console ships in the same distribution: if it cannot be imported the install is broken, and `ycc user …`
     # must fail loudly rather than vanish from the help.
     from console.cli import add_commands

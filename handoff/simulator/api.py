@@ -46,6 +46,7 @@ from sanic.response import json as json_response
 
 from handoff.line.messages import MAX_TEXT
 from handoff.simulator import fake_outreach
+from handoff.simulator.fake_outreach_api import add_richmenu_routes
 from handoff.simulator.fakeline import ENDPOINTS, RETRY_KEY_ENDPOINTS, FakeLine, new_user_id
 from handoff.simulator.rules import DEFAULT_ERROR_MESSAGES, ApiResult
 
@@ -148,6 +149,7 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
     async def consumption(request: Request) -> HTTPResponse:
         return await call(request, "quota", lambda body, key, rid: fake.quota_consumption())
 
+    add_richmenu_routes(bp, fake, call, name)
     _add_control_routes(bp, fake, name)
     return bp
 

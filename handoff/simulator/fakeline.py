@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from handoff.simulator import rules
+from handoff.simulator import fake_outreach, rules
 from handoff.simulator.rules import ApiResult, new_ulid, new_user_id, sign  # noqa: F401  (public API)
 
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
@@ -102,6 +102,7 @@ class FakeLine:
         self.events: dict[str, dict[str, Any]] = {}
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.consumption = 0
+        self.richmenus = fake_outreach.RichMenus()
         self._next_message_id = 590_000_000_000_000_000 + secrets.randbelow(10**15)
 
     def chat(self, chat_id: str, display_name: str = "") -> ChatState:

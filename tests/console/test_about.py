@@ -43,9 +43,10 @@ def test_about_says_what_the_channel_is_who_answers_the_hours_and_gives_the_add_
     csp = page.headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and page.headers["x-frame-options"] == "DENY"
     assert "<script" not in body
-    # nothing from another site: every src and stylesheet is our own
-    assert all(not ref.startswith(("http:", "https:", "//")) for ref in re.findall(r'(?:src|href)="([^"]+)"', body)
-               if ref != ADD_FRIEND)
+    # nothing loaded from another site: every src and <link> is our own (links to other windows are fine)
+    assets = re.findall(r'src="([^"]+)"', body) + re.findall(r'<link[^>]*href="([^"]+)"', body)
+    assert assets and all(ref.startswith("/") and not ref.startswith("//") for ref in assets), assets
+    assert 'id="urgent"' in body and "あなたのいばしょチャット相談" in body  # the rich menu's 緊急のとき opens this
     poster = httpx.get(f"{public_gateway.url}/about/poster", timeout=10)
     assert poster.status_code == 200 and ADD_FRIEND in poster.text and "平日 11時〜20時" in poster.text
     css = httpx.get(f"{public_gateway.url}/about/style.css", timeout=10)
