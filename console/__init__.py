@@ -16,9 +16,11 @@ STATIC = Path(__file__).resolve().parent / "static"
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
     from console import (
+        about,
         account,
         admin,
         api,
+        broadcasts,
         canned,
         cases,
         contact_details,
@@ -47,8 +49,9 @@ def register(app: Sanic) -> None:
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, referral_pages,
-                   admin, training, live, api, cases, contact_details, canned, openapi):
+                   admin, training, live, api, cases, contact_details, canned, openapi, broadcasts, about):
         app.blueprint(module.bp)
+    app.blueprint(broadcasts.page_bp)
     app.static("/console/static", str(STATIC), name="console_static")
     from console import bounds
 

@@ -13,6 +13,7 @@ from sanic.response import HTTPResponse, json
 from console.actions import CARE_RECIPIENTS, TOPICS
 from console.bounds import MAX_ROW_ID
 from console.cases import STEPS
+from handoff.domain.broadcasts import SEGMENT_VALUES
 from handoff.line.messages import MAX_TEXT
 from handoff.store.values import Direction, OutboxStatus, Sender
 
@@ -188,6 +189,34 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/openapi.json": {"get": {"summary": "This document", "security": [],
                                   "responses": {"200": {"description": "OpenAPI 3.1"}}}},
 }
+
+
+# 情報配信 (issue 17 item 1; console/broadcasts.py): supervisors and admins.
+_SEGMENT = {"type": "object", "description": "{} = all friends; else field → values, any of which matches "
+            "(consented profiles only)", "additionalProperties": False, "properties": {
+                field: {"type": "array", "minItems": 1, "items": {"enum": list(values)}}
+                for field, values in SEGMENT_VALUES.items()}}
+SCHEMAS["Broadcast"] = _obj({
+    "id": _I, "status": {"enum": ["scheduled", "sending", "paused", "sent", "empty", "cancelled"]},
+    "recipients": _I, "sent": _I, "skipped_blocked": _I, "failed": _I, "silent": _B, "segment": _SEGMENT,
+    "send_at": _T, "created_at": _T, "finished_at": _T, "resumes_at": _T, "author": _S, "text": _S,
+    "last_error": {"type": ["string", "null"]}, "batches": {"type": "object"},
+})
+PATHS.update({
+    "/api/broadcasts": {
+        "get": _op("Information deliveries, newest first", _ok(_items("Broadcast"))),
+        "post": _op("Send a delivery now or at send_at (empty segment or text over LINE's limit: 400)",
+                    _ok(_obj({"id": _I, "recipients": _I}), "201"),
+                    body=_obj({"text": {**_WORDS, "maxLength": MAX_TEXT}, "segment": _SEGMENT,
+                               "send_at": {"type": ["string", "null"], "format": "date-time",
+                                           "description": "ISO 8601; without an offset Asia/Tokyo; none = now"},
+                               "silent": _B}, ["text"]))},
+    "/api/broadcasts/count": {"post": _op("How many friends a segment reaches now", _ok(_obj({"recipients": _I})),
+                                          body=_obj({"segment": _SEGMENT}, ["segment"]))},
+    "/api/broadcasts/{id}": {"get": _op("A delivery's status and counts", _ok("Broadcast"), params=[_ID])},
+    "/api/broadcasts/{id}/cancel": {"post": _op("Stop a delivery not yet finished", _ok("Broadcast"), params=[_ID])},
+    "/api/broadcasts/{id}/resume": {"post": _op("Resume a paused delivery now", _ok("Broadcast"), params=[_ID])},
+})
 
 
 def document() -> dict[str, Any]:

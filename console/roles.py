@@ -12,6 +12,7 @@ from handoff.store.values import Role
 
 __all__ = [
     "ALL",
+    "BROADCASTERS",
     "EXPORTERS",
     "HOME",
     "LABELS",
@@ -31,7 +32,9 @@ STAFF: Final = (Role.COUNSELLOR, Role.SUPERVISOR)
 QUALIFIED: Final = STAFF
 TEMPLATE_EDITORS: Final = (Role.COUNSELLOR, Role.SUPERVISOR, Role.ADMIN)
 ROSTER_READERS: Final = (Role.ADMIN, Role.SUPERVISOR)
-WORKLOG_READERS: Final = (Role.SUPERVISOR, Role.ADMIN)  # supervisors write the day's note; admins read only
+WORKLOG_READERS: Final = (Role.SUPERVISOR, Role.ADMIN)
+# Information deliveries to every friend or a consented segment (issue 17 item 1): the office, not one counsellor.
+BROADCASTERS: Final = (Role.SUPERVISOR, Role.ADMIN)  # supervisors write the day's note; admins read only
 TRAINING: Final = (Role.TRAINER, Role.SUPERVISOR)
 # Files of what young people wrote, made on the server (console/private_export.py).
 EXPORTERS: Final = (Role.ADMIN, Role.TRAINER)

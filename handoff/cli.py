@@ -70,6 +70,9 @@ def _serve(args: argparse.Namespace) -> int:
     from handoff.store.migrate import upgrade
 
     settings = settings_or_exit()
+    if problem := settings.serving_problem():
+        print(f"ycc serve: {problem}", file=sys.stderr)
+        return 2
     _log_setup(settings)
     use_metrics_dir(settings)  # before the worker is spawned and before the app's modules import prometheus_client
     if not args.no_migrate:
@@ -182,6 +185,9 @@ def build_parser() -> argparse.ArgumentParser:
     from handoff.lifecycle.contacts_cli import add_commands as add_contacts_commands
 
     add_contacts_commands(sub)  # contacts new-key, rotate-key
+    from handoff.line.richmenu_cli import add_commands as add_richmenu_commands
+
+    add_richmenu_commands(sub)  # build, deploy, discreet (issue 17.2)
     # The console ships in the same distribution: if it cannot be imported the install is broken, and `ycc user …`
     # must fail loudly rather than vanish from the help.
     from console.cli import add_commands

@@ -91,6 +91,14 @@ def _url(env: Mapping[str, str], name: str, default: str) -> str:
     return value.rstrip("/")
 
 
+def _add_friend_url(env: Mapping[str, str]) -> str:
+    value = env.get("YCC_LINE_ADD_FRIEND_URL", "").strip()
+    if value and (not value.startswith("https://") or any(c.isspace() for c in value) or len(value) > 300):
+        raise SettingsError("YCC_LINE_ADD_FRIEND_URL must be the account's https:// add-friend link from LINE "
+                            f"Official Account Manager (e.g. https://lin.ee/AbCdEfG), got {value!r}")
+    return value
+
+
 # The secrets the three processes authenticate each other with: environment variable → Settings field.
 SHARED_SECRETS = {
     "YCC_INTERNAL_TOKEN": "internal_token",  # action server → gateway internal API
@@ -219,12 +227,24 @@ class Settings:
     # Where every process of one gateway (web processes, worker) writes its counters, summed at each scrape.
     metrics_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080" / "metrics")
     log_format: str = "text"  # text | json (one JSON object per line: time, level, logger, message)
+    # The LINE official account's add-friend link (https://lin.ee/… or https://line.me/R/ti/p/@…): /about and the
+    # poster show it and its QR code (issue 17 item 4); empty, they say the link is being prepared.
+    line_add_friend_url: str = ""
 
     def __post_init__(self) -> None:
         if not self.tracker_store_url:
             object.__setattr__(self, "tracker_store_url", default_tracker_store_url(self.database_url))
         if self.tracker_store_url.startswith("postgresql") and not self.tracker_store_schema:
             object.__setattr__(self, "tracker_store_schema", "rasa")
+
+    def serving_problem(self) -> str | None:
+        """Why `ycc serve` must not start with these settings, or None. Only the web app needs this (other commands
+        such as `ycc richmenu deploy` run with LINE credentials and no use for the key)."""
+        if not self.simulator and not self.contact_keys:
+            return ("YCC_CONTACT_KEYS is required with LINE credentials: a counsellor in a crisis must be able to "
+                    "ask for contact details, and they are only ever stored sealed with it. Make a key with "
+                    "`ycc contacts new-key` and keep it apart from the backups.")
+        return None
 
     @property
     def simulator(self) -> bool:
@@ -321,17 +341,18 @@ class Settings:
             raise SettingsError(f"YCC_METRICS_TOKEN must be a random secret of at least {MIN_SECRET_LENGTH} "
                                 f"characters, got {len(metrics_token)}; unset, /metrics answers loopback only")
         kwargs["metrics_token"] = metrics_token
+        kwargs["line_add_friend_url"] = _add_friend_url(env)
         if env.get("YCC_SECRET_KEY", "").strip():
             kwargs["secret_key"] = env["YCC_SECRET_KEY"].strip()
-        kwargs["contact_keys"] = _contact_keys(env, line_mode=bool(secret and token))
+        kwargs["contact_keys"] = _contact_keys(env)
         if env.get("YCC_DATA_DIR", "").strip():
             kwargs["data_dir"] = Path(env["YCC_DATA_DIR"].strip())
         return cls(**kwargs)  # type: ignore[arg-type]
 
 
-def _contact_keys(env: Mapping[str, str], line_mode: bool) -> tuple[str, ...]:
-    """YCC_CONTACT_KEYS: comma-separated Fernet keys (url-safe base64 of 32 bytes), newest first. Required with real
-    LINE: a counsellor in a crisis must be able to ask for contact details, and they are never stored unsealed."""
+def _contact_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    """YCC_CONTACT_KEYS: comma-separated Fernet keys (url-safe base64 of 32 bytes), newest first; `ycc serve`
+    requires them with real LINE (Settings.serving_problem)."""
     keys = tuple(k.strip() for k in env.get("YCC_CONTACT_KEYS", "").split(",") if k.strip())
     for i, key in enumerate(keys, 1):
         try:
@@ -341,9 +362,6 @@ def _contact_keys(env: Mapping[str, str], line_mode: bool) -> tuple[str, ...]:
         if not ok:
             raise SettingsError(f"YCC_CONTACT_KEYS: key {i} is not a Fernet key (44 characters of url-safe base64); "
                                 "make one with `ycc contacts new-key`")
-    if line_mode and not keys:
-        raise SettingsError("YCC_CONTACT_KEYS is required with LINE credentials: crisis contact details are sealed "
-                            "with it. Make a key with `ycc contacts new-key` and keep it apart from backups.")
     return keys
 
 

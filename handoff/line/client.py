@@ -19,6 +19,7 @@ from linebot.v3.messaging import (
     AsyncMessagingApi,
     Configuration,
     MarkMessagesAsReadByTokenRequest,
+    MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
@@ -105,9 +106,23 @@ class LineClient:
         request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
         return await self._call("reply", self._api.reply_message_with_http_info(request))
 
-    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+    async def push(
+        self, to: str, messages: list[dict[str, Any]], retry_key: str, *, silent: bool = False
+    ) -> LineResult:
+        """`silent`: LINE's notificationDisabled, for a phone the family may see (a follow-up chosen so)."""
+        body: dict[str, Any] = {"to": to, "messages": messages}
+        if silent:
+            body["notificationDisabled"] = True
+        request = PushMessageRequest.from_dict(body)
         return await self._call("push", self._api.push_message_with_http_info(request, x_line_retry_key=retry_key))
+
+    async def multicast(
+        self, to: list[str], messages: list[dict[str, Any]], retry_key: str, *, silent: bool = False
+    ) -> LineResult:
+        """One information delivery's batch (at most 500 user ids); the retry key makes a resend a 409."""
+        request = MulticastRequest.from_dict({"to": to, "messages": messages, "notificationDisabled": silent})
+        return await self._call("multicast",
+                                self._api.multicast_with_http_info(request, x_line_retry_key=retry_key))
 
     async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:
         request = ShowLoadingAnimationRequest(chatId=chat_id, loadingSeconds=seconds)

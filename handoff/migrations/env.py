@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 # Console and work log tables join the metadata autogenerate compares.
+import handoff.store.models_broadcasts
 import handoff.store.models_console
 import handoff.store.models_contact
 import handoff.store.models_duty

@@ -19,6 +19,7 @@ from typing import Any
 
 from handoff.events import WAKES_ALERTS, EventType, for_consoles
 from handoff.pipeline.alerts import AlertSender
+from handoff.pipeline.broadcasts import BroadcastSender
 from handoff.pipeline.inbox import InboxWorker
 from handoff.pipeline.outbox import OutboxSender
 from handoff.pipeline.router import Router
@@ -59,12 +60,15 @@ class Worker:
         router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox)
         self.inbox = inbox = InboxWorker(res.db, router, route_width=ROUTE_WIDTH, bot_width=BOT_WIDTH)
         alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
+        broadcasts = BroadcastSender(res.db, res.line)
         poll = settings.worker_poll_seconds
         self.runners = {
             "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=EVERY_DUE_USER),
             "outbox": KeyedRunner("outbox", outbox.due_recipients, outbox.drain, poll, concurrency=SEND_WIDTH),
             "alerts": KeyedRunner("alerts", alerts.due, alerts.drain, max(poll, 1.0), concurrency=1),
             "rasa": KeyedRunner("rasa", router.bot.recovery_due, router.bot.recover, poll, concurrency=1),
+            # information deliveries (issue 17 item 1): scheduled ones are found here, so they survive a restart
+            "broadcasts": KeyedRunner("broadcasts", broadcasts.due, broadcasts.drain, max(poll, 1.0), concurrency=1),
         }
 
     def wake(self, kind: str, keys: list[str] | None = None, urgent: list[str] | None = None) -> None:

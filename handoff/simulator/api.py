@@ -47,7 +47,9 @@ from sanic.response import HTTPResponse, JSONResponse, html, redirect, text
 from sanic.response import json as json_response
 
 from handoff.line.messages import MAX_TEXT
-from handoff.simulator.fakeline import ENDPOINTS, FakeLine, new_user_id
+from handoff.simulator import fake_outreach
+from handoff.simulator.fake_outreach_api import add_richmenu_routes
+from handoff.simulator.fakeline import ENDPOINTS, RETRY_KEY_ENDPOINTS, FakeLine, new_user_id
 from handoff.simulator.insight import FakeInsight
 from handoff.simulator.rules import DEFAULT_ERROR_MESSAGES, ApiResult
 
@@ -81,7 +83,7 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
         retry_key = request.headers.get("x-line-retry-key")
         if not fake.authorised(request.headers.get("authorization")):
             result = ApiResult(401, {"message": DEFAULT_ERROR_MESSAGES[401]})
-        elif retry_key is not None and endpoint != "push":
+        elif retry_key is not None and endpoint not in RETRY_KEY_ENDPOINTS:
             result = ApiResult(400, {"message": "The X-Line-Retry-Key header is not supported by this API"})
         elif body is None:
             result = ApiResult(400, {"message": "The request body could not be parsed as JSON"})
@@ -92,9 +94,9 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
             if fault and fault.get("delay"):
                 await asyncio.sleep(float(fault["delay"]))
             result = fake.fault_result(fault) if fault else None
-            if result is not None and fault and fault.get("deliver") and endpoint == "push":
+            if result is not None and fault and fault.get("deliver") and endpoint in RETRY_KEY_ENDPOINTS:
                 # Accepted and delivered, but the caller sees an error: the case retry keys exist for.
-                fake.push(body, retry_key, request_id)
+                run(body, retry_key, request_id)
             if result is None:
                 result = run(body, retry_key, request_id)
         headers = {k.lower(): ("***" if k.lower() in _MASKED_HEADERS else v) for k, v in request.headers.items()}
@@ -121,6 +123,10 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
     @bp.post("/v2/bot/message/push", name=f"{name}_push")
     async def push(request: Request) -> HTTPResponse:
         return await call(request, "push", fake.push)
+
+    @bp.post("/v2/bot/message/multicast", name=f"{name}_multicast")
+    async def multicast(request: Request) -> HTTPResponse:
+        return await call(request, "multicast", lambda body, key, rid: fake_outreach.multicast(fake, body, key, rid))
 
     @bp.post("/v2/bot/chat/loading/start", name=f"{name}_loading")
     async def loading(request: Request) -> HTTPResponse:
@@ -159,6 +165,7 @@ def create_fakeline_blueprint(fake: FakeLine, url_prefix: str = "", name: str = 
         except ValueError as exc:
             return _error(str(exc))
 
+    add_richmenu_routes(bp, fake, call, name)
     _add_control_routes(bp, fake, name)
     return bp
 

@@ -28,13 +28,14 @@ from typing import Any
 
 import httpx
 
-from handoff.simulator import rules
+from handoff.simulator import fake_outreach, rules
 from handoff.simulator.rules import ApiResult, new_ulid, new_user_id, sign  # noqa: F401  (public API)
 
 MONTHLY_LIMIT_MESSAGE = "You have reached your monthly limit."
 INVALID_TO_MESSAGE = "The property, 'to', in the request body is invalid (line: -, column: -)"
 LOG_LIMIT = 5000  # simulator mode runs for days; keep the logs bounded
-ENDPOINTS = ("reply", "push", "loading", "leave", "markAsRead", "quota", "insight")
+ENDPOINTS = ("reply", "push", "multicast", "loading", "leave", "markAsRead", "quota", "insight", "richmenu")
+RETRY_KEY_ENDPOINTS = ("push", "multicast")  # LINE takes X-Line-Retry-Key on these and no other
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
@@ -101,6 +102,7 @@ class FakeLine:
         self.events: dict[str, dict[str, Any]] = {}
         self.deliveries: deque[dict[str, Any]] = deque(maxlen=LOG_LIMIT)
         self.consumption = 0
+        self.richmenus = fake_outreach.RichMenus()
         self._next_message_id = 590_000_000_000_000_000 + secrets.randbelow(10**15)
 
     def chat(self, chat_id: str, display_name: str = "") -> ChatState:
@@ -313,7 +315,8 @@ class FakeLine:
             return ApiResult(429, {"message": MONTHLY_LIMIT_MESSAGE})
         chat = self.chat(to)
         delivered = not chat.blocked
-        sent = self._deliver(to, body["messages"], via="push", retry_key=retry_key, store=delivered)
+        sent = self._deliver(to, body["messages"], via="push", retry_key=retry_key, store=delivered,
+                             silent=body.get("notificationDisabled") is True)
         if delivered:
             self.consumption += 1
         if retry_key is not None:
@@ -321,7 +324,8 @@ class FakeLine:
         return ApiResult(200, {"sentMessages": sent})
 
     def _deliver(
-        self, chat_id: str, messages: list[dict[str, Any]], via: str, retry_key: str | None, store: bool = True
+        self, chat_id: str, messages: list[dict[str, Any]], via: str, retry_key: str | None, store: bool = True,
+        silent: bool = False,
     ) -> list[dict[str, str]]:
         """Give each message an id (and quoteToken where LINE gives one) and show it in the chat."""
         sent: list[dict[str, str]] = []
@@ -332,7 +336,8 @@ class FakeLine:
                 item["quoteToken"] = secrets.token_urlsafe(64)
             sent.append(item)
             if store:
-                chat.timeline.append(rules.outgoing_record(message, item["id"], via, retry_key, self._iso()))
+                record = rules.outgoing_record(message, item["id"], via, retry_key, self._iso())
+                chat.timeline.append({**record, "silent": True} if silent else record)
         chat.loading_until = 0.0  # LINE hides the loading animation when a message arrives
         for listener in self.delivery_listeners:
             listener()

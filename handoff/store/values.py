@@ -83,3 +83,28 @@ class Sender(StrEnum):
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
+
+
+class BroadcastStatus(StrEnum):
+    """`broadcasts.status`: an information delivery's way from the form to every friend (issue 17 item 1)."""
+
+    SCHEDULED = "scheduled"  # waits for its send_at
+    SENDING = "sending"  # its batches are being sent
+    PAUSED = "paused"  # LINE answered 429 (rate limit or monthly quota); resumes at next_attempt_at
+    SENT = "sent"  # every batch settled
+    EMPTY = "empty"  # nobody matched when it was due: nothing was sent
+    CANCELLED = "cancelled"
+
+
+# A delivery the worker still has to move on.
+UNFINISHED_BROADCASTS: tuple[BroadcastStatus, ...] = (
+    BroadcastStatus.SCHEDULED, BroadcastStatus.SENDING, BroadcastStatus.PAUSED,
+)
+
+
+class BatchStatus(StrEnum):
+    """`broadcast_batches.status`: one multicast request."""
+
+    PENDING = "pending"
+    SENT = "sent"  # LINE accepted it (200, or 409: accepted before under the same retry key)
+    FAILED = "failed"  # LINE refused it for good (4xx), or it failed too often

@@ -115,13 +115,14 @@ def test_answers_are_checked_and_a_key_rotation_keeps_them_readable(gateway: Gat
         assert back.returncode == 0, back.stderr
 
 
-def test_line_mode_refuses_to_start_without_a_contact_key_and_names_a_bad_one() -> None:
+def test_line_mode_refuses_to_serve_without_a_contact_key_and_a_bad_key_is_named(gateway: Gateway) -> None:
     line = {"LINE_CHANNEL_SECRET": "s" * 32, "LINE_CHANNEL_ACCESS_TOKEN": "t" * 32}
     from handoff.settings import Settings
 
-    with pytest.raises(SettingsError, match="YCC_CONTACT_KEYS is required"):
-        Settings.from_mapping(line)
+    assert "YCC_CONTACT_KEYS is required" in (Settings.from_mapping(line).serving_problem() or "")
     with pytest.raises(SettingsError, match="key 2 is not a Fernet key"):
         Settings.from_mapping({**line, "YCC_CONTACT_KEYS": f"{CONTACT_KEY},short"})
-    assert Settings.from_mapping({**line, "YCC_CONTACT_KEYS": CONTACT_KEY}).contact_keys == (CONTACT_KEY,)
-    assert Settings.from_mapping({}).contact_keys == ()  # the simulator runs without; the form is refused then
+    assert Settings.from_mapping({**line, "YCC_CONTACT_KEYS": CONTACT_KEY}).serving_problem() is None
+    assert Settings.from_mapping({}).serving_problem() is None  # the simulator runs without; the form is refused
+    refused = gateway.ycc("serve", "--no-migrate", env={**line, "YCC_CONTACT_KEYS": "", "YCC_PORT": "1"})
+    assert refused.returncode == 2 and "YCC_CONTACT_KEYS is required" in refused.stderr

@@ -24,7 +24,9 @@ from tests.support.fuzz import fuzz
 schema = schemathesis.openapi.from_dict(document())
 # A schema-valid body is refused (400) when what it names does not hold yet: a referral when referral_made, a
 # flagged message or case, a reason while checklist steps are missing. JSON Schema cannot say so; the 400 is right.
-STATEFUL = {"/api/conversations/{id}/resolve", "/api/conversations/{id}/safety-feedback", "/api/escalations/{id}/close"}
+# A delivery is refused when its segment selects nobody now or its time has passed (issue 17.1).
+STATEFUL = {"/api/conversations/{id}/resolve", "/api/conversations/{id}/safety-feedback", "/api/escalations/{id}/close",
+            "/api/broadcasts"}
 EXAMPLES = 25  # per operation and per profile scale: 20 operations, the whole file well under a minute
 
 

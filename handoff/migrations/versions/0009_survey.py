@@ -2,7 +2,7 @@
 referrals to municipal offices and agencies
 
 Revision ID: 0009_survey
-Revises: 0006 (re-chained by the lead at merge)
+Revises: 0008_broadcasts (re-chained by the lead at merge)
 Create Date: 2026-12-02 13:30:00
 """
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 import handoff.store.types
 
 revision: str = '0009_survey'
-down_revision: str | None = '0006'
+down_revision: str | None = '0008_broadcasts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -178,6 +178,8 @@
         meta.append(el("div", "", "既読"));
       }
     }
+    if (item.via === "multicast") meta.append(el("div", "broadcast", "一斉配信"));
+    if (item.silent) meta.append(el("div", "", "通知なし"));
     meta.append(el("div", "", hhmm(item.at)));
     let content;
     if (item.unsent) {
