@@ -16,6 +16,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 def register(app: Sanic) -> None:
     """Attach the console's blueprints to the gateway app."""
     from console import account, admin, api, canned, cases, live, login, openapi, pages, records, training, worklog
+    from console import securechat as secure_chat
     from console.headers import install as install_headers
     from console.render import make_environment
     from console.worklog_report import load_columns
@@ -26,7 +27,8 @@ def register(app: Sanic) -> None:
     app.ctx.console_ip_failures = {}
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
-    for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi):
+    for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi,
+                   secure_chat):
         app.blueprint(module.bp)
     app.static("/console/static", str(STATIC), name="console_static")
     from console import bounds

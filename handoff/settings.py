@@ -166,6 +166,25 @@ def _tracker_store(env: Mapping[str, str], database_url: str) -> tuple[str, str]
     return url, schema if url.startswith("postgresql") else ""
 
 
+def _secure_chat(env: Mapping[str, str], *, secret: bool, public_url: str) -> dict[str, object]:
+    """The secure chat's settings. Guideline mode sends every consultation through links to YCC_PUBLIC_URL, so with
+    real LINE that URL must be https: the link's token and the cookie it sets would otherwise cross the net in clear."""
+    values: dict[str, object] = dict(
+        secure_link_minutes=_int(env, "YCC_SECURE_LINK_MINUTES", 30, minimum=1, maximum=1440),
+        secure_session_idle_seconds=_int(env, "YCC_SECURE_SESSION_IDLE_SECONDS", 1800, minimum=60),
+        secure_session_max_seconds=_int(env, "YCC_SECURE_SESSION_MAX_SECONDS", 14400, minimum=300),
+        secure_chat_only=_int(env, "YCC_SECURE_CHAT_ONLY", 0, minimum=0, maximum=1) == 1,
+    )
+    if values["secure_session_idle_seconds"] > values["secure_session_max_seconds"]:  # type: ignore[operator]
+        raise SettingsError("YCC_SECURE_SESSION_IDLE_SECONDS must not be longer than YCC_SECURE_SESSION_MAX_SECONDS")
+    if values["secure_chat_only"] and secret and not public_url.startswith("https://"):
+        raise SettingsError(
+            "YCC_SECURE_CHAT_ONLY=1 with LINE credentials needs YCC_PUBLIC_URL=https://… (the secure chat's links "
+            f"and cookies must not travel in clear); got {public_url!r}"
+        )
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     line_channel_secret: str = ""
@@ -216,6 +235,12 @@ class Settings:
     # Where every process of one gateway (web processes, worker) writes its counters, summed at each scrape.
     metrics_dir: Path = field(default_factory=lambda: Path(tempfile.gettempdir()) / "ycc-8080" / "metrics")
     log_format: str = "text"  # text | json (one JSON object per line: time, level, logger, message)
+    # The secure chat off LINE (issue 16, handoff/domain/securechat.py): how long a link may wait to be opened, how
+    # long a browser session lasts idle and at most, and guideline mode (every consultation in the secure chat).
+    secure_link_minutes: int = 30
+    secure_session_idle_seconds: int = 1800
+    secure_session_max_seconds: int = 14400
+    secure_chat_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.tracker_store_url:
@@ -309,6 +334,7 @@ class Settings:
                 "live updates reach them whichever process they are connected to) and YCC_WORKER=off with one "
                 "`ycc worker` running beside them (so each user's events are handled once, in order)."
             )
+        kwargs.update(_secure_chat(env, secret=bool(secret), public_url=str(kwargs["public_url"])))
         kwargs["tracker_store_url"], kwargs["tracker_store_schema"] = _tracker_store(env, database_url)
         for name, key in SHARED_SECRETS.items():
             if env.get(name, "").strip():

@@ -101,12 +101,15 @@ class LineClient:
             log.warning("line call failed: %s", type(exc).__name__)
             return LineResult(0, None, type(exc).__name__)
 
-    async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> LineResult:
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+    async def reply(self, reply_token: str, messages: list[dict[str, Any]], silent: bool = False) -> LineResult:
+        body = {"replyToken": reply_token, "messages": messages, **({"notificationDisabled": True} if silent else {})}
+        request = ReplyMessageRequest.from_dict(body)
         return await self._call("reply", self._api.reply_message_with_http_info(request))
 
-    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
-        request = PushMessageRequest.from_dict({"to": to, "messages": messages})
+    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str, silent: bool = False) -> LineResult:
+        """`silent`: LINE delivers it without a sound or a banner (notificationDisabled)."""
+        body = {"to": to, "messages": messages, **({"notificationDisabled": True} if silent else {})}
+        request = PushMessageRequest.from_dict(body)
         return await self._call("push", self._api.push_message_with_http_info(request, x_line_retry_key=retry_key))
 
     async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:

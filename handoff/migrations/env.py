@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 # Console and work log tables join the metadata autogenerate compares.
 import handoff.store.models_console
+import handoff.store.models_securechat
 import handoff.store.models_training
 import handoff.store.models_worklog  # noqa: F401
 from handoff.store.db import new_engine

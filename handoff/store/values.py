@@ -44,6 +44,7 @@ class OutboxKind(StrEnum):
     """`outbox.kind`: what the row asks of LINE."""
 
     MESSAGE = "message"
+    SILENT = "silent"  # a message LINE delivers without a sound (the secure chat's notice, when the user chose so)
     LEAVE_GROUP = "leave_group"
     LEAVE_ROOM = "leave_room"
 
@@ -83,3 +84,10 @@ class Sender(StrEnum):
     BOT = "bot"
     AGENT = "agent"
     SYSTEM = "system"
+
+
+class Channel(StrEnum):
+    """`messages.channel` and `conversations.channel`: LINE, or the secure chat off LINE (issue 16)."""
+
+    LINE = "line"
+    WEB = "web"
