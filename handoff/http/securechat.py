@@ -65,8 +65,9 @@ def _same_origin(request: Request) -> bool:
     return origin is None or urlsplit(origin).netloc == request.headers.get("host")
 
 
-async def _writer(request: Request) -> securechat.Visitor | HTTPResponse:
-    """The session behind a write, or the refusal: a valid cookie, the same origin and the session's CSRF token."""
+async def _writer(request: Request) -> tuple[securechat.Visitor, dict[str, Any]] | HTTPResponse:
+    """The session behind a write and its JSON object, or the refusal: a valid cookie, the same origin, the
+    session's CSRF token, and a body that is a JSON object of sane size."""
     try:
         who = await _visitor(request)
     except securechat.Refused as exc:
@@ -74,7 +75,8 @@ async def _writer(request: Request) -> securechat.Visitor | HTTPResponse:
     token = request.headers.get("x-csrf-token", "")
     if not _same_origin(request) or not secrets.compare_digest(token.encode(), who.csrf_token.encode()):
         return _problem(403, "csrf", "画面を開き直してから、もう一度送ってください。")
-    return who
+    body = _json_body(request)
+    return body if isinstance(body, HTTPResponse) else (who, body)
 
 
 def _json_body(request: Request) -> dict[str, Any] | HTTPResponse:
@@ -162,12 +164,10 @@ async def messages(request: Request) -> HTTPResponse:
 @bp.post("/api/messages", name="send")
 async def send(request: Request) -> HTTPResponse:
     """Store what the user wrote as an inbox event for the worker: 202, then it shows as sent."""
-    who = await _writer(request)
-    if isinstance(who, HTTPResponse):
-        return who
-    body = _json_body(request)
-    if isinstance(body, HTTPResponse):
-        return body
+    written = await _writer(request)
+    if isinstance(written, HTTPResponse):
+        return written
+    who, body = written
     text = body.get("text")
     if not isinstance(text, str) or not text.strip():
         return _problem(400, "empty", "メッセージを入力してください。")
@@ -186,11 +186,11 @@ async def send(request: Request) -> HTTPResponse:
 
 @bp.post("/api/leave", name="leave")
 async def leave(request: Request) -> HTTPResponse:
-    who = await _writer(request)
-    if isinstance(who, HTTPResponse):
-        return who
+    written = await _writer(request)
+    if isinstance(written, HTTPResponse):
+        return written
     async with request.app.ctx.db.session() as session:
-        await securechat.leave(session, who, _policy(request), at=utcnow())
+        await securechat.leave(session, written[0], _policy(request), at=utcnow())
     response = json_response({"left": True})
     response.delete_cookie(pages.COOKIE, path=securechat.PATH)
     return response
@@ -198,12 +198,10 @@ async def leave(request: Request) -> HTTPResponse:
 
 @bp.post("/api/settings", name="settings")
 async def settings(request: Request) -> HTTPResponse:
-    who = await _writer(request)
-    if isinstance(who, HTTPResponse):
-        return who
-    body = _json_body(request)
-    if isinstance(body, HTTPResponse):
-        return body
+    written = await _writer(request)
+    if isinstance(written, HTTPResponse):
+        return written
+    who, body = written
     if not isinstance(body.get("silent"), bool):
         return _problem(400, "invalid", "設定を変えられませんでした。")
     async with request.app.ctx.db.session() as session:

@@ -54,23 +54,31 @@ def _template(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
+def _page(title: str, body: str, head: str = "", status: int = 200) -> HTTPResponse:
+    """One document shell for every page; `title` is escaped here, `body` and `head` already are."""
+    shell = _template("page.html").replace("{title}", html.escape(title)).replace("{head}", head)
+    return html_response(shell.replace("{body}", body), status=status)
+
+
 def refused(reason: str, status: int = 403) -> HTTPResponse:
     title, why = REFUSALS.get(reason, REFUSALS["unknown"])
     body = _template("refused.html").replace("{title}", html.escape(title)).replace("{why}", html.escape(why))
-    return html_response(body.replace("{again}", html.escape(AGAIN)), status=status)
+    return _page(title, body.replace("{again}", html.escape(AGAIN)), status=status)
 
 
 def opened() -> HTTPResponse:
     """After a link is spent: a same-site step to the chat, so the SameSite=Strict cookie is sent with it even when
     the link was opened from another site or app."""
-    return html_response(_template("opened.html"))
+    return _page("安全な相談画面を開いています", _template("opened.html"),
+                 head='<meta http-equiv="refresh" content="0;url=/secure/">')
 
 
 def chat(csrf: str, *, silent: bool, only: bool) -> HTTPResponse:
-    body = _template("chat.html").replace("{csrf}", html.escape(csrf))
-    body = body.replace("{silent}", "checked" if silent else "")
+    body = _template("chat.html").replace("{silent}", "checked" if silent else "")
     body = body.replace("{leave}", "この画面を終了する" if only else "LINEでの相談に戻る")
-    return html_response(body)
+    head = f'<meta name="csrf-token" content="{html.escape(csrf)}">\n' \
+           '<script src="/secure/static/securechat.js" defer></script>'
+    return _page("安全な相談画面", body, head=head)
 
 
 def asset(name: str) -> tuple[str, str] | None:
