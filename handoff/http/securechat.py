@@ -158,7 +158,27 @@ async def messages(request: Request) -> HTTPResponse:
     items = [{"id": m.id, "client_id": m.line_message_id if m.direction == Direction.IN else None,
               "from": SHOWN.get(m.sender, "system"), "text": m.text or "",
               "at": to_tokyo(m.event_at).strftime("%H:%M"), "read": m.read_at is not None} for m in reversed(rows)]
-    return json_response({"items": items, "on_web": who.on_web}, ensure_ascii=False)
+    offered = _offered(rows[0]) if rows else {}
+    return json_response({"items": items, "on_web": who.on_web, "quick_replies": list(offered)}, ensure_ascii=False)
+
+
+def _offered(last: Message) -> dict[str, str]:
+    """The buttons of the newest turn when it is an answer to the user (title → payload), as LINE shows quick
+    replies: gone once anything newer is said."""
+    if last.direction != Direction.OUT or not last.quick_replies:
+        return {}
+    return {str(q.get("title", "")): str(q.get("payload", "")) for q in last.quick_replies if q.get("title")}
+
+
+async def _tapped(request: Request, who: securechat.Visitor, title: str) -> str | None:
+    """The payload of a button the page offers now; None for any other title (no payload is taken from the
+    browser, so the page can send nothing a LINE user could not tap)."""
+    async with request.app.ctx.db.session() as session:
+        last = await session.scalar(
+            select(Message).where(Message.conversation_id == who.conversation_id, Message.channel == Channel.WEB,
+                                  Message.internal.is_(False))
+            .order_by(Message.event_at.desc(), Message.id.desc()).limit(1))
+    return _offered(last).get(title) if last is not None else None
 
 
 @bp.post("/api/messages", name="send")
@@ -168,20 +188,26 @@ async def send(request: Request) -> HTTPResponse:
     if isinstance(written, HTTPResponse):
         return written
     who, body = written
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return _problem(400, "empty", "メッセージを入力してください。")
-    if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
-        return _problem(413, "too_long", f"{MAX_TEXT}文字以内で送ってください。")
     client_id = "w" + secrets.token_hex(12)
-    event = {
+    event: dict[str, Any] = {
         "type": "message", "mode": "active", "channel": Channel.WEB, "webhookEventId": f"web-{client_id}",
         "timestamp": int(time.time() * 1000), "source": {"type": "user", "userId": who.line_user_id},
-        "message": {"type": "text", "id": client_id, "text": clean_text(text.strip())},
     }
+    if isinstance(body.get("reply"), str):  # a quick-reply button, sent on as LINE sends a tap: a postback
+        payload = await _tapped(request, who, body["reply"])
+        if payload is None:
+            return _problem(409, "stale", "このボタンはもう使えません。文字で送ってください。")
+        event.update(type="postback", postback={"data": payload, "displayText": body["reply"]})
+    else:
+        text = body.get("text")
+        if not isinstance(text, str) or not text.strip():
+            return _problem(400, "empty", "メッセージを入力してください。")
+        if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+            return _problem(413, "too_long", f"{MAX_TEXT}文字以内で送ってください。")
+        event["message"] = {"type": "text", "id": client_id, "text": clean_text(text.strip())}
     await store_events(request.app.ctx.db, [event])
     request.app.ctx.wake("inbox", [who.line_user_id])
-    return json_response({"client_id": client_id}, status=202)
+    return json_response({"client_id": client_id if "message" in event else None}, status=202)
 
 
 @bp.post("/api/leave", name="leave")

@@ -167,3 +167,25 @@ def test_silent_notices_and_a_lost_session(gateway: Gateway, line_user: str) -> 
     assert browser.messages().status_code == 200
     assert phone(gateway).open(fresh).status_code == 200
     assert browser.messages().status_code == 401
+
+
+def test_quick_replies_on_the_page_are_sent_on_as_taps(gateway: Gateway, line_user: str) -> None:
+    browser = in_secure_chat(gateway, line_user)
+    conversation = conversation_of(gateway, line_user)["id"]
+    execute(gateway.database_url, "INSERT INTO messages (conversation_id, direction, sender, kind, text, "
+            "quick_replies, event_at, created_at, delivery, crisis, internal, channel) VALUES (:c, 'out', 'bot', "
+            "'text', '相談員と話しますか？', :q, :t, :t, 'sent', false, false, 'web')", c=conversation,
+            t="2030-01-01 00:00:00", q='[{"title": "相談員と話す", "payload": "/request_human"}]')
+    assert browser.messages().json()["quick_replies"] == ["相談員と話す"]
+    stale = browser.client.post("/secure/api/messages", json={"reply": "ほかのボタン"},
+                                headers={"X-CSRF-Token": browser.csrf})
+    assert stale.status_code == 409 and "文字で送ってください" in stale.json()["message"]
+    tapped = browser.client.post("/secure/api/messages", json={"reply": "相談員と話す"},
+                                 headers={"X-CSRF-Token": browser.csrf})
+    assert tapped.status_code == 202
+    stored = wait_for(lambda: gateway.rows("SELECT kind, text FROM messages WHERE conversation_id = :c AND "
+                                           "direction = 'in' AND channel = 'web'", c=conversation), 10)
+    assert stored == [{"kind": "postback", "text": "相談員と話す"}]
+    body = gateway.rows("SELECT body FROM inbox WHERE source_key = :u AND event_type = 'postback' ORDER BY id DESC",
+                        u=line_user)[0]["body"]
+    assert "/request_human" in str(body)

@@ -57,6 +57,32 @@
     return div;
   }
 
+  function buttons(titles) {
+    const div = document.createElement("div");
+    div.className = "replies";
+    for (const title of titles) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = title;
+      button.addEventListener("click", () => send({ reply: title }, title));
+      div.append(button);
+    }
+    return div;
+  }
+
+  async function send(body, shown) {
+    status.textContent = "";
+    let result;
+    try { result = await call("POST", "/secure/api/messages", body); } catch (e) {
+      if (!ended) status.textContent = "送れませんでした。通信の状態を確かめて、もう一度送ってください。";
+      return false;
+    }
+    if (!result.ok) { status.textContent = result.data.message || "送れませんでした。"; return false; }
+    if (result.data.client_id) pending.set(result.data.client_id, shown);
+    await load();
+    return true;
+  }
+
   async function load() {
     if (ended) return;
     let result;
@@ -69,6 +95,7 @@
     });
     for (const id of seen) pending.delete(id);
     for (const text of pending.values()) nodes.push(bubble({ from: "me", text, at: "", state: "送信中" }));
+    if (result.data.quick_replies.length) nodes.push(buttons(result.data.quick_replies));
     log.replaceChildren(...nodes);
     log.scrollTop = log.scrollHeight;
   }
@@ -77,16 +104,7 @@
     event.preventDefault();
     const text = input.value.trim();
     if (!text) { status.textContent = "メッセージを入力してください。"; return; }
-    status.textContent = "";
-    let result;
-    try { result = await call("POST", "/secure/api/messages", { text }); } catch (e) {
-      if (!ended) status.textContent = "送れませんでした。通信の状態を確かめて、もう一度送ってください。";
-      return;
-    }
-    if (!result.ok) { status.textContent = result.data.message || "送れませんでした。"; return; }
-    input.value = "";
-    pending.set(result.data.client_id, text);
-    await load();
+    if (await send({ text }, text)) input.value = "";
   });
 
   document.getElementById("leave").addEventListener("click", async () => {
