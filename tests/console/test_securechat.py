@@ -189,3 +189,19 @@ def test_quick_replies_on_the_page_are_sent_on_as_taps(gateway: Gateway, line_us
     body = gateway.rows("SELECT body FROM inbox WHERE source_key = :u AND event_type = 'postback' ORDER BY id DESC",
                         u=line_user)[0]["body"]
     assert "/request_human" in str(body)
+
+
+def test_the_safety_screen_works_the_same_on_the_page(gateway: Gateway, line_user: str) -> None:
+    browser = in_secure_chat(gateway, line_user)
+    assert browser.say("もう死にたい").status_code == 202
+    answer = wait_for(lambda: [m["text"] for m in browser.messages().json()["items"] if m["from"] == "system"], 15)
+    assert any("110" in t or "119" in t for t in answer)  # the crisis reply, at once, where they wrote
+    conversation = conversation_of(gateway, line_user)["id"]
+    flagged = gateway.rows("SELECT risk_level, channel FROM messages WHERE conversation_id = :c AND direction = 'in' "
+                           "AND channel = 'web'", c=conversation)
+    assert flagged == [{"risk_level": "crisis", "channel": "web"}]
+    assert gateway.rows("SELECT type FROM alerts WHERE conversation_id = :c", c=conversation)[0]["type"] == "crisis"
+    assert gateway.rows("SELECT status, crisis FROM conversations WHERE id = :c", c=conversation)[0]["status"] == \
+        "queued"
+    wait_for(lambda: NOTICE in gateway.delivered(line_user), 10)
+    assert not any("死にたい" in t for t in gateway.delivered(line_user))
