@@ -167,9 +167,13 @@ def _tracker_store(env: Mapping[str, str], database_url: str) -> tuple[str, str]
 
 
 def _secure_chat(env: Mapping[str, str], *, secret: bool, public_url: str) -> dict[str, object]:
-    """The secure chat's settings. Guideline mode sends every consultation through links to YCC_PUBLIC_URL, so with
-    real LINE that URL must be https: the link's token and the cookie it sets would otherwise cross the net in clear."""
+    """The secure chat's settings. Its links point at YCC_SECURE_CHAT_URL, by default YCC_PUBLIC_URL (behind nginx
+    the console's name is for the office only, so deploy/ sets the public name). Guideline mode sends every
+    consultation through those links, so with real LINE the URL must be https: the link's token and the cookie it
+    sets would otherwise cross the net in clear."""
+    public_url = _url(env, "YCC_SECURE_CHAT_URL", public_url)
     values: dict[str, object] = dict(
+        secure_chat_url=public_url,
         secure_link_minutes=_int(env, "YCC_SECURE_LINK_MINUTES", 30, minimum=1, maximum=1440),
         secure_session_idle_seconds=_int(env, "YCC_SECURE_SESSION_IDLE_SECONDS", 1800, minimum=60),
         secure_session_max_seconds=_int(env, "YCC_SECURE_SESSION_MAX_SECONDS", 14400, minimum=300),
@@ -179,8 +183,8 @@ def _secure_chat(env: Mapping[str, str], *, secret: bool, public_url: str) -> di
         raise SettingsError("YCC_SECURE_SESSION_IDLE_SECONDS must not be longer than YCC_SECURE_SESSION_MAX_SECONDS")
     if values["secure_chat_only"] and secret and not public_url.startswith("https://"):
         raise SettingsError(
-            "YCC_SECURE_CHAT_ONLY=1 with LINE credentials needs YCC_PUBLIC_URL=https://… (the secure chat's links "
-            f"and cookies must not travel in clear); got {public_url!r}"
+            "YCC_SECURE_CHAT_ONLY=1 with LINE credentials needs an https:// YCC_SECURE_CHAT_URL (or YCC_PUBLIC_URL): "
+            f"the secure chat's links and cookies must not travel in clear; got {public_url!r}"
         )
     return values
 
@@ -237,6 +241,7 @@ class Settings:
     log_format: str = "text"  # text | json (one JSON object per line: time, level, logger, message)
     # The secure chat off LINE (issue 16, handoff/domain/securechat.py): how long a link may wait to be opened, how
     # long a browser session lasts idle and at most, and guideline mode (every consultation in the secure chat).
+    secure_chat_url: str = ""  # where users' phones reach /secure/ (the public name); empty: public_url
     secure_link_minutes: int = 30
     secure_session_idle_seconds: int = 1800
     secure_session_max_seconds: int = 14400

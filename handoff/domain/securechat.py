@@ -52,8 +52,8 @@ class Policy:
 
     @classmethod
     def of(cls, settings: Settings) -> Policy:
-        return cls(settings.public_url, settings.secure_link_minutes, settings.secure_session_idle_seconds,
-                   settings.secure_session_max_seconds, settings.secure_chat_only)
+        return cls(settings.secure_chat_url or settings.public_url, settings.secure_link_minutes,
+                   settings.secure_session_idle_seconds, settings.secure_session_max_seconds, settings.secure_chat_only)
 
     @property
     def page_url(self) -> str:

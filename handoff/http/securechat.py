@@ -93,7 +93,7 @@ def _json_body(request: Request) -> dict[str, Any] | HTTPResponse:
 
 @bp.on_response
 async def headers(request: Request, response: HTTPResponse) -> None:
-    response.headers.update(pages.security_headers(request.app.ctx.settings.public_url))
+    response.headers.update(pages.security_headers(_policy(request).public_url))
 
 
 @bp.get("/open", name="open")

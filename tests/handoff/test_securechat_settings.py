@@ -29,11 +29,21 @@ def test_defaults_and_values() -> None:
     ({"YCC_SECURE_SESSION_IDLE_SECONDS": "7200", "YCC_SECURE_SESSION_MAX_SECONDS": "3600"},
      "must not be longer than YCC_SECURE_SESSION_MAX_SECONDS"),
     ({"YCC_SECURE_CHAT_ONLY": "yes"}, "YCC_SECURE_CHAT_ONLY must be a whole number"),
-    ({"YCC_SECURE_CHAT_ONLY": "1", **LINE}, "needs YCC_PUBLIC_URL=https://"),
+    ({"YCC_SECURE_CHAT_ONLY": "1", **LINE}, "needs an https:// YCC_SECURE_CHAT_URL"),
+    ({"YCC_SECURE_CHAT_URL": "line.example.jp"}, "YCC_SECURE_CHAT_URL must start with http:// or https://"),
 ])
 def test_bad_values_are_refused_with_a_clear_message(env: dict[str, str], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         Settings.from_mapping(env)
+
+
+def test_links_may_point_at_another_name_than_the_console() -> None:
+    """Behind nginx the console's name is for the office only (deploy/): links use the public name."""
+    settings = Settings.from_mapping({"YCC_PUBLIC_URL": "https://console.example.jp", "YCC_SECURE_CHAT_ONLY": "1",
+                                      "YCC_SECURE_CHAT_URL": "https://line.example.jp", **LINE})
+    assert Policy.of(settings).page_url == "https://line.example.jp/secure/"
+    assert Policy.of(Settings.from_mapping({"YCC_PUBLIC_URL": "https://c.example.jp"})).public_url == \
+        "https://c.example.jp"
 
 
 def test_guideline_mode_in_the_simulator_needs_no_https() -> None:
