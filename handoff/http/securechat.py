@@ -22,7 +22,7 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 from sanic.response import text as text_response
 from sanic.server.websockets.impl import WebsocketImplProtocol
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from handoff import events
 from handoff.domain import securechat
@@ -142,6 +142,13 @@ async def static(request: Request, name: str) -> HTTPResponse:
     return text_response(found[0], content_type=found[1])
 
 
+def _newest_turns(conversation_id: int, limit: int) -> Select[tuple[Message]]:
+    """The page's turns, newest first: the secure chat's own, never internal notes, never what was said on LINE."""
+    return (select(Message).where(Message.conversation_id == conversation_id, Message.channel == Channel.WEB,
+                                  Message.internal.is_(False))
+            .order_by(Message.event_at.desc(), Message.id.desc()).limit(limit))
+
+
 @bp.get("/api/messages", name="messages")
 async def messages(request: Request) -> HTTPResponse:
     """The secure chat's turns (never internal notes, never what was said on LINE)."""
@@ -150,11 +157,7 @@ async def messages(request: Request) -> HTTPResponse:
     except securechat.Refused as exc:
         return _problem(401, exc.reason, pages.REFUSALS[exc.reason][0])
     async with request.app.ctx.db.session() as session:
-        rows = (await session.scalars(
-            select(Message).where(Message.conversation_id == who.conversation_id, Message.channel == Channel.WEB,
-                                  Message.internal.is_(False))
-            .order_by(Message.event_at.desc(), Message.id.desc()).limit(200)
-        )).all()
+        rows = (await session.scalars(_newest_turns(who.conversation_id, 200))).all()
     items = [{"id": m.id, "client_id": m.line_message_id if m.direction == Direction.IN else None,
               "from": SHOWN.get(m.sender, "system"), "text": m.text or "",
               "at": to_tokyo(m.event_at).strftime("%H:%M"), "read": m.read_at is not None} for m in reversed(rows)]
@@ -174,10 +177,7 @@ async def _tapped(request: Request, who: securechat.Visitor, title: str) -> str 
     """The payload of a button the page offers now; None for any other title (no payload is taken from the
     browser, so the page can send nothing a LINE user could not tap)."""
     async with request.app.ctx.db.session() as session:
-        last = await session.scalar(
-            select(Message).where(Message.conversation_id == who.conversation_id, Message.channel == Channel.WEB,
-                                  Message.internal.is_(False))
-            .order_by(Message.event_at.desc(), Message.id.desc()).limit(1))
+        last = await session.scalar(_newest_turns(who.conversation_id, 1))
     return _offered(last).get(title) if last is not None else None
 
 
