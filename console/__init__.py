@@ -33,6 +33,7 @@ def register(app: Sanic) -> None:
         referral_pages,
         referrals,
         retention_views,
+        securechat,
         survey_results,
         training,
         worklog,
@@ -49,7 +50,7 @@ def register(app: Sanic) -> None:
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, referral_pages,
-                   admin, training, live, api, cases, contact_details, canned, openapi, broadcasts, about):
+                   admin, training, live, api, cases, contact_details, canned, openapi, broadcasts, about, securechat):
         app.blueprint(module.bp)
     app.blueprint(broadcasts.page_bp)
     app.static("/console/static", str(STATIC), name="console_static")

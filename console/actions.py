@@ -16,12 +16,12 @@ from console.roles import STAFF, Role
 from handoff import events
 from handoff.domain import capacity, profile, survey
 from handoff.domain import conversations as conv
-from handoff.domain.outgoing import enqueue
+from handoff.domain.outgoing import enqueue, to_web
 from handoff.line.messages import MAX_TEXT, text_message
 from handoff.store.db import notify
 from handoff.store.models import Conversation, Message, Record, User
 from handoff.store.types import utcnow
-from handoff.store.values import Direction, Sender
+from handoff.store.values import Channel, Direction, Sender
 
 TOPICS = {"care_burden": "介護・世話の負担", "school": "学校・勉強", "relationships": "人間関係",
           "career": "進路・仕事", "health": "心と体の健康", "other": "その他"}
@@ -142,14 +142,20 @@ async def send(session: AsyncSession, principal: Principal, conversation_id: int
     conversation = await load(session, principal, conversation_id)
     _require_holder(principal, conversation)
     now = utcnow()
-    ids = await enqueue(session, recipient=conversation.contact.line_user_id, messages=[text_message(text)],
-                        conversation_id=conversation.id, at=now, sender=Sender.AGENT, agent_id=principal.user_id)
+    recipient, messages = conversation.contact.line_user_id, [text_message(text)]
+    if conversation.channel == Channel.WEB:  # the secure chat: the text to its page, a content-free notice to LINE
+        turns = await to_web(session, recipient=recipient, messages=messages, conversation_id=conversation.id, at=now,
+                             sender=Sender.AGENT, agent_id=principal.user_id)
+        sent = Message.id.in_(turns)
+    else:
+        ids = await enqueue(session, recipient=recipient, messages=messages, conversation_id=conversation.id, at=now,
+                            sender=Sender.AGENT, agent_id=principal.user_id)
+        sent = Message.outbox_id.in_(ids)
     conversation.last_message_at = now
     conversation.updated_at = now
     notify(session, events.message(conversation.id))
     await session.flush()
-    return list((await session.scalars(select(Message).where(Message.outbox_id.in_(ids))
-                                      .order_by(Message.id))).all())
+    return list((await session.scalars(select(Message).where(sent).order_by(Message.id))).all())
 
 
 async def add_note(session: AsyncSession, principal: Principal, conversation_id: int, body: dict[str, Any]
@@ -264,7 +270,7 @@ async def resolve(session: AsyncSession, principal: Principal, conversation_id: 
     if conversation.contact.following:
         await enqueue(session, recipient=conversation.contact.line_user_id,
                       messages=[text_message(resolved_text), *([question] if question else [])],
-                      conversation_id=conversation.id, at=now, sender=Sender.SYSTEM)
+                      conversation_id=conversation.id, at=now, sender=Sender.SYSTEM, channel=conversation.channel)
     await session.flush()
     notify(session, events.resolved(conversation.id))
     return record

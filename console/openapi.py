@@ -70,6 +70,7 @@ SCHEMAS: dict[str, Any] = {
         "updated_at": _T, "returning": _B, "escalation_id": {"type": ["integer", "null"]},
         "topic": {"enum": ["care", "career"]}, "suggested_assignee": {"$ref": "#/components/schemas/UserRef"},
         "contact": {"type": "object"},
+        "channel": {"enum": ["line", "web"], "description": "where replies go now (web: the secure chat)"},
     }, ["id", "status", "priority", "crisis", "assignee", "line_user_id", "waiting_since"]),
     "Message": _obj({
         "id": _I, "direction": {"enum": list(Direction)}, "sender": {"enum": list(Sender)},
@@ -78,6 +79,7 @@ SCHEMAS: dict[str, Any] = {
         "delivery": {"enum": [*OutboxStatus, None]}, "crisis": _B,
         "risk_level": _LEVEL, "risk_category": {"type": ["string", "null"]}, "at": _T,
         "read_at": _T, "unsent": _B,
+        "channel": {"enum": ["line", "web"], "description": "web: written or shown in the secure chat off LINE"},
     }),
     "Escalation": _obj({
         "id": _I, "conversation_id": _I, "opened_at": _T, "source": _S,
@@ -151,6 +153,9 @@ PATHS: dict[str, dict[str, Any]] = {
     "/api/conversations/{id}/escalate": {"post": _op(
         "Open a crisis case for this conversation (200 with the case already open, if there is one)",
         {**_ok("Escalation", "201"), "200": _ok("Escalation")["200"]}, params=[_ID])},
+    "/api/conversations/{id}/secure-link": {"post": _op(
+        "Send the user a one-time link to the secure chat off LINE (holder or supervisor); the LINE message goes at "
+        "once", _ok(_obj({"url": _S, "expires_at": _T}, ["url", "expires_at"]), "201"), params=[_ID])},
     "/api/conversations/{id}/safety-feedback": {
         "get": _op("Verdicts on this conversation's safety flags, and the reasons to choose from",
                    _ok(_obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/SafetyFeedback"}},

@@ -80,6 +80,7 @@ def conversation_json(
             int((now - waiting).total_seconds()) if waiting and conversation.status == "queued" else None),
         "queue_reason": conversation.queue_reason,
         "unread": conversation.unread,
+        "channel": conversation.channel,  # where replies go now: line | web
         "last_message_at": iso(conversation.last_message_at),
         "created_at": iso(conversation.created_at),
         "updated_at": iso(conversation.updated_at),
@@ -131,6 +132,7 @@ def message_json(message: Message, agents: dict[int, User]) -> dict[str, Any]:
         "at": iso(message.event_at),
         "read_at": iso(message.read_at),
         "unsent": message.unsent_at is not None,
+        "channel": message.channel,  # line | web (the secure chat, issue 16)
     }
 
 

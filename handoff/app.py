@@ -16,7 +16,7 @@ from typing import Any
 from linebot.v3 import SignatureValidator
 from sanic import Sanic
 
-from handoff.http import health, internal, metrics
+from handoff.http import health, internal, metrics, securechat
 from handoff.http.errors import QuietErrorHandler
 from handoff.line import webhook
 from handoff.runtime.gc import tune_gc
@@ -93,6 +93,7 @@ def create_app(
     app.blueprint(health.bp)
     app.blueprint(webhook.bp)
     app.blueprint(internal.bp)
+    app.blueprint(securechat.bp)  # the secure chat off LINE (issue 16), for users' browsers
     app.blueprint(metrics.bp)  # counting into YCC_METRICS_DIR was set up by `ycc serve` (handoff.http.metrics_dir)
     if settings.simulator:
         _mount_simulator(app, settings)

@@ -175,6 +175,29 @@ def _tracker_store(env: Mapping[str, str], database_url: str) -> tuple[str, str]
     return url, schema if url.startswith("postgresql") else ""
 
 
+def _secure_chat(env: Mapping[str, str], *, secret: bool, public_url: str) -> dict[str, object]:
+    """The secure chat's settings. Its links point at YCC_SECURE_CHAT_URL, by default YCC_PUBLIC_URL (behind nginx
+    the console's name is for the office only, so deploy/ sets the public name). Guideline mode sends every
+    consultation through those links, so with real LINE the URL must be https: the link's token and the cookie it
+    sets would otherwise cross the net in clear."""
+    public_url = _url(env, "YCC_SECURE_CHAT_URL", public_url)
+    values: dict[str, object] = dict(
+        secure_chat_url=public_url,
+        secure_link_minutes=_int(env, "YCC_SECURE_LINK_MINUTES", 30, minimum=1, maximum=1440),
+        secure_session_idle_seconds=_int(env, "YCC_SECURE_SESSION_IDLE_SECONDS", 1800, minimum=60),
+        secure_session_max_seconds=_int(env, "YCC_SECURE_SESSION_MAX_SECONDS", 14400, minimum=300),
+        secure_chat_only=_int(env, "YCC_SECURE_CHAT_ONLY", 0, minimum=0, maximum=1) == 1,
+    )
+    if values["secure_session_idle_seconds"] > values["secure_session_max_seconds"]:  # type: ignore[operator]
+        raise SettingsError("YCC_SECURE_SESSION_IDLE_SECONDS must not be longer than YCC_SECURE_SESSION_MAX_SECONDS")
+    if values["secure_chat_only"] and secret and not public_url.startswith("https://"):
+        raise SettingsError(
+            "YCC_SECURE_CHAT_ONLY=1 with LINE credentials needs an https:// YCC_SECURE_CHAT_URL (or YCC_PUBLIC_URL): "
+            f"the secure chat's links and cookies must not travel in clear; got {public_url!r}"
+        )
+    return values
+
+
 @dataclass(frozen=True)
 class Settings:
     line_channel_secret: str = ""
@@ -230,6 +253,13 @@ class Settings:
     # The LINE official account's add-friend link (https://lin.ee/… or https://line.me/R/ti/p/@…): /about and the
     # poster show it and its QR code (issue 17 item 4); empty, they say the link is being prepared.
     line_add_friend_url: str = ""
+    # The secure chat off LINE (issue 16, handoff/domain/securechat.py): how long a link may wait to be opened, how
+    # long a browser session lasts idle and at most, and guideline mode (every consultation in the secure chat).
+    secure_chat_url: str = ""  # where users' phones reach /secure/ (the public name); empty: public_url
+    secure_link_minutes: int = 30
+    secure_session_idle_seconds: int = 1800
+    secure_session_max_seconds: int = 14400
+    secure_chat_only: bool = False
 
     def __post_init__(self) -> None:
         if not self.tracker_store_url:
@@ -332,6 +362,7 @@ class Settings:
                 "live updates reach them whichever process they are connected to) and YCC_WORKER=off with one "
                 "`ycc worker` running beside them (so each user's events are handled once, in order)."
             )
+        kwargs.update(_secure_chat(env, secret=bool(secret), public_url=str(kwargs["public_url"])))
         kwargs["tracker_store_url"], kwargs["tracker_store_schema"] = _tracker_store(env, database_url)
         for name, key in SHARED_SECRETS.items():
             if env.get(name, "").strip():

@@ -55,6 +55,8 @@
     document.getElementById("btn-claim").hidden = c.status !== "queued";
     document.getElementById("btn-release").hidden = !(c.status === "open" && (holder() || role === ROLES.SUPERVISOR));
     document.getElementById("btn-escalate").hidden = Boolean(c.escalation_id) || !(holder() || role === ROLES.SUPERVISOR);
+    document.getElementById("btn-secure-link").hidden = !(holder() || role === ROLES.SUPERVISOR);
+    document.getElementById("chat-status").textContent += c.channel === "web" ? "・安全な画面" : "";
     const link = document.getElementById("link-case");
     link.hidden = !c.escalation_id;
     if (c.escalation_id) link.href = `/console/cases/${c.escalation_id}`;
@@ -84,6 +86,7 @@
     return el("li", { class: classes.join(" "), "data-message-id": m.id },
       el("div", { class: "msg-meta" }, el("span", { class: "msg-who", text: who }),
         el("span", { class: "msg-time", text: time(m.at) }),
+        el("span", { class: "muted", "data-channel": m.channel, text: m.channel === "web" ? "安全な画面" : "LINE" }),
         m.direction === "in" && m.read_at ? el("span", { class: "muted", text: "既読" }) : null, deliveryMark(m),
         m.risk_level ? el("span", { class: "flag-mark", "data-flag": m.risk_level,
           text: `フラグ：${label("risk_level", m.risk_level)}（${label("risk_reason", m.risk_category)}）` }) : null),
@@ -223,6 +226,12 @@
     const result = await api("POST", `/api/conversations/${id}/release`);
     if (result.ok) window.location.href = "/console/queue";
     else flash(notice, result.data.message || "戻せませんでした。", "error");
+  });
+  document.getElementById("btn-secure-link").addEventListener("click", async () => {
+    const result = await api("POST", `/api/conversations/${id}/secure-link`, {});
+    if (result.ok) flash(notice, "安全な画面へのリンクをLINEで送りました。", "ok");
+    else flash(notice, result.data.message || "送れませんでした。", "error");
+    refresh();
   });
   document.getElementById("btn-escalate").addEventListener("click", async () => {
     if (!window.confirm("危機対応ケースを開き、スタッフに通知しますか？")) return;

@@ -16,13 +16,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from handoff import events
-from handoff.line.messages import chunks, plain_text, quick_reply_titles
+from handoff.line.messages import chunks, plain_text, quick_reply_titles, text_message
 from handoff.store.db import notify
-from handoff.store.models import Alert, Message, Outbox
+from handoff.store.models import Alert, Conversation, Message, Outbox
 from handoff.store.types import utcnow
-from handoff.store.values import LEAVE_ROW, Direction, OutboxKind, OutboxStatus, Sender
+from handoff.store.values import LEAVE_ROW, Channel, Direction, OutboxKind, OutboxStatus, Sender
 
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)  # LINE allows about a minute; leave room for clock skew
+# The secure chat (issue 16, handoff/domain/securechat.py): while a conversation is on the web channel, replies are
+# stored for the secure page only and LINE gets this notice, with no word of the reply, at most once per window. Its
+# quick reply asks for a new link (a lost browser session is recovered only that way); the gateway answers it.
+OPEN_SECURE_CHAT = "securechat:open"
+NOTICE_TEXT = "新しいメッセージがあります。安全な画面を開いてください。"
+NOTICE_BUTTON = {"title": "安全な画面を開く", "payload": OPEN_SECURE_CHAT}
+NOTICE_EVERY = timedelta(minutes=3)
 _INSERT_OUTBOX = insert(Outbox.__table__).returning(Outbox.__table__.c.id)
 _INSERT_MESSAGE = insert(Message.__table__)
 
@@ -118,10 +125,16 @@ async def enqueue(
     reply_token: str | None = None,
     event_at: datetime | None = None,
     defer: timedelta | None = None,
+    channel: str = Channel.LINE,
 ) -> list[int]:
     """Store messages for the sender to send, as turns of the conversation, in the caller's transaction.
     Returns the outbox ids. `defer`: first attempt that much later, and cancellable until then
-    (`cancel_deferred`): the gateway's acknowledgement while a user may still be typing."""
+    (`cancel_deferred`): the gateway's acknowledgement while a user may still be typing. `channel`: the
+    conversation's; on the web channel the turns go to the secure page (`to_web`) and LINE gets only a notice."""
+    if channel == Channel.WEB and conversation_id is not None:
+        await to_web(session, recipient=recipient, messages=messages, conversation_id=conversation_id, at=at,
+                     sender=sender, agent_id=agent_id)
+        return []
     rows = outbox_rows(
         recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
         expires_from=event_at or at,
@@ -132,6 +145,37 @@ async def enqueue(
     ids = await store_rows(session, rows, at=at, sender=sender, agent_id=agent_id)
     if not defer:
         wake_outbox(session, recipient)  # a deferred row is picked up by the sender's poll once it is due
+    return ids
+
+
+async def to_web(
+    session: AsyncSession, *, recipient: str, messages: list[dict[str, Any]], conversation_id: int, at: datetime,
+    sender: str, agent_id: int | None = None,
+) -> list[int]:
+    """The turns for the secure page (stored, so delivered: the page reads them live), and the content-free notice
+    on LINE when none went out within NOTICE_EVERY; silent when the user chose so. Returns the turns' ids."""
+    await session.flush()
+    conn = await session.connection()
+    ids: list[int] = []
+    for turn in message_rows({"conversation_id": conversation_id, "messages": messages}, None, at=at, sender=sender,
+                             agent_id=agent_id):
+        turn.update(channel=Channel.WEB, delivery=OutboxStatus.SENT)
+        ids.append(int((await conn.execute(_INSERT_MESSAGE.returning(Message.__table__.c.id), turn)).scalar_one()))
+    table = Conversation.__table__
+    due = (await conn.execute(
+        update(table)
+        .where(table.c.id == conversation_id, table.c.notice_at.is_(None) | (table.c.notice_at <= at - NOTICE_EVERY))
+        .values(notice_at=at)
+        .returning(table.c.notice_silent)
+    )).first()
+    if due is not None:
+        notice = text_message(NOTICE_TEXT, [NOTICE_BUTTON])
+        rows = outbox_rows(recipient=recipient, messages=[notice], conversation_id=None, reply_token=None,
+                           expires_from=at)
+        for row in rows:
+            row["kind"] = OutboxKind.SILENT if due[0] else OutboxKind.MESSAGE
+        await store_rows(session, rows, at=at, sender=Sender.SYSTEM, agent_id=None)
+        wake_outbox(session, recipient)
     return ids
 
 

@@ -13,9 +13,11 @@ from typing import Any
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.domain import conversations as conv
+from handoff.domain import securechat
 from handoff.domain.capacity import Lines
 from handoff.domain.contacts import ProfileError, contact_by_key, returning, set_consent, set_profile_field
 from handoff.domain.eligibility import OUTSIDE, normalise_municipality
@@ -25,8 +27,8 @@ from handoff.domain.referral import HINT_VALUES, decide_referral, with_hints
 from handoff.domain.safety import CONCERN
 from handoff.pipeline.escalation import NLU_CRISIS_INTENT, escalate
 from handoff.store.db import notify
-from handoff.store.models import Contact, Message
-from handoff.store.values import Direction
+from handoff.store.models import Contact, Conversation, Message
+from handoff.store.values import Channel, Direction
 from handoff.timeutil import parse_iso, to_tokyo
 
 bp = Blueprint("internal", url_prefix="/internal")
@@ -147,7 +149,19 @@ async def consent(request: Request, key: str) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
         found = await _contact(session, key)
         await set_consent(session, found, granted, at, source="bot")
+        if granted and request.app.ctx.settings.secure_chat_only:
+            await _guideline_mode(session, found, securechat.Policy.of(request.app.ctx.settings), at)
         return json({"consent": found.consent})
+
+
+async def _guideline_mode(session: AsyncSession, found: Contact, policy: securechat.Policy, at: datetime) -> None:
+    """YCC_SECURE_CHAT_ONLY: after the greeting and consent the consultation moves to the secure chat; the bot's
+    next words already go there (LINE gets the link, then only notices)."""
+    conversation = await session.scalar(select(Conversation).where(Conversation.contact_id == found.id))
+    if conversation is None or conversation.channel == Channel.WEB:
+        return
+    await securechat.move(session, conversation, Channel.WEB, actor="system", reason="guideline_mode", at=at)
+    await securechat.send_link(session, conversation, found, policy, at=at, actor="system", text="guideline")
 
 
 @bp.post("/contacts/<key>/profile")

@@ -35,6 +35,7 @@ EXCLUDED_TABLES: dict[str, str] = {
     "alembic_version": "schema bookkeeping; its revision is recorded in manifest.json",
     "console_sessions": "console login sessions; the id is the session secret and nothing else is a record",
     "console_totp_uses": "replay protection for second-factor codes: security state, not a record",
+    "secure_sessions": "secure chat browser sessions (issue 16): cookie and CSRF hashes, security state, not a record",
 }
 
 WITHHELD_COLUMNS: dict[tuple[str, str], str] = {
@@ -42,6 +43,7 @@ WITHHELD_COLUMNS: dict[tuple[str, str], str] = {
     ("users", "totp_secret"): "second-factor secret (credential)",
     ("users", "recovery_codes"): "second-factor recovery code hashes (credential)",
     ("api_tokens", "token_hash"): "API token hash (credential)",
+    ("secure_links", "token_hash"): "secure chat link token hash (credential)",
     ("outbox", "reply_token"): "LINE reply token (short-lived credential)",
     ("messages", "mark_as_read_token"): "LINE mark-as-read token (credential)",
 }

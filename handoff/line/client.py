@@ -102,8 +102,9 @@ class LineClient:
             log.warning("line call failed: %s", type(exc).__name__)
             return LineResult(0, None, type(exc).__name__)
 
-    async def reply(self, reply_token: str, messages: list[dict[str, Any]]) -> LineResult:
-        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": messages})
+    async def reply(self, reply_token: str, messages: list[dict[str, Any]], silent: bool = False) -> LineResult:
+        body = {"replyToken": reply_token, "messages": messages, **({"notificationDisabled": True} if silent else {})}
+        request = ReplyMessageRequest.from_dict(body)
         return await self._call("reply", self._api.reply_message_with_http_info(request))
 
     async def push(

@@ -14,6 +14,7 @@ import handoff.store.models_contact
 import handoff.store.models_duty
 import handoff.store.models_insight
 import handoff.store.models_referral
+import handoff.store.models_securechat
 import handoff.store.models_survey
 import handoff.store.models_training
 import handoff.store.models_worklog  # noqa: F401

@@ -26,7 +26,7 @@ from handoff.pipeline.rasa import BotReply, RasaClient, RasaUnavailable, Underst
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message
 from handoff.store.types import utcnow
-from handoff.store.values import InboxStatus, Sender
+from handoff.store.values import Channel, InboxStatus, Sender
 from handoff.timeutil import from_line_timestamp, to_tokyo
 
 log = logging.getLogger(__name__)
@@ -103,10 +103,10 @@ class BotStep:
         reply = await self._ask(call)
         plan = None
         async with self.db.session() as session:
-            waiting, older_pending = await self._finish_row(session, row_id, call.user_id)
+            conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
+            waiting, older_pending, channel = await self._finish_row(session, row_id, call.user_id, conversation_id)
             if not waiting:
                 return  # handled meanwhile (a resumed run got there first)
-            conversation_id = int(call.metadata["conversation_id"])  # the answer belongs where the user wrote
             if reply is None:
                 plan, conversation_id = await self._unavailable(session, call, older_pending)
             else:
@@ -123,6 +123,7 @@ class BotStep:
                         sender=Sender.BOT,
                         reply_token=call.event.get("replyToken"),
                         older_pending=older_pending,
+                        channel=channel,
                     )
             notify(session, events.message(conversation_id))
         if plan is not None:
@@ -131,20 +132,24 @@ class BotStep:
             async with self.db.session() as session:
                 await _keep_understood(session, call, int(call.metadata["conversation_id"]), reply.understood)
 
-    async def _finish_row(self, session: AsyncSession, row_id: int, user_id: str) -> tuple[bool, bool]:
+    async def _finish_row(
+        self, session: AsyncSession, row_id: int, user_id: str, conversation_id: int
+    ) -> tuple[bool, bool, str]:
         """Mark the row done in the transaction that stores the answer, and learn in the same statement whether
-        anything is still waiting to be sent to the user. (False, _) if the row no longer waits for an answer."""
+        anything is still waiting to be sent to the user and which channel the conversation is on now (the user
+        may have opened the secure chat while Rasa thought). (False, _, _) if the row no longer waits."""
         table = InboxEvent.__table__
         conn = await session.connection()  # Core: the row is not loaded in this session, so no ORM bookkeeping
+        channel = select(Conversation.channel).where(Conversation.id == conversation_id).scalar_subquery()
         done = (
             await conn.execute(
                 update(table)
                 .where(table.c.id == row_id, table.c.status == InboxStatus.BOT)
                 .values(status=InboxStatus.DONE, processed_at=utcnow())
-                .returning(table.c.id, pending_for(user_id).exists())
+                .returning(table.c.id, pending_for(user_id).exists(), channel)
             )
         ).first()
-        return (True, bool(done[1])) if done is not None else (False, False)
+        return (True, bool(done[1]), str(done[2] or Channel.LINE)) if done is not None else (False, False, "")
 
     async def _unavailable(
         self, session: AsyncSession, call: BotCall, older_pending: bool
@@ -160,6 +165,7 @@ class BotStep:
             sender=Sender.SYSTEM,
             reply_token=call.event.get("replyToken"),
             older_pending=older_pending,
+            channel=conversation.channel,
         )
         if conversation.status == conv.BOT:
             await conv.transition(
@@ -236,5 +242,6 @@ async def give_back(db: Database, content: Content, at: datetime) -> int:
                     conversation_id=conversation.id,
                     at=at,
                     sender=Sender.SYSTEM,
+                    channel=conversation.channel,
                 )
     return len(found)

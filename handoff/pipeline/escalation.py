@@ -71,9 +71,12 @@ async def escalate(
     reply_token: str | None = None,
     message: Message | None = None,
     deliver: bool = True,
+    reply_channel: str | None = None,
 ) -> Escalated:
     """Act on one flag in any state. With `deliver`, the reply is queued in the outbox (by `reply_token` when
-    given); without, the caller sends `text` itself (the bot utters it)."""
+    given); without, the caller sends `text` itself (the bot utters it). `reply_channel`: where the flagged
+    message was written, when not the conversation's channel (a LINE message in guideline mode gets its crisis
+    reply on LINE: hotlines are no consultation content)."""
     if level not in conv.RISK_PRIORITY:
         raise ValueError(f"unknown risk level {level!r}")
     if message is not None:
@@ -100,6 +103,7 @@ async def escalate(
             at=at,
             sender=Sender.SYSTEM,
             reply_token=reply_token,
+            channel=reply_channel or conversation.channel,
         )
     return outcome
 

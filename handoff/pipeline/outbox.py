@@ -16,12 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
-from handoff.domain.outgoing import outbox_rows, pending_for, raise_alert, store_rows, wake_outbox
+from handoff.domain.outgoing import outbox_rows, pending_for, raise_alert, store_rows, to_web, wake_outbox
 from handoff.line.client import LineClient, LineResult
 from handoff.store.db import Database, notify, retry_on_disconnect
 from handoff.store.models import Contact, DeliveryAttempt, Message, Outbox
 from handoff.store.types import utcnow
-from handoff.store.values import LEAVES, OutboxStatus
+from handoff.store.values import LEAVES, Channel, OutboxKind, OutboxStatus
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,7 @@ class OutboxSender:
         sender: str,
         reply_token: str | None,
         older_pending: bool | None = None,
+        channel: str = Channel.LINE,
     ) -> SendPlan | None:
         """Store the answer to a turn and, when it can go at once, store it already claimed: the caller sends it
         right after its commit (`deliver`).
@@ -115,7 +116,12 @@ class OutboxSender:
         sticker); handing it to the sender would cost a wake-up and a claim transaction. Only a single request with
         nothing older pending for the recipient goes this way (order); anything else goes to the sender. The row
         is inserted with its attempt counted and its lease running, so the claim costs no statement of its own.
-        `older_pending`: whether the recipient has rows waiting, if the caller learnt it in this transaction."""
+        `older_pending`: whether the recipient has rows waiting, if the caller learnt it in this transaction.
+        `channel`: the conversation's; the secure chat's turns are stored for its page, LINE gets a notice."""
+        if channel == Channel.WEB:
+            await to_web(session, recipient=recipient, messages=messages, conversation_id=conversation_id, at=at,
+                         sender=sender)
+            return None
         rows = outbox_rows(
             recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
             expires_from=at,
@@ -172,11 +178,12 @@ class OutboxSender:
         if plan.kind in LEAVES:
             return [("leave", await self.line.leave(LEAVES[plan.kind], plan.recipient))]
         results: list[tuple[str, LineResult]] = []
+        quiet = {"silent": True} if plan.kind == OutboxKind.SILENT else {}  # LINE's notificationDisabled
         if plan.reply_token:
-            results.append(("reply", await self.line.reply(plan.reply_token, plan.messages)))
+            results.append(("reply", await self.line.reply(plan.reply_token, plan.messages, **quiet)))
             if results[-1][1].ok:
                 return results
-        results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key)))
+        results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key, **quiet)))
         return results
 
     async def _record(self, plan: SendPlan, results: list[tuple[str, LineResult]]) -> str | None:

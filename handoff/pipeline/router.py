@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.domain import conversations as conv
-from handoff.domain import survey
+from handoff.domain import securechat, survey
 from handoff.domain.contacts import seen
 from handoff.domain.content import Content
 from handoff.domain.handoff import closed_text
@@ -34,7 +34,7 @@ from handoff.pipeline.rasa import RasaClient
 from handoff.store.db import Database, notify
 from handoff.store.models import Contact, Conversation, InboxEvent, Message
 from handoff.store.types import utcnow
-from handoff.store.values import Direction, InboxStatus, Sender
+from handoff.store.values import Channel, Direction, InboxStatus, Sender
 from handoff.timeutil import from_line_timestamp
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,11 @@ class Turn:
     def reply_token(self) -> str | None:
         return self.event.get("replyToken")
 
+    @property
+    def channel(self) -> Channel:
+        """Where the user wrote: the secure page stores its messages as events marked "web" (handoff/http)."""
+        return Channel.WEB if self.event.get("channel") == Channel.WEB else Channel.LINE
+
 
 @dataclass(frozen=True)
 class Routed:
@@ -78,8 +83,10 @@ class Router:
         line: LineClient,
         safety: SafetyScreen,
         outbox: OutboxSender,
+        secure: securechat.Policy | None = None,
     ) -> None:
         self.content = content
+        self.secure = secure or securechat.Policy()
         self.hours = hours
         self.safety = safety
         self.outbox = outbox
@@ -189,6 +196,10 @@ class Router:
             if answer is not None and turn.conversation.status not in HUMAN_STATES:
                 await self._send(session, turn, answer)
             return
+        if postback.get("data") == securechat.OPEN_POSTBACK:  # 「安全な画面で話す」: the gateway answers, not Rasa
+            await securechat.send_link(session, turn.conversation, turn.contact, self.secure, at=turn.at,
+                                       actor="user", reply_token=turn.reply_token)
+            return
         await self._after_user_text(session, turn, shown, screen_text=False)
 
     async def _on_message(self, session: AsyncSession, turn: Turn) -> None:
@@ -217,6 +228,11 @@ class Router:
 
     async def _after_user_text(self, session: AsyncSession, turn: Turn, text: str, *, screen_text: bool) -> None:
         conversation = turn.conversation
+        if turn.channel == Channel.LINE and conversation.channel == Channel.WEB and not self.secure.only:
+            # They wrote on LINE again: the talk follows them back (recorded), and the page's session ends.
+            await securechat.end_sessions(session, turn.contact.id, turn.at, "back_to_line")
+            await securechat.move(session, conversation, Channel.LINE, actor="user", reason="wrote_on_line",
+                                  at=turn.at)
         result = self.safety.screen(text) if screen_text else None
         if result is not None and result.level is not None:
             flagged = await escalate(
@@ -231,9 +247,13 @@ class Router:
                 at=turn.at,
                 reply_token=turn.reply_token,
                 message=turn.incoming,
+                reply_channel=turn.channel,
             )
             if flagged.done:
                 return
+        if self.secure.only and turn.channel == Channel.LINE and turn.contact.consent:
+            await self._to_secure_chat(session, turn)
+            return
         if conversation.status in HUMAN_STATES:
             conversation.unread += 1  # a counsellor has it (or will): Rasa hears nothing
             await self._while_waiting(session, turn, text)
@@ -259,6 +279,16 @@ class Router:
             await conv.transition(session, conversation, conv.BOT, actor="user", reason="new_message", at=turn.at)
         turn.row.status, turn.row.rasa_event = InboxStatus.BOT, rasa_event
 
+    async def _to_secure_chat(self, session: AsyncSession, turn: Turn) -> None:
+        """Guideline mode (YCC_SECURE_CHAT_ONLY): after consent LINE carries no consultation. The message is kept
+        and screened like any other and a counsellor holding the conversation sees it; the answer is a link."""
+        if turn.conversation.status in HUMAN_STATES:
+            turn.conversation.unread += 1
+        await securechat.move(session, turn.conversation, Channel.WEB, actor="system", reason="guideline_mode",
+                              at=turn.at)
+        await securechat.send_link(session, turn.conversation, turn.contact, self.secure, at=turn.at,
+                                   actor="system", reply_token=turn.reply_token, text="guideline")
+
     async def _while_waiting(self, session: AsyncSession, turn: Turn, text: str | None) -> None:
         """Queued: a short acknowledgement now and then, the place in line when asked (handoff.domain.waiting). Open:
         nothing, the counsellor answers in person."""
@@ -275,7 +305,7 @@ class Router:
         await enqueue(
             session, recipient=turn.contact.line_user_id, messages=[text_message(ack.text)],
             conversation_id=turn.conversation.id, at=turn.at, sender=Sender.SYSTEM, reply_token=turn.reply_token,
-            defer=ack.defer,
+            defer=ack.defer, channel=turn.channel,
         )
 
     async def _on_sticker(self, session: AsyncSession, turn: Turn, keywords: Any) -> None:
@@ -301,6 +331,7 @@ class Router:
             mark_as_read_token=message.get("markAsReadToken"),
             event_at=turn.at,
             created_at=utcnow(),
+            channel=turn.channel,
         )
         session.add(turn.incoming)
         turn.conversation.last_message_at = turn.at
@@ -319,4 +350,5 @@ class Router:
             at=turn.at,
             sender=Sender.SYSTEM,
             reply_token=turn.reply_token,
+            channel=turn.channel,
         )

@@ -17,6 +17,7 @@ import signal
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from handoff.domain import securechat
 from handoff.events import WAKES_ALERTS, EventType, for_consoles
 from handoff.pipeline.alerts import AlertSender
 from handoff.pipeline.broadcasts import BroadcastSender
@@ -57,7 +58,8 @@ def wake_after(event: dict[str, Any]) -> list[Wake]:
 class Worker:
     def __init__(self, settings: Settings, res: Resources) -> None:
         outbox = OutboxSender(res.db, res.line, settings.outbox_max_attempts, settings.send_lease_seconds)
-        router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox)
+        router = Router(res.db, res.content, res.hours, res.rasa, res.line, res.safety, outbox,
+                        securechat.Policy.of(settings))
         self.inbox = inbox = InboxWorker(res.db, router, route_width=ROUTE_WIDTH, bot_width=BOT_WIDTH)
         alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
         broadcasts = BroadcastSender(res.db, res.line)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from handoff.store.types import JSONType, UTCDateTime, utcnow
@@ -86,6 +86,11 @@ class Conversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_message_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     unread: Mapped[int] = mapped_column(Integer, default=0)
+    # Where counsellor and bot replies go (issue 16): "line", or "web" while the user is in the secure chat
+    # (handoff/domain/securechat.py moves it, recorded in the audit log); LINE then gets only a content-free notice.
+    channel: Mapped[str] = mapped_column(String(8), default="line", server_default="line")
+    notice_silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # notices without sound
+    notice_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # the last notice sent to LINE
 
     contact: Mapped[Contact] = relationship(lazy="joined")
     assignee: Mapped[User | None] = relationship(lazy="joined")
@@ -134,6 +139,8 @@ class Message(Base):
     # What the bot's NLU read this user turn as (bot/channels/gateway.py's header), for the trainer page.
     nlu_intent: Mapped[str | None] = mapped_column(String(64), nullable=True)
     nlu_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # The channel the turn travelled on: "line" or "web" (the secure chat, issue 16).
+    channel: Mapped[str] = mapped_column(String(8), default="line", server_default="line")
 
 
 class InboxEvent(Base):

@@ -44,6 +44,7 @@ class OutboxKind(StrEnum):
     """`outbox.kind`: what the row asks of LINE."""
 
     MESSAGE = "message"
+    SILENT = "silent"  # a message LINE delivers without a sound (the secure chat's notice, when the user chose so)
     LEAVE_GROUP = "leave_group"
     LEAVE_ROOM = "leave_room"
 
@@ -108,3 +109,8 @@ class BatchStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"  # LINE accepted it (200, or 409: accepted before under the same retry key)
     FAILED = "failed"  # LINE refused it for good (4xx), or it failed too often
+class Channel(StrEnum):
+    """`messages.channel` and `conversations.channel`: LINE, or the secure chat off LINE (issue 16)."""
+
+    LINE = "line"
+    WEB = "web"

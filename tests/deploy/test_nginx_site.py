@@ -1,7 +1,7 @@
 """deploy/nginx/ycc.conf: what the internet, the office and this host can reach.
 
-Three layers: the parsed site (the public server block proxies only /line/webhook), `nginx -t` on the site as
-installed (Debian's nginx), and a real nginx on free ports in front of a recording stand-in for the two web
+Three layers: the parsed site (the public server block proxies only /line/webhook and /secure/), `nginx -t` on the
+site as installed (Debian's nginx), and a real nginx on free ports in front of a recording stand-in for the two web
 processes, asked from outside (127.0.0.1) and from the office (127.0.0.2, listed in the office networks)."""
 
 from __future__ import annotations
@@ -39,9 +39,9 @@ def _proxied(server: object) -> set[str]:
     return {" ".join(loc.args) for loc in server.all("location") if loc.values("proxy_pass")}  # type: ignore[attr-defined]
 
 
-def test_the_public_server_block_proxies_only_the_line_webhook() -> None:
+def test_the_public_server_block_proxies_only_the_line_webhook_and_the_secure_chat() -> None:
     public = servers()[PUBLIC_NAME]
-    assert _proxied(public) == {"= /line/webhook"}
+    assert _proxied(public) == {"= /line/webhook", "= /secure/live", "/secure/"}
     for loc in public.all("location"):
         if not loc.values("proxy_pass"):
             assert loc.values("return") == [["404"]], loc.args
@@ -181,6 +181,21 @@ def test_the_live_endpoint_is_upgraded_to_a_websocket(proxy: dict[str, object]) 
         "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", f"Origin: https://{CONSOLE_NAME}"))
     passed = _seen("/console/live")[-1]["headers"]
     assert passed["Upgrade"] == "websocket" and passed["Connection"].lower() == "upgrade"  # type: ignore[index]
+
+
+def test_the_secure_chat_is_public_with_its_socket_and_its_link_token_is_never_logged(
+    proxy: dict[str, object],
+) -> None:
+    assert _curl(proxy, PUBLIC_NAME, "/secure/open?t=s3cret-secure-token")[0] == 200  # a phone, from anywhere
+    assert _seen("/secure/open")
+    _curl(proxy, PUBLIC_NAME, "/secure/live", extra=(
+        "--http1.1", "-H", "Connection: Upgrade", "-H", "Upgrade: websocket", "-H", "Sec-WebSocket-Version: 13",
+        "-H", "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==", "-H", f"Origin: https://{PUBLIC_NAME}"))
+    passed = _seen("/secure/live")[-1]["headers"]
+    assert passed["Upgrade"] == "websocket" and passed["Connection"].lower() == "upgrade"  # type: ignore[index]
+    time.sleep(0.2)
+    logs = "".join(p.read_text() for p in (Path(str(proxy["prefix"])) / "log").glob("*.log"))
+    assert "/secure/open HTTP" in logs and "s3cret-secure" not in logs
 
 
 def test_no_query_string_reaches_the_access_log(proxy: dict[str, object]) -> None:

@@ -1,7 +1,7 @@
 """broadcasts: information deliveries to friends and their multicast batches (issue 17 item 1)
 
 Revision ID: 0008_broadcasts
-Revises: 0006
+Revises: 0007_securechat
 Create Date: 2026-12-02 13:30:00
 """
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import handoff.store.types
 
 revision: str = '0008_broadcasts'
-down_revision: str | None = '0006'
+down_revision: str | None = '0007_securechat'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
