@@ -331,6 +331,18 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("i wrote letters for my mom. tonights the night", CRISIS),
         ("tonights the night, concert!!", NONE),
     ],
+    "hopelessness_in_everyday_words_is_a_concern": [
+        ("もう何をしても楽しいことなんてひとつもない", CONCERN),
+        ("頑張っても何も変わらないんだよね", CONCERN),
+        ("私の人生って何なんだろ", CONCERN),
+        ("どうせ自分なんて", CONCERN),
+        ("最近、笑い方をわすれた気がする", CONCERN),
+        ("心が空っぽ", CONCERN),
+        ("冷蔵庫が空っぽ", NONE),
+        ("どうせ私なんか誘われないよね笑", NONE),
+        ("ばあちゃんが「楽しいことがひとつもない」って言う", NONE),
+        ("咳止めって何錠から危ないの？", CONCERN),
+    ],
     "a_guardian_about_a_child_at_risk": [
         ("中2の娘の腕に傷がいっぱいできてました", CRISIS),
         ("うちの子が学校の屋上にいると連絡がありました", CRISIS),

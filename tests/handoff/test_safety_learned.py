@@ -113,22 +113,28 @@ def test_a_missing_training_file_is_a_clear_config_error(tmp_path: Path) -> None
 
 _PROBE = [*LEARNED_ONLY, *QUIET, "もう全部おわりにしたい"]
 _SCORES = (
-    "import json, sys; from handoff.domain.safety import default_screen; "
-    "m = default_screen()._second_opinion.model; "
-    "print(json.dumps([m.message_score(t) for t in json.loads(sys.argv[1])]))"
+    "import json, sys; from pathlib import Path; from handoff.domain.safety import learned; "
+    "m = learned.trained(Path(sys.argv[1]), Path(sys.argv[2])); "
+    "print(json.dumps([m.message_score(t) for t in json.loads(sys.argv[3])]))"
 )
 
 
-def test_training_is_deterministic_across_loads_and_processes() -> None:
-    train_file, nlu_dir = DATA_DIR / "safety_concern_train.yml", DATA_DIR.parent / "bot" / "data" / "nlu"
-    first = _screen()._second_opinion.model  # type: ignore[union-attr]  # trained when the screen loaded
+def test_training_is_deterministic_across_loads_and_processes(tmp_path: Path) -> None:
+    """Trained twice here and once in another process (another string-hash seed) from one copy of the files, so
+    that an edit of the bot's NLU data meanwhile cannot make the runs differ."""
+    train_file, nlu_dir = tmp_path / "train.yml", tmp_path / "nlu"
+    train_file.write_bytes((DATA_DIR / "safety_concern_train.yml").read_bytes())
+    nlu_dir.mkdir()
+    for path in sorted((DATA_DIR.parent / "bot" / "data" / "nlu").glob("*.yml")):
+        (nlu_dir / path.name).write_bytes(path.read_bytes())
+    learned._trained.cache_clear()
+    first = learned.trained(train_file, nlu_dir)
     learned._trained.cache_clear()
     second = learned.trained(train_file, nlu_dir)
     assert first is not second and first == second
     env = {**os.environ, "PYTHONHASHSEED": "12345"}  # another string hash order must not change the weights
-    out = subprocess.run(
-        [sys.executable, "-c", _SCORES, json.dumps(_PROBE)], capture_output=True, text=True, env=env, check=True
-    )
+    argv = [sys.executable, "-c", _SCORES, str(train_file), str(nlu_dir), json.dumps(_PROBE)]
+    out = subprocess.run(argv, capture_output=True, text=True, env=env, check=True)
     assert json.loads(out.stdout) == [first.message_score(t) for t in _PROBE]
 
 
