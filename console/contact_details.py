@@ -16,8 +16,10 @@ from console.api import api_errors
 from console.auth import Denied, Principal, audit, guarded
 from console.roles import STAFF, Role
 from console.serialize import iso
+from handoff import events
 from handoff.domain import contact_details
 from handoff.domain import conversations as conv
+from handoff.store.db import notify
 from handoff.store.models import Conversation
 
 bp = Blueprint("console_contact_details", url_prefix="/api")
@@ -49,6 +51,7 @@ async def request_details(request: Request, conversation_id: int) -> HTTPRespons
             raise Conflict("not_holder", "対応中の担当者だけが連絡先をたずねられます。")
         asked = await contact_details.open_request(session, conversation.id, principal.user_id)
         audit(session, principal.name, "request_contact", "contact_details", asked.id)
+        notify(session, events.message(conversation.id))  # an open secure chat page shows the form at once
         result = {"id": asked.id, "status": asked.status, "fields": contact_details.form_fields()}
     return json(result, status=201, ensure_ascii=False)
 

@@ -105,10 +105,9 @@ def form_fields() -> list[dict[str, Any]]:
 async def open_request(session: AsyncSession, conversation_id: int, requested_by: int | None) -> ContactDetails:
     """A counsellor asks; the form is what the secure chat then shows the young person (one open request at a time:
     asking again while one is unanswered returns that one)."""
-    pending = await session.scalar(select(ContactDetails).where(
-        ContactDetails.conversation_id == conversation_id, ContactDetails.status == REQUESTED))
-    if pending is not None:
-        return pending
+    waiting = await pending(session, conversation_id)
+    if waiting is not None:
+        return waiting
     request = ContactDetails(conversation_id=conversation_id, requested_by=requested_by, requested_at=utcnow(),
                              status=REQUESTED)
     session.add(request)
@@ -116,14 +115,19 @@ async def open_request(session: AsyncSession, conversation_id: int, requested_by
     return request
 
 
+async def pending(session: AsyncSession, conversation_id: int) -> ContactDetails | None:
+    """The request still waiting for an answer, if any: the secure chat shows its form while there is one."""
+    return await session.scalar(select(ContactDetails).where(
+        ContactDetails.conversation_id == conversation_id, ContactDetails.status == REQUESTED)
+        .order_by(ContactDetails.id.desc()).limit(1))
+
+
 async def submit(session: AsyncSession, sealer: Sealer, conversation_id: int, body: Any) -> ContactDetails:
     """The young person's answers to the open request of their conversation, sealed before they reach the row.
 
     Raises DetailsInvalid (field → reason) and LookupError when nothing was asked (the form is not shown then)."""
     answers = validate(body)
-    request = await session.scalar(select(ContactDetails).where(
-        ContactDetails.conversation_id == conversation_id, ContactDetails.status == REQUESTED)
-        .order_by(ContactDetails.id.desc()).limit(1))
+    request = await pending(session, conversation_id)
     if request is None:
         raise LookupError("no contact details were asked for in this conversation")
     request.sealed, request.status, request.submitted_at = sealer.seal(answers), SUBMITTED, utcnow()

@@ -25,11 +25,12 @@ from sanic.server.websockets.impl import WebsocketImplProtocol
 from sqlalchemy import Select, select
 
 from handoff import events
-from handoff.domain import securechat
+from handoff.domain import contact_details, securechat
 from handoff.http import securechat_pages as pages
 from handoff.line.events import clean_text
 from handoff.line.messages import MAX_TEXT
-from handoff.pipeline.inbox import store_events
+from handoff.pipeline.inbox import store_events, urgent_users
+from handoff.store.db import notify
 from handoff.store.models import Message
 from handoff.store.types import utcnow
 from handoff.store.values import Channel, Direction
@@ -158,11 +159,13 @@ async def messages(request: Request) -> HTTPResponse:
         return _problem(401, exc.reason, pages.REFUSALS[exc.reason][0])
     async with request.app.ctx.db.session() as session:
         rows = (await session.scalars(_newest_turns(who.conversation_id, 200))).all()
+        asked = await contact_details.pending(session, who.conversation_id)
     items = [{"id": m.id, "client_id": m.line_message_id if m.direction == Direction.IN else None,
               "from": SHOWN.get(m.sender, "system"), "text": m.text or "",
               "at": to_tokyo(m.event_at).strftime("%H:%M"), "read": m.read_at is not None} for m in reversed(rows)]
     offered = _offered(rows[0]) if rows else {}
-    return json_response({"items": items, "on_web": who.on_web, "quick_replies": list(offered)}, ensure_ascii=False)
+    return json_response({"items": items, "on_web": who.on_web, "quick_replies": list(offered),
+                          "contact_form": contact_details.form_fields() if asked else None}, ensure_ascii=False)
 
 
 def _offered(last: Message) -> dict[str, str]:
@@ -206,8 +209,30 @@ async def send(request: Request) -> HTTPResponse:
             return _problem(413, "too_long", f"{MAX_TEXT}文字以内で送ってください。")
         event["message"] = {"type": "text", "id": client_id, "text": clean_text(text.strip())}
     await store_events(request.app.ctx.db, [event])
-    request.app.ctx.wake("inbox", [who.line_user_id])
+    request.app.ctx.wake("inbox", [who.line_user_id], urgent_users(request.app.ctx.resources.safety, [event]))
     return json_response({"client_id": client_id if "message" in event else None}, status=202)
+
+
+@bp.post("/api/contact-details", name="contact_details")
+async def send_contact_details(request: Request) -> HTTPResponse:
+    """The answers to the counsellor's contact form, sealed before they are stored (handoff/domain/contact_details)."""
+    written = await _writer(request)
+    if isinstance(written, HTTPResponse):
+        return written
+    who, body = written
+    keys = request.app.ctx.settings.contact_keys
+    if not keys:
+        return _problem(409, "not_configured", "いまはフォームを使えません。メッセージで相談員に伝えてください。")
+    try:
+        async with request.app.ctx.db.session() as session:
+            await contact_details.submit(session, contact_details.Sealer(keys), who.conversation_id, body)
+            notify(session, events.message(who.conversation_id))
+    except contact_details.DetailsInvalid as exc:
+        return json_response({"error": "invalid", "message": "入力を確かめてください。", "fields": exc.fields},
+                             status=400, ensure_ascii=False)
+    except LookupError:
+        return _problem(409, "not_asked", "このフォームはもう閉じています。")
+    return json_response({"sent": True}, status=201)
 
 
 @bp.post("/api/leave", name="leave")

@@ -126,3 +126,34 @@ def test_line_mode_refuses_to_serve_without_a_contact_key_and_a_bad_key_is_named
     assert Settings.from_mapping({}).serving_problem() is None  # the simulator runs without; the form is refused
     refused = gateway.ycc("serve", "--no-migrate", env={**line, "YCC_CONTACT_KEYS": "", "YCC_PORT": "1"})
     assert refused.returncode == 2 and "YCC_CONTACT_KEYS is required" in refused.stderr
+
+
+def test_the_form_shows_in_the_secure_chat_and_its_answers_reach_only_the_case(gateway: Gateway) -> None:
+    from tests.console.securechat_steps import in_secure_chat
+
+    user = new_line_user()
+    gateway.user_says(user, "相談したいです")
+    page = in_secure_chat(gateway, user)
+    account = gateway.add_user("counsellor", quals="AB")
+    counsellor = gateway.login(account)
+    conversation = gateway.queued(counsellor, user)
+    assert counsellor.post(f"/api/conversations/{conversation['id']}/assign").status_code == 200
+    assert page.messages().json()["contact_form"] is None  # nothing asked yet
+    counsellor.post(f"/api/conversations/{conversation['id']}/contact-details")
+    form = page.messages().json()["contact_form"]
+    assert [f["name"] for f in form] == ["name", "phone", "whereabouts", "school", "with_whom"]
+
+    def post(body: dict[str, Any]) -> Any:
+        return page.client.post("/secure/api/contact-details", json=body, headers={"X-CSRF-Token": page.csrf})
+
+    bad = post({"phone": "でんわばんごう"})
+    assert bad.status_code == 400 and "phone" in bad.json()["fields"]
+    assert page.client.post("/secure/api/contact-details", json=ANSWERS).status_code == 403  # no CSRF token
+    assert post(ANSWERS).status_code == 201
+    assert page.messages().json()["contact_form"] is None  # answered: the form is gone
+    assert post(ANSWERS).status_code == 409  # nothing is open any more
+    items = counsellor.get(f"/api/conversations/{conversation['id']}/contact-details").json()["items"]
+    assert {a["name"]: a["value"] for a in items[0]["answers"]} == ANSWERS
+    said = [m["text"] for m in counsellor.get(f"/api/conversations/{conversation['id']}/messages").json()["items"]]
+    assert not any(ANSWERS["phone"] in (t or "") for t in said)  # never a chat message
+    assert not any(ANSWERS["phone"] in t for t in gateway.delivered(user))  # never on LINE

@@ -70,6 +70,50 @@
     return div;
   }
 
+  // The counsellor's contact form (crisis): answered here, never on LINE; sealed on the server.
+  function contactForm(fields) {
+    const box = document.createElement("form");
+    box.id = "contact-form";
+    box.className = "contact-form";
+    const title = document.createElement("p");
+    title.className = "who";
+    title.textContent = "相談員から：わかるところだけ教えてください";
+    box.append(title);
+    for (const field of fields) {
+      const label = document.createElement("label");
+      label.textContent = field.label;
+      const input = document.createElement("input");
+      input.name = field.name;
+      input.maxLength = field.max_length;
+      if (field.name === "phone") { input.type = "tel"; input.autocomplete = "tel"; }
+      const error = document.createElement("span");
+      error.className = "field-error";
+      error.dataset.field = field.name;
+      label.append(input, error);
+      box.append(label);
+    }
+    const formError = document.createElement("p");
+    formError.className = "field-error";
+    formError.dataset.field = "form";
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = "相談員に送る";
+    box.append(formError, submit);
+    box.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      box.querySelectorAll(".field-error").forEach((node) => { node.textContent = ""; });
+      const answers = Object.fromEntries(fields.map((f) => [f.name, box.elements[f.name].value]));
+      let result;
+      try { result = await call("POST", "/secure/api/contact-details", answers); } catch (e) { return; }
+      if (result.ok) { box.remove(); status.textContent = "送りました。相談員だけが見られます。"; await load(); return; }
+      for (const [name, message] of Object.entries(result.data.fields || { form: result.data.message || "送れませんでした。" })) {
+        const node = box.querySelector(`.field-error[data-field="${name}"]`);
+        if (node) node.textContent = message;
+      }
+    });
+    return box;
+  }
+
   async function send(body, shown) {
     status.textContent = "";
     let result;
@@ -96,6 +140,8 @@
     for (const id of seen) pending.delete(id);
     for (const text of pending.values()) nodes.push(bubble({ from: "me", text, at: "", state: "送信中" }));
     if (result.data.quick_replies.length) nodes.push(buttons(result.data.quick_replies));
+    const open = document.getElementById("contact-form");
+    if (result.data.contact_form) nodes.push(open || contactForm(result.data.contact_form));
     log.replaceChildren(...nodes);
     log.scrollTop = log.scrollHeight;
   }
