@@ -23,6 +23,7 @@ def register(app: Sanic) -> None:
         broadcasts,
         canned,
         cases,
+        follow_ups,
         live,
         login,
         openapi,
@@ -42,7 +43,7 @@ def register(app: Sanic) -> None:
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, worklog, admin, training, live, api, cases, canned, openapi,
-                   broadcasts, about):
+                   broadcasts, about, follow_ups):
         app.blueprint(module.bp)
     app.blueprint(broadcasts.page_bp)
     app.static("/console/static", str(STATIC), name="console_static")

@@ -40,6 +40,7 @@ class SendPlan:
     retry_key: str
     reply_token: str | None
     skip: bool = False  # nothing to send: the row was settled while claiming it (the user blocked the account)
+    silent: bool = False  # LINE's notificationDisabled on the push
 
 
 def _fresh_token(token: str | None, expires_at: datetime | None, now: datetime) -> str | None:
@@ -52,7 +53,7 @@ def _take(row: Outbox, now: datetime) -> SendPlan:
     row.attempts += 1
     token = _fresh_token(row.reply_token, row.reply_token_expires_at, now)
     row.reply_token = None
-    return SendPlan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+    return SendPlan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token, silent=row.silent)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -176,7 +177,8 @@ class OutboxSender:
             results.append(("reply", await self.line.reply(plan.reply_token, plan.messages)))
             if results[-1][1].ok:
                 return results
-        results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key)))
+        results.append(("push", await self.line.push(plan.recipient, plan.messages, plan.retry_key,
+                                                     silent=plan.silent)))
         return results
 
     async def _record(self, plan: SendPlan, results: list[tuple[str, LineResult]]) -> str | None:

@@ -108,3 +108,13 @@ class BatchStatus(StrEnum):
     PENDING = "pending"
     SENT = "sent"  # LINE accepted it (200, or 409: accepted before under the same retry key)
     FAILED = "failed"  # LINE refused it for good (4xx), or it failed too often
+
+
+class FollowUpStatus(StrEnum):
+    """`follow_ups.status`: a counsellor's one check-in message (issue 17 item 8)."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"  # handed to the outbox; the person's next message queues the conversation as a follow-up
+    ANSWERED = "answered"
+    UNDELIVERABLE = "undeliverable"  # they had blocked the account when it was due
+    CANCELLED = "cancelled"
