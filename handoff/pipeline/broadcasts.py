@@ -122,12 +122,12 @@ class BroadcastSender:
             batch.last_status, batch.request_id = result.status, result.request_id
             log.info("line multicast broadcast=%s batch=%s status=%s request_id=%s", plan.broadcast_id,
                      plan.batch_id, result.status, result.request_id)
-            if broadcast.status == BroadcastStatus.CANCELLED:
-                go_on = False
-            elif result.ok or result.status == 409:  # 409: LINE accepted this retry key before
+            if result.ok or result.status == 409:  # 409: LINE accepted this retry key before
                 batch.status, batch.sent_at = BatchStatus.SENT, now
                 broadcast.sent += len(batch.recipients)
-                go_on = True
+                go_on = broadcast.status != BroadcastStatus.CANCELLED  # stopped meanwhile: this batch still counts
+            elif broadcast.status == BroadcastStatus.CANCELLED:
+                return False
             elif result.status == 429:
                 quota = QUOTA_MESSAGE in (result.error or "").lower()
                 # LINE refused the request (it did not accept it under this key), so when the pause is over it is
