@@ -25,6 +25,7 @@ def register(app: Sanic) -> None:
         cases,
         contact_details,
         duty,
+        follow_ups,
         live,
         login,
         openapi,
@@ -50,7 +51,8 @@ def register(app: Sanic) -> None:
     app.ctx.console_typing = {}
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, referral_pages,
-                   admin, training, live, api, cases, contact_details, canned, openapi, broadcasts, about, securechat):
+                   admin, training, live, api, cases, contact_details, canned, openapi, broadcasts, about, securechat,
+                   follow_ups):
         app.blueprint(module.bp)
     app.blueprint(broadcasts.page_bp)
     app.static("/console/static", str(STATIC), name="console_static")

@@ -224,6 +224,25 @@ PATHS.update({
 })
 
 
+# フォローアップ (issue 17 item 8; console/follow_ups.py): the holder, the record's author, or a supervisor.
+SCHEMAS["FollowUp"] = _obj({
+    "id": _I, "conversation_id": _I, "text": _S, "silent": _B,
+    "status": {"enum": ["scheduled", "sent", "answered", "undeliverable", "cancelled"]}, "send_at": _T,
+    "author": _S, "created_at": _T, "sent_at": _T, "answered_at": _T,
+})
+PATHS.update({
+    "/api/conversations/{id}/follow-ups": {
+        "get": _op("Follow-up check-ins of a conversation (none, may_schedule false, for anyone else's)",
+                   _ok(_obj({"items": {"type": "array", "items": {"$ref": "#/components/schemas/FollowUp"}},
+                             "total": _I, "may_schedule": _B})), params=[_ID]),
+        "post": _op("Schedule one check-in message (the person agreed: consented true)", _ok("FollowUp", "201"),
+                    params=[_ID], body=_obj({"text": {**_WORDS, "maxLength": MAX_TEXT}, "consented": {"const": True},
+                                             "send_at": {"type": ["string", "null"], "format": "date-time"},
+                                             "silent": _B}, ["text", "consented"]))},
+    "/api/follow-ups/{id}/cancel": {"post": _op("Cancel a scheduled check-in", _ok("FollowUp"), params=[_ID])},
+})
+
+
 def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",

@@ -49,7 +49,7 @@
       el("td", {}, el("span", { class: `elig elig-${c.contact.eligibility}`, text: label("eligibility", c.contact.eligibility) })),
       el("td", { text: consentLabel(c.contact.consent) }),
       el("td", { text: profileCell(c, "care_recipients") }),
-      el("td", { text: c.returning ? "再相談" : "初回" }),
+      el("td", { text: c.queue_reason === "follow_up" ? "フォローアップの返信" : c.returning ? "再相談" : "初回" }),
       el("td", { text: suggested ? `${suggested.display_name}（${suggested.qualifications || "—"}）` : "—",
         title: `話題: ${label("topic", c.topic)}` }),
       el("td", { class: "actions" }, claimButton(c), role === ROLES.SUPERVISOR ? assignSelect(c) : null,

@@ -46,9 +46,10 @@ def pending_for(recipient: str | ColumnElement[str]) -> Select[tuple[int]]:
 
 def outbox_rows(
     *, recipient: str, messages: list[dict[str, Any]], conversation_id: int | None, reply_token: str | None,
-    expires_from: datetime,
+    expires_from: datetime, silent: bool = False,
 ) -> list[dict[str, Any]]:
-    """One row per LINE request (at most five messages each); only the first can use the reply token."""
+    """One row per LINE request (at most five messages each); only the first can use the reply token.
+    `silent`: pushed with LINE's notificationDisabled (a follow-up the person asked to come quietly)."""
     now = utcnow()
     return [
         {
@@ -63,6 +64,7 @@ def outbox_rows(
             "attempts": 0,
             "created_at": now,
             "next_attempt_at": now,
+            "silent": silent,
         }
         for index, batch in enumerate(chunks(messages))
     ]
@@ -126,6 +128,7 @@ async def enqueue(
     event_at: datetime | None = None,
     defer: timedelta | None = None,
     channel: str = Channel.LINE,
+    silent: bool = False,
 ) -> list[int]:
     """Store messages for the sender to send, as turns of the conversation, in the caller's transaction.
     Returns the outbox ids. `defer`: first attempt that much later, and cancellable until then
@@ -137,7 +140,7 @@ async def enqueue(
         return []
     rows = outbox_rows(
         recipient=recipient, messages=messages, conversation_id=conversation_id, reply_token=reply_token,
-        expires_from=event_at or at,
+        expires_from=event_at or at, silent=silent,
     )
     if defer:
         for row in rows:

@@ -29,7 +29,7 @@ def image_path(settings: Settings, variant: str) -> Path:
 
 
 def _variants(settings: Settings) -> dict[str, Variant]:
-    return load(_menu_file(settings), settings.public_url)
+    return load(_menu_file(settings), settings.secure_chat_url)  # the public name phones reach
 
 
 def _api(settings: Settings) -> RichMenuApi:

@@ -1,4 +1,5 @@
-"""Sending information deliveries (issue 17 item 1): batch after batch by LINE's multicast, from the database.
+"""Sending information deliveries (issue 17 item 1): batch after batch by LINE's multicast, from the database; and
+releasing follow-up check-ins (item 8) to the outbox when they are due.
 
 Why each batch is claimed, then sent outside any transaction, then recorded (as the outbox does): a crash between
 the call and the record leaves the batch pending with its retry key, and the next attempt gets LINE's 409 for a
@@ -16,14 +17,14 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handoff.domain import broadcasts
+from handoff.domain import broadcasts, follow_ups
 from handoff.domain.outgoing import raise_alert
 from handoff.line.client import LineClient, LineResult
 from handoff.pipeline.outbox import QUOTA_BACKOFF, QUOTA_MESSAGE
 from handoff.store.db import Database
-from handoff.store.models_broadcasts import Broadcast, BroadcastBatch
+from handoff.store.models_broadcasts import Broadcast, BroadcastBatch, FollowUp
 from handoff.store.types import utcnow
-from handoff.store.values import UNFINISHED_BROADCASTS, BatchStatus, BroadcastStatus
+from handoff.store.values import UNFINISHED_BROADCASTS, BatchStatus, BroadcastStatus, FollowUpStatus
 
 log = logging.getLogger(__name__)
 RATE_PAUSE = timedelta(minutes=1)  # LINE's rate limit for multicast is per minute
@@ -121,12 +122,12 @@ class BroadcastSender:
             batch.last_status, batch.request_id = result.status, result.request_id
             log.info("line multicast broadcast=%s batch=%s status=%s request_id=%s", plan.broadcast_id,
                      plan.batch_id, result.status, result.request_id)
-            if broadcast.status == BroadcastStatus.CANCELLED:
-                go_on = False
-            elif result.ok or result.status == 409:  # 409: LINE accepted this retry key before
+            if result.ok or result.status == 409:  # 409: LINE accepted this retry key before
                 batch.status, batch.sent_at = BatchStatus.SENT, now
                 broadcast.sent += len(batch.recipients)
-                go_on = True
+                go_on = broadcast.status != BroadcastStatus.CANCELLED  # stopped meanwhile: this batch still counts
+            elif broadcast.status == BroadcastStatus.CANCELLED:
+                return False
             elif result.status == 429:
                 quota = QUOTA_MESSAGE in (result.error or "").lower()
                 # LINE refused the request (it did not accept it under this key), so when the pause is over it is
@@ -153,3 +154,22 @@ class BroadcastSender:
                 broadcast.next_attempt_at = now
             return go_on
 
+
+
+class FollowUpReleaser:
+    """Follow-up check-ins (issue 17 item 8) whose time has come go to the outbox; the outbox sends them."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def due(self) -> Iterable[str]:
+        async with self.db.session() as session:
+            found = await session.scalar(select(FollowUp.id).where(
+                FollowUp.status == FollowUpStatus.SCHEDULED, FollowUp.send_at <= utcnow()).limit(1))
+        return ["follow_ups"] if found is not None else []
+
+    async def drain(self, _key: str) -> None:
+        async with self.db.session() as session:
+            released = await follow_ups.release_due(session, utcnow())
+        if released:
+            log.info("follow-ups released to the outbox: %s", released)

@@ -40,6 +40,7 @@ class SendPlan:
     retry_key: str
     reply_token: str | None
     skip: bool = False  # nothing to send: the row was settled while claiming it (the user blocked the account)
+    silent: bool = False  # LINE's notificationDisabled on the push
 
 
 def _fresh_token(token: str | None, expires_at: datetime | None, now: datetime) -> str | None:
@@ -52,7 +53,7 @@ def _take(row: Outbox, now: datetime) -> SendPlan:
     row.attempts += 1
     token = _fresh_token(row.reply_token, row.reply_token_expires_at, now)
     row.reply_token = None
-    return SendPlan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token)
+    return SendPlan(row.id, row.kind, row.recipient, list(row.messages), row.retry_key, token, silent=row.silent)
 
 
 def _backoff(attempts: int) -> timedelta:
@@ -178,7 +179,8 @@ class OutboxSender:
         if plan.kind in LEAVES:
             return [("leave", await self.line.leave(LEAVES[plan.kind], plan.recipient))]
         results: list[tuple[str, LineResult]] = []
-        quiet = {"silent": True} if plan.kind == OutboxKind.SILENT else {}  # LINE's notificationDisabled
+        # LINE's notificationDisabled: the secure chat's quiet notices, and a follow-up the person asked to come quietly
+        quiet = {"silent": True} if plan.kind == OutboxKind.SILENT or plan.silent else {}
         if plan.reply_token:
             results.append(("reply", await self.line.reply(plan.reply_token, plan.messages, **quiet)))
             if results[-1][1].ok:

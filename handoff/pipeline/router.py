@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.domain import conversations as conv
-from handoff.domain import securechat, survey
+from handoff.domain import follow_ups, securechat, survey
 from handoff.domain.contacts import seen
 from handoff.domain.content import Content
 from handoff.domain.handoff import closed_text
@@ -261,6 +261,13 @@ class Router:
         decision = self.hours.decide(turn.at)
         if decision.reason.startswith("service_"):
             await self._reply(session, turn, closed_text(self.content, self.hours, turn.at) or "")
+            return
+        if await follow_ups.take_answer(session, conversation.id, turn.at):  # an answer to a check-in (17.8)
+            await conv.transition(session, conversation, conv.QUEUED, actor="user", reason=follow_ups.REASON,
+                                  at=turn.at)
+            notify(session, events.queued(conversation.id))
+            await self._reply(session, turn, closed_text(self.content, self.hours, turn.at)
+                              or self.content.reply("follow_up_answered"))
             return
         rasa_event = "message" if turn.row.event_type == "message" else "postback"
         if conversation.status == conv.RESOLVED and screen_text:

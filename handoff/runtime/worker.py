@@ -20,7 +20,7 @@ from typing import Any
 from handoff.domain import securechat
 from handoff.events import WAKES_ALERTS, EventType, for_consoles
 from handoff.pipeline.alerts import AlertSender
-from handoff.pipeline.broadcasts import BroadcastSender
+from handoff.pipeline.broadcasts import BroadcastSender, FollowUpReleaser
 from handoff.pipeline.inbox import InboxWorker
 from handoff.pipeline.outbox import OutboxSender
 from handoff.pipeline.router import Router
@@ -63,6 +63,7 @@ class Worker:
         self.inbox = inbox = InboxWorker(res.db, router, route_width=ROUTE_WIDTH, bot_width=BOT_WIDTH)
         alerts = AlertSender(res.db, settings.alert_webhook_url, res.http)
         broadcasts = BroadcastSender(res.db, res.line)
+        checkins = FollowUpReleaser(res.db)
         poll = settings.worker_poll_seconds
         self.runners = {
             "inbox": KeyedRunner("inbox", inbox.due_users, inbox.drain, poll, concurrency=EVERY_DUE_USER),
@@ -71,6 +72,7 @@ class Worker:
             "rasa": KeyedRunner("rasa", router.bot.recovery_due, router.bot.recover, poll, concurrency=1),
             # information deliveries (issue 17 item 1): scheduled ones are found here, so they survive a restart
             "broadcasts": KeyedRunner("broadcasts", broadcasts.due, broadcasts.drain, max(poll, 1.0), concurrency=1),
+            "follow_ups": KeyedRunner("follow_ups", checkins.due, checkins.drain, max(poll, 1.0), concurrency=1),
         }
 
     def wake(self, kind: str, keys: list[str] | None = None, urgent: list[str] | None = None) -> None:

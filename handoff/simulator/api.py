@@ -22,12 +22,13 @@ Control endpoints (relative to the fakeline prefix):
 - `GET /_fake/users`, `POST /_fake/users` `{"displayName"[, "userId"]}`, `GET /_fake/users/{id}/messages`
   (what the bot sent; `?wait_for=N&timeout=S` waits for N),
   `GET /_fake/users/{id}/timeline` (both sides, read marks, loading; for the page).
-- `POST /_fake/faults` `{"endpoint": "push"|"reply"|"loading"|"leave"|"markAsRead"|"quota", "responses":
-  [{"status", "message"?, "delay"?, "deliver"?}], "delay"?}` — answered in order, then normal behaviour;
+- `POST /_fake/faults` `{"endpoint": "push"|"multicast"|"reply"|"loading"|"leave"|"markAsRead"|"quota"|"richmenu",
+  "responses": [{"status", "message"?, "delay"?, "deliver"?}], "delay"?}` — answered in order, then normal behaviour;
   `{"delay": s}` alone in a response only slows that call; top-level `delay` slows every call of the endpoint;
-  `"deliver": true` delivers a push (and records its retry key) before answering the error.
+  `"deliver": true` delivers a push or multicast (and records its retry key) before answering the error.
 - `POST /_fake/insight` `{"date": "yyyyMMdd", "status"?, "followers", "targetedReaches", "blocks"}` — what
   `GET /v2/bot/insight/followers?date=` answers for that date (handoff/simulator/insight.py).
+- `GET /_fake/richmenus` — the rich menus, their images, the default, aliases and per-user links.
 - `GET /_fake/requests[?endpoint=]`, `GET /_fake/deliveries`, `POST /_fake/config` (`webhook_url`,
   `reply_token_ttl`, `monthly_limit`), `POST /_fake/reset`.
 """

@@ -182,6 +182,8 @@ class Outbox(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     sent_via: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    # LINE's notificationDisabled for the push (a follow-up on a phone the family may see; issue 17.8)
+    silent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (Index("ix_outbox_pending", "status", "id"),)
 

@@ -1,4 +1,5 @@
-"""Information deliveries to friends (issue 17 item 1, ウ): the delivery and its LINE requests, as rows.
+"""Messages the office sends first (issue 17): information deliveries to friends (item 1, ウ) with their LINE
+requests, and counsellors' follow-up check-ins (item 8), as rows.
 
 The database is the queue: a delivery scheduled for later, or interrupted by a restart or LINE's 429, is found here
 by the worker and carried on. Each batch is one multicast request (at most 500 ids) with its own retry key fixed
@@ -55,3 +56,27 @@ class BroadcastBatch(Base):
     last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
     request_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class FollowUp(Base):
+    """One check-in message a counsellor schedules for a person who agreed to it (issue 17 item 8).
+
+    Sent through the outbox (a push with its retry key, silently if chosen); the person's next message after it
+    puts the conversation in the queue marked `follow_up`. One scheduled follow-up per conversation at a time.
+    """
+
+    __tablename__ = "follow_ups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"))
+    text: Mapped[str] = mapped_column(Text)
+    silent: Mapped[bool] = mapped_column(Boolean, default=False)
+    send_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")  # a values.FollowUpStatus
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    author: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (Index("ix_follow_ups_conversation", "conversation_id", "status"),
+                      Index("ix_follow_ups_due", "status", "send_at"))

@@ -114,3 +114,13 @@ class Channel(StrEnum):
 
     LINE = "line"
     WEB = "web"
+
+
+class FollowUpStatus(StrEnum):
+    """`follow_ups.status`: a counsellor's one check-in message (issue 17 item 8)."""
+
+    SCHEDULED = "scheduled"
+    SENT = "sent"  # handed to the outbox; the person's next message queues the conversation as a follow-up
+    ANSWERED = "answered"
+    UNDELIVERABLE = "undeliverable"  # they had blocked the account when it was due
+    CANCELLED = "cancelled"

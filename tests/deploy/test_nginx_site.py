@@ -39,9 +39,9 @@ def _proxied(server: object) -> set[str]:
     return {" ".join(loc.args) for loc in server.all("location") if loc.values("proxy_pass")}  # type: ignore[attr-defined]
 
 
-def test_the_public_server_block_proxies_only_the_line_webhook_and_the_secure_chat() -> None:
+def test_the_public_server_block_proxies_only_the_line_webhook_the_secure_chat_and_the_public_page() -> None:
     public = servers()[PUBLIC_NAME]
-    assert _proxied(public) == {"= /line/webhook", "= /secure/live", "/secure/"}
+    assert _proxied(public) == {"= /line/webhook", "= /secure/live", "/secure/", "= /about", "/about/"}
     for loc in public.all("location"):
         if not loc.values("proxy_pass"):
             assert loc.values("return") == [["404"]], loc.args
@@ -157,10 +157,13 @@ def test_the_public_name_answers_nothing_else(proxy: dict[str, object]) -> None:
     big.write_bytes(b"x" * 2_000_000)
     assert _curl(proxy, PUBLIC_NAME, "/line/webhook", extra=("--data-binary", f"@{big}"))[0] == 413
     before = len(_Recorder.seen)
-    for path in ("/", "/console/", "/console/login", "/api/conversations", "/about", *NEVER_EXPOSED):
+    for path in ("/", "/console/", "/console/login", "/api/conversations", "/aboutx", *NEVER_EXPOSED):
         assert _curl(proxy, PUBLIC_NAME, path)[0] == 404, path
         assert _curl(proxy, PUBLIC_NAME, path, office=True)[0] == 404, path
     assert len(_Recorder.seen) == before
+    for path in ("/about", "/about/poster"):  # the public page for residents: GET only, from anywhere
+        assert _curl(proxy, PUBLIC_NAME, path)[0] == 200, path
+        assert _curl(proxy, PUBLIC_NAME, path, extra=("-X", "POST"))[0] == 403, path
 
 
 def test_the_console_answers_the_office_only(proxy: dict[str, object]) -> None:

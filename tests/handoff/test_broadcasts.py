@@ -219,3 +219,21 @@ async def test_the_fake_line_multicast_checks_auth_size_and_retry_keys(line: Lin
     assert (first.status_code, first.json(), again.status_code) == (200, {}, 409)
     assert again.headers["x-line-accepted-request-id"] == first.headers["x-line-request-id"]
     assert len(fake.messages_for(body["to"][0])) == 1
+
+
+async def test_a_delivery_stopped_while_a_batch_is_on_its_way_counts_that_batch_and_sends_no_more(
+    db: Database, line: Line, sender: BroadcastSender
+) -> None:
+    fake = line[0]
+    await friends(db, 1001)
+    broadcast_id = await create(db)
+    fake.add_faults("multicast", [{"delay": 0.5}], None)  # the first request takes half a second
+    sending = asyncio.create_task(sender.drain(str(broadcast_id)))
+    await asyncio.sleep(0.25)
+    async with db.session() as session:
+        b = await session.get(Broadcast, broadcast_id)
+        assert b is not None and broadcasts.cancel(b, utcnow())
+    await sending
+    stopped = await state(db, broadcast_id)
+    assert (stopped.status, stopped.sent, len(multicasts(fake))) == ("cancelled", 500, 1)
+    assert list(await sender.due()) == []

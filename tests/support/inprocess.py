@@ -33,7 +33,9 @@ class InstantLine:
     async def reply(self, token: str, messages: list[dict[str, Any]]) -> LineResult:
         return self._took(None, messages)
 
-    async def push(self, to: str, messages: list[dict[str, Any]], retry_key: str) -> LineResult:
+    async def push(
+        self, to: str, messages: list[dict[str, Any]], retry_key: str, *, silent: bool = False
+    ) -> LineResult:
         return self._took(to, messages)
 
     async def show_loading(self, chat_id: str, seconds: int = 20) -> LineResult:
