@@ -76,7 +76,11 @@ class Proc:
         self.proc = subprocess.Popen(
             self.args, env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent
         )
-        wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
+        try:
+            wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
+        except BaseException:
+            self.stop()  # a process that never became ready must not outlive the test (and its worker child)
+            raise
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
