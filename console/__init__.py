@@ -20,6 +20,7 @@ def register(app: Sanic) -> None:
         account,
         admin,
         api,
+        broadcast_media,
         broadcasts,
         canned,
         cases,
@@ -52,7 +53,7 @@ def register(app: Sanic) -> None:
     app.ctx.console_tasks = set()
     for module in (login, account, pages, records, worklog, survey_results, duty, retention_views, referral_pages,
                    admin, training, live, api, cases, contact_details, canned, openapi, broadcasts, about, securechat,
-                   follow_ups):
+                   follow_ups, broadcast_media):
         app.blueprint(module.bp)
     app.blueprint(broadcasts.page_bp)
     app.static("/console/static", str(STATIC), name="console_static")

@@ -16,7 +16,7 @@ from console.auth import NotFound, audit, guarded
 from console.bounds import row_id_ok
 from console.render import render
 from console.roles import BROADCASTERS
-from handoff.domain import broadcasts, profile
+from handoff.domain import broadcast_images, broadcasts, profile
 from handoff.domain.eligibility import MUNICIPALITIES, OUTSIDE
 from handoff.line.messages import MAX_TEXT
 from handoff.store.models_broadcasts import Broadcast, BroadcastBatch
@@ -25,6 +25,7 @@ from handoff.store.types import utcnow
 bp = Blueprint("console_broadcasts", url_prefix="/api")
 page_bp = Blueprint("console_broadcasts_page", url_prefix="/console")
 LIST_LIMIT = 50
+MAX_CREATE_BODY = (broadcast_images.MAX_BYTES * 4) // 3 + 256 * 1024  # the image in base64 and the rest
 
 
 def _refused(exc: broadcasts.BroadcastError) -> HTTPResponse:
@@ -35,7 +36,7 @@ def _refused(exc: broadcasts.BroadcastError) -> HTTPResponse:
 async def _progress(session, broadcast: Broadcast) -> dict:  # type: ignore[no-untyped-def]
     statuses = list(await session.scalars(
         select(BroadcastBatch.status).where(BroadcastBatch.broadcast_id == broadcast.id)))
-    return broadcasts.progress(broadcast, statuses)
+    return broadcasts.progress(broadcast, statuses, await broadcast_images.urls_of(session, broadcast.id))
 
 
 @bp.post("/broadcasts/count", name="count_broadcast")
@@ -56,16 +57,33 @@ async def count(request: Request) -> HTTPResponse:
     return json({"recipients": recipients})
 
 
-@bp.post("/broadcasts", name="create_broadcast")
+def _image(request: Request, body: dict) -> tuple[broadcast_images.PreparedImage, str, tuple[str, str]] | None:
+    """The delivery's image, re-encoded, with its token and public URLs; checked before anything is stored."""
+    image = broadcast_images.prepare(body.get("image"))
+    if image is None:
+        return None
+    settings = request.app.ctx.settings
+    token = broadcast_images.new_token()
+    return image, token, broadcast_images.urls(settings.secure_chat_url, token, image.extension,
+                                               real_line=not settings.simulator)
+
+
+@bp.post("/broadcasts", name="create_broadcast", stream=True)
 @guarded(*BROADCASTERS)
 @api_errors
 async def create(request: Request) -> HTTPResponse:
+    """Streamed so that this one route may take a body the size of a 10 MB image in base64 (the app's limit is 5 MB)."""
+    request.stream.request_max_size = MAX_CREATE_BODY  # type: ignore[union-attr]
+    await request.receive_body()
     body = body_of(request)
     principal = request.ctx.principal
     async with request.app.ctx.db.session() as session:
         try:
+            image = _image(request, body)
             broadcast = await broadcasts.create(session, body, author=principal.name, user_id=principal.user_id,
                                                 now=utcnow())
+            if image is not None:
+                await broadcast_images.attach(session, broadcast, *image)
         except broadcasts.BroadcastError as exc:
             audit(session, principal.name, "broadcast_create", "broadcast", None, allowed=False,
                   detail=f"refused: {exc.field}")

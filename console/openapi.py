@@ -206,6 +206,8 @@ SCHEMAS["Broadcast"] = _obj({
     "recipients": _I, "sent": _I, "skipped_blocked": _I, "failed": _I, "silent": _B, "segment": _SEGMENT,
     "send_at": _T, "created_at": _T, "finished_at": _T, "resumes_at": _T, "author": _S, "text": _S,
     "last_error": {"type": ["string", "null"]}, "batches": {"type": "object"},
+    "image": {"type": ["object", "null"], "properties": {"url": _S, "preview_url": _S},
+              "description": "the public originalContentUrl and previewImageUrl (/about/media/<token>…)"},
 })
 PATHS.update({
     "/api/broadcasts": {
@@ -215,7 +217,11 @@ PATHS.update({
                     body=_obj({"text": {**_WORDS, "maxLength": MAX_TEXT}, "segment": _SEGMENT,
                                "send_at": {"type": ["string", "null"], "format": "date-time",
                                            "description": "ISO 8601; without an offset Asia/Tokyo; none = now"},
-                               "silent": _B}, ["text"]))},
+                               "silent": _B,
+                               "image": {"type": ["string", "null"], "contentEncoding": "base64",
+                                         "description": "optional: one JPEG or PNG, ≤ 10 MB, ≤ 4096×4096, base64 "
+                                                        "(a data: URL is fine); re-encoded without metadata and "
+                                                        "sent after the text as an image message"}}, ["text"]))},
     "/api/broadcasts/count": {"post": _op("How many friends a segment reaches now", _ok(_obj({"recipients": _I})),
                                           body=_obj({"segment": _SEGMENT}, ["segment"]))},
     "/api/broadcasts/{id}": {"get": _op("A delivery's status and counts", _ok("Broadcast"), params=[_ID])},

@@ -25,6 +25,18 @@
     return (result.data && result.data.message) || "うまくいきませんでした。もう一度お試しください。";
   }
 
+  // The chosen image as a data: URL (the API takes base64 in the same request); null when none is chosen.
+  function imageData() {
+    const file = document.getElementById("broadcast-image").files[0];
+    if (!file) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader.readAsDataURL(file);
+    });
+  }
+
   async function count() {
     const result = await api("POST", "/api/broadcasts/count", { segment: segment() });
     countLine.textContent = result.ok ? `いま配信すると ${result.data.recipients} 人に届きます。` : problem(result);
@@ -50,11 +62,14 @@
     const question = later ? `${sendAt.replace("T", " ")} に ${recipients} 人へ配信します。よろしいですか？`
       : `${recipients} 人にいま配信します。よろしいですか？`;
     if (!window.confirm(question)) return;
+    let image;
+    try { image = await imageData(); } catch { flash(note, "画像のファイルが読めませんでした。", "error"); return; }
     const result = await api("POST", "/api/broadcasts", { text: form.text.value, segment: segment(),
-      send_at: sendAt, silent: document.getElementById("broadcast-silent").checked });
+      send_at: sendAt, silent: document.getElementById("broadcast-silent").checked, image });
     if (!result.ok) { flash(note, problem(result), "error"); return; }
     flash(note, `配信 #${result.data.id} を受け付けました（${result.data.recipients} 人）。`, "ok");
     form.text.value = "";
+    document.getElementById("broadcast-image").value = "";
     refresh();
   });
 

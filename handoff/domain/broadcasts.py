@@ -182,9 +182,12 @@ async def start(session: AsyncSession, broadcast: Broadcast, now: datetime) -> N
     await session.flush()
 
 
-def messages(broadcast: Broadcast) -> list[dict[str, Any]]:
-    """What LINE receives: one text (LINE makes its links tappable)."""
-    return [{"type": "text", "text": broadcast.text}]
+def messages(broadcast: Broadcast, image: tuple[str, str] | None = None) -> list[dict[str, Any]]:
+    """What LINE receives: one text (LINE makes its links tappable), then the image if it has one."""
+    sent: list[dict[str, Any]] = [{"type": "text", "text": broadcast.text}]
+    if image is not None:
+        sent.append({"type": "image", "originalContentUrl": image[0], "previewImageUrl": image[1]})
+    return sent
 
 
 def cancel(broadcast: Broadcast, now: datetime) -> bool:
@@ -203,7 +206,7 @@ def resume(broadcast: Broadcast, now: datetime) -> bool:
     return True
 
 
-def progress(broadcast: Broadcast, batch_statuses: list[str]) -> dict[str, Any]:
+def progress(broadcast: Broadcast, batch_statuses: list[str], image: tuple[str, str] | None = None) -> dict[str, Any]:
     """Status and counts for the console and `GET /api/broadcasts/{id}` (never the LINE ids)."""
     return {
         "id": broadcast.id, "status": broadcast.status, "recipients": broadcast.recipients, "sent": broadcast.sent,
@@ -214,5 +217,6 @@ def progress(broadcast: Broadcast, batch_statuses: list[str]) -> dict[str, Any]:
         "resumes_at": broadcast.next_attempt_at.astimezone(TOKYO).isoformat()
         if broadcast.status == BroadcastStatus.PAUSED else None,
         "last_error": broadcast.last_error, "text": broadcast.text,
+        "image": {"url": image[0], "preview_url": image[1]} if image else None,
         "batches": {str(status): batch_statuses.count(status) for status in BatchStatus},
     }

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from handoff.domain import broadcasts, follow_ups
+from handoff.domain import broadcast_images, broadcasts, follow_ups
 from handoff.domain.outgoing import raise_alert
 from handoff.line.client import LineClient, LineResult
 from handoff.pipeline.outbox import QUOTA_BACKOFF, QUOTA_MESSAGE
@@ -109,7 +109,8 @@ class BroadcastSender:
                 batch.attempts += 1
                 broadcast.next_attempt_at = now + LEASE
                 return BatchPlan(broadcast.id, batch.id, list(batch.recipients), batch.retry_key,
-                                 broadcasts.messages(broadcast), broadcast.silent)
+                                 broadcasts.messages(broadcast, await broadcast_images.urls_of(session, broadcast.id)),
+                                 broadcast.silent)
 
     async def _record(self, plan: BatchPlan, result: LineResult) -> bool:
         """Store LINE's answer; whether to go on with the next batch now."""

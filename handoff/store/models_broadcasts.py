@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from handoff.store.models import Base
@@ -80,3 +80,24 @@ class FollowUp(Base):
 
     __table_args__ = (Index("ix_follow_ups_conversation", "conversation_id", "status"),
                       Index("ix_follow_ups_due", "status", "send_at"))
+
+
+class BroadcastImage(Base):
+    """The one image a delivery may carry (issue 17 item 1), re-encoded without metadata, and its preview.
+
+    Kept in the database so both web processes serve it; reached by an unguessable token under /about/media/
+    (LINE fetches it from the public name, with no login). The URLs are fixed when the delivery is made.
+    """
+
+    __tablename__ = "broadcast_images"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id"), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(16))  # image/jpeg or image/png
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    preview: Mapped[bytes] = mapped_column(LargeBinary)  # always a JPEG
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    original_url: Mapped[str] = mapped_column(String(2000))
+    preview_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -191,6 +191,17 @@
       content.setAttribute("aria-label", "スタンプ");
     } else if (item.kind === "image" && item.from === "user") {
       content = el("div", "picture", "画像");
+    } else if (item.kind === "image" && item.message && item.message.previewImageUrl) {
+      // An image the account sent (an information delivery's): the preview, opening the original as LINE does.
+      content = el("a", "picture");
+      content.href = item.message.originalContentUrl;
+      content.target = "_blank";
+      content.rel = "noopener";
+      const img = document.createElement("img");
+      img.src = item.message.previewImageUrl;
+      img.alt = "配信された画像";
+      img.style.maxWidth = "200px";
+      content.append(img);
     } else {
       content = el("div", "bubble", item.text);
     }
