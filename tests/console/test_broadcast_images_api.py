@@ -8,7 +8,11 @@ import base64
 import io
 
 import httpx
+import pytest
 from PIL import Image
+
+from handoff.domain import broadcast_images
+from handoff.domain.broadcasts import BroadcastError
 
 from tests.console.conftest import Gateway, wait_for
 from tests.console.test_broadcasts_api import friends_in
@@ -92,3 +96,11 @@ def test_bad_images_are_refused_with_a_reason_and_nothing_is_stored(gateway_sqli
         assert reason in refused.json()["message"] and "image" in refused.json()["fields"], reason
     after = [gw.rows(f"SELECT count(*) AS n FROM {table}")[0]["n"] for table in ("broadcasts", "broadcast_images")]
     assert after == before
+
+
+def test_with_real_line_an_http_public_url_is_refused_with_the_reason() -> None:
+    with pytest.raises(BroadcastError, match="httpsである必要があります"):
+        broadcast_images.urls("http://line.ycc.example.jp", "t" * 32, "jpg", real_line=True)
+    original, preview = broadcast_images.urls("https://line.ycc.example.jp/", "t" * 32, "png", real_line=True)
+    assert (original, preview) == ("https://line.ycc.example.jp/about/media/" + "t" * 32 + ".png",
+                                   "https://line.ycc.example.jp/about/media/" + "t" * 32 + "-preview.jpg")

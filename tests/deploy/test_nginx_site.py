@@ -53,7 +53,7 @@ def test_the_console_is_for_the_office_only_and_never_proxies_internal_paths() -
     console = servers()[CONSOLE_NAME]
     guard = console.all("if")
     assert guard and guard[0].args == ["($ycc_office", "=", "0)"] and guard[0].values("return") == [["403"]]
-    assert _proxied(console) == {"= /console/live", "= /console", "/console/", "/api/"}
+    assert _proxied(console) == {"= /console/live", "= /console", "/console/", "/api/", "= /api/broadcasts"}
     live = next(loc for loc in console.all("location") if loc.args == ["=", "/console/live"])
     assert ["Upgrade", "$http_upgrade"] in live.values("proxy_set_header")
     for name, server in servers().items():
