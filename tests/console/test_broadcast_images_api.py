@@ -13,7 +13,6 @@ from PIL import Image
 
 from handoff.domain import broadcast_images
 from handoff.domain.broadcasts import BroadcastError
-
 from tests.console.conftest import Gateway, wait_for
 from tests.console.test_broadcasts_api import friends_in
 
