@@ -52,6 +52,8 @@ WITHHELD_COLUMNS: dict[tuple[str, str], str] = {
 NOT_SECRET: frozenset[tuple[str, str]] = frozenset({
     ("users", "totp_confirmed"),
     ("outbox", "reply_token_expires_at"),
+    # the key in a delivery image's public URL (/about/media/<token>.jpg, sent to LINE): no access beyond the image
+    ("broadcast_images", "token"),
 })
 
 SECRET_LOOKING = re.compile(r"pass(word)?|secret|token|hash|recovery|otp|credential|api_?key|salt", re.IGNORECASE)
