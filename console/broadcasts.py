@@ -8,6 +8,7 @@ Every creation, cancellation, resumption and view is audited with ids and counts
 from __future__ import annotations
 
 from sanic import Blueprint, Request
+from sanic.exceptions import PayloadTooLarge
 from sanic.response import HTTPResponse, json
 from sqlalchemy import func, select
 
@@ -74,7 +75,10 @@ def _image(request: Request, body: dict) -> tuple[broadcast_images.PreparedImage
 async def create(request: Request) -> HTTPResponse:
     """Streamed so that this one route may take a body the size of a 10 MB image in base64 (the app's limit is 5 MB)."""
     request.stream.request_max_size = MAX_CREATE_BODY  # type: ignore[union-attr]
-    await request.receive_body()
+    try:
+        await request.receive_body()
+    except PayloadTooLarge:
+        return problem(400, "invalid", broadcast_images.TOO_BIG, fields={"image": broadcast_images.TOO_BIG})
     body = body_of(request)
     principal = request.ctx.principal
     async with request.app.ctx.db.session() as session:

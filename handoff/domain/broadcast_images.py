@@ -29,6 +29,7 @@ PREVIEW_SIDE = 240
 MAX_PREVIEW = 1024 * 1024  # LINE: previewImageUrl at most 1 MB
 FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png"}
 MEDIA_PATH = "/about/media/"  # published on the public name by nginx (GET only)
+TOO_BIG = "画像が大きすぎます。10MBまでのJPEGかPNGにしてください。"
 
 
 @dataclass(frozen=True)
@@ -55,13 +56,13 @@ def _decode_base64(raw: Any) -> bytes:
     if raw.startswith("data:"):
         raw = raw.partition(",")[2]
     if len(raw) > (MAX_BYTES * 4) // 3 + 8:
-        raise _refuse("画像が大きすぎます。10MBまでのJPEGかPNGにしてください。")
+        raise _refuse(TOO_BIG)
     try:
         data = base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError):
         raise _refuse("画像のデータが読めません。JPEGかPNGのファイルを選んでください。") from None
     if len(data) > MAX_BYTES:
-        raise _refuse("画像が大きすぎます。10MBまでのJPEGかPNGにしてください。")
+        raise _refuse(TOO_BIG)
     return data
 
 
@@ -120,7 +121,7 @@ def prepare(raw: Any) -> PreparedImage | None:
         raise _refuse("画像ファイルが壊れているようです。別のファイルを選んでください。") from None
     encoded = _encode(clean, fmt)
     if len(encoded) > MAX_BYTES:
-        raise _refuse("画像が大きすぎます。10MBまでのJPEGかPNGにしてください。")
+        raise _refuse(TOO_BIG)
     preview = _preview(clean)
     if len(preview) > MAX_PREVIEW:  # 240×240 at quality 85 is far under; kept as LINE's rule
         raise _refuse("プレビュー画像が作れませんでした。別のファイルを選んでください。")
