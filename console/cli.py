@@ -152,10 +152,10 @@ def _token_revoke(args: argparse.Namespace) -> int:
 def add_commands(sub: Any) -> None:
     """Called by handoff/cli.py: `ycc user add|disable|enable|reset-2fa`, `ycc token create|revoke`, `ycc report`,
     `ycc insight`."""
-    from console import private_export, retention_views, worklog_cli
+    from console import private_export, retention_cli, worklog_cli
 
     worklog_cli.add_commands(sub)
-    retention_views.add_commands(sub)  # ycc insight fetch
+    retention_cli.add_commands(sub)  # ycc insight fetch
     private_export.add_commands(sub)  # ycc safety export-feedback, ycc training export-nlu
     user = sub.add_parser("user", help="console accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="create an account (password on stdin); prints TOTP secret and codes")

@@ -85,7 +85,7 @@ async def fetch(days: int) -> tuple[int, int, list[str]]:
         await client.close()
 
 
-def _fetch_command(args: argparse.Namespace) -> int:
+def fetch_command(args: argparse.Namespace) -> int:
     if not 1 <= args.days <= 365:
         print("ycc insight fetch: --days must be 1 to 365", file=sys.stderr)
         return 2
@@ -94,12 +94,3 @@ def _fetch_command(args: argparse.Namespace) -> int:
         print(f"ycc insight fetch: {error}", file=sys.stderr)
     print(f"stored {ready} day(s); {unready} not counted by LINE yet")
     return 1 if errors else 0
-
-
-def add_commands(sub: Any) -> None:
-    """Called from console/cli.py: `ycc insight fetch [--days N]`."""
-    insight = sub.add_parser("insight", help="LINE's daily friend figures").add_subparsers(
-        dest="insight_command", required=True)
-    fetch_cmd = insight.add_parser("fetch", help="fetch followers, targeted reaches and blocks per day")
-    fetch_cmd.add_argument("--days", type=int, default=7, help="how many days back from yesterday (default 7)")
-    fetch_cmd.set_defaults(func=_fetch_command)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -19,21 +19,21 @@ def to_tokyo(at: datetime) -> datetime:
 
 
 LINE_EPOCH = datetime(2011, 6, 23, tzinfo=UTC)  # LINE's launch: no event is older
-CLOCK_SKEW = timedelta(days=1)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # far from datetime's year-9999 edge, where Tokyo time overflows
 
 
 def from_line_timestamp(ms: int | float | str | None, now: datetime | None = None) -> datetime:
     """LINE's event `timestamp` (ms since epoch) as an aware datetime; the event's time drives every decision.
 
-    A value that cannot be a real event's time (unparseable, before LINE existed, more than a day ahead of our clock,
-    or so far ahead that Tokyo time would overflow datetime) is replaced by `now`, so hours rules and the console never
-    see year 9999."""
+    A value that cannot be a real event's time (unparseable, before LINE existed, or so far ahead that Tokyo time
+    could overflow datetime) is replaced by `now`, so hours rules and the console never see year 9999. A time merely
+    in the future is kept: tests (and the simulator) send events dated when a rule should apply."""
     now = now or datetime.now(UTC)
     try:
         at = datetime.fromtimestamp(int(ms) / 1000, tz=UTC)  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError, OSError):
         return now
-    return at if LINE_EPOCH <= at <= now + CLOCK_SKEW else now
+    return at if LINE_EPOCH <= at <= LATEST else now
 
 
 def parse_iso(value: str) -> datetime:

@@ -32,10 +32,20 @@ from tests.handoff.test_webhook import sign
 from tests.support.databases import database
 from tests.support.inprocess import in_process, text_event
 from tests.support.receiver import Receiver
-from tests.support.servers import Proc, Stack, free_port, gateway_env, gateway_proc, start_stack, wait_for
+from tests.support.servers import (
+    Proc,
+    Stack,
+    always_open_data,
+    free_port,
+    gateway_env,
+    gateway_proc,
+    start_stack,
+    wait_for,
+)
 from tests.support.stub_rasa import StubRasa
 
 TOKEN = "metrics-token-for-the-tests-0123"
+ROOT = Path(__file__).resolve().parents[2]
 MARKER = "zq7Kmetrics"  # in every text sent; never in a scrape
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -47,7 +57,8 @@ def gateways(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, 
     database and metrics directory (no worker of its own, no token: loopback only)."""
     tmp = tmp_path_factory.mktemp("metrics")
     rasa, alerts = StubRasa(free_port()).start(), Receiver(free_port())
-    shared = {"YCC_METRICS_DIR": str(tmp / "metrics"), "YCC_RASA_URL": rasa.url}
+    shared = {"YCC_METRICS_DIR": str(tmp / "metrics"), "YCC_RASA_URL": rasa.url,
+              "YCC_DATA_DIR": always_open_data(tmp)}  # bot turns whatever the hour in Japan
     with database("sqlite", tmp) as url:
         stack = start_stack(tmp, url, YCC_WORKER="process", YCC_METRICS_TOKEN=TOKEN,
                             YCC_ALERT_WEBHOOK_URL=alerts.url, **shared)
@@ -218,3 +229,14 @@ def test_backlog_reads_the_queue_inbox_and_outbox_on_both_databases(db_url: str)
     assert 30 <= figures.oldest_wait["crisis"] < 120 and figures.oldest_wait["none"] == 0
     assert figures.inbox["pending"] == 1
     assert figures.outbox == 1  # the crisis reply, stored for the sender (not run here)
+
+
+def test_building_the_command_line_loads_no_prometheus_client() -> None:
+    """`ycc serve` sets the shared metrics directory after parsing its arguments; a command module that imported
+    prometheus_client at parse time (console/retention_views.py once did) made every process count alone."""
+    import subprocess
+    import sys
+
+    probe = "import sys, handoff.cli as c; c.build_parser(); print('prometheus_client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert done.stdout.strip() == "False", done.stderr

@@ -10,7 +10,7 @@ import pytest
 from handoff.domain import conversations as conv
 from handoff.pipeline.rasa import Breaker
 from tests.support.databases import execute, rows
-from tests.support.servers import Stack, start_stack, wait_for
+from tests.support.servers import Stack, always_open_data, start_stack, wait_for
 from tests.support.stub_rasa import StubRasa
 
 
@@ -53,7 +53,8 @@ def test_the_move_back_to_the_bot_is_only_for_rasa_answering_again() -> None:
 @pytest.fixture
 def slow_stack(tmp_path: Path, sqlite_url: str, rasa: StubRasa) -> Iterator[Stack]:
     stack = start_stack(
-        tmp_path, sqlite_url, YCC_RASA_URL=rasa.url, YCC_RASA_TIMEOUT="1", YCC_RASA_BREAKER_COOLDOWN="1"
+        tmp_path, sqlite_url, YCC_RASA_URL=rasa.url, YCC_RASA_TIMEOUT="1", YCC_RASA_BREAKER_COOLDOWN="1",
+        YCC_DATA_DIR=always_open_data(tmp_path),  # the bot answers only in hours; this is not about hours
     )
     yield stack
     stack.stop()
@@ -79,7 +80,7 @@ def test_when_rasa_answers_again_unclaimed_conversations_queued_by_the_outage_go
     rasa.stop()
     users = [f"U{i:032x}" for i in range(4)]
     for user in users:
-        stack.send(user, {"type": "text", "text": "止まっている間"})
+        stack.send(user, {"type": "text", "text": "待っている間"})
         assert "受け取りました" in stack.wait_delivered(user, 1)[0]["text"]
     # A counsellor took the last one meanwhile: that conversation stays theirs.
     execute(stack.database_url, "UPDATE conversations SET status = 'open' WHERE id = 4")

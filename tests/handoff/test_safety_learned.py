@@ -205,7 +205,9 @@ def _always_flagging() -> SafetyScreen:
         ("ゲームで敵に殺されまくって萎えた", None),  # a game settles it
         ("自殺の話とかも相談していいですか？", None),  # a question about the service settles it
         ("おばあちゃんが「死にたい」ってよく言う", CONCERN),  # an elder's words: the rules' none, not settled
-        ("今日は雨", CONCERN),  # nothing found at all
+        ("今日は雨で部活が休みだった", CONCERN),  # nothing found at all
+        ("good night", CONCERN),  # nine folded characters: enough for the model to speak
+        ("before", None),  # too short for a character model (learned.MIN_CHARS): left to the rules
         ("死にたい", CRISIS),  # the rules' crisis stands
     ],
 )

@@ -25,7 +25,7 @@ from handoff.settings import Settings, SettingsError, normalise_database_url
 from handoff.store.migrate import upgrade
 from tests.console.conftest import Console, Gateway
 from tests.support.databases import database, rows
-from tests.support.servers import SECRET, TOKEN, Proc, Stack, fakeline_proc, free_ports, gateway_env
+from tests.support.servers import SECRET, TOKEN, Proc, Stack, always_open_data, fakeline_proc, free_ports, gateway_env
 from tests.support.stub_rasa import StubRasa
 
 REDIS = "redis://127.0.0.1:6379/0"
@@ -112,6 +112,7 @@ def prod(tmp_path: Path, rasa: StubRasa) -> Iterator[Prod]:
             url, port, LINE_CHANNEL_SECRET=SECRET, LINE_CHANNEL_ACCESS_TOKEN=TOKEN,
             LINE_API_BASE_URL=f"http://127.0.0.1:{fake_port}", YCC_RASA_URL=rasa.url, YCC_REDIS_URL=REDIS,
             YCC_WORKER="off", YCC_REUSE_PORT="1", YCC_RUN_DIR=str(tmp_path / "run"),
+            YCC_DATA_DIR=always_open_data(tmp_path),  # bot turns whatever the hour in Japan
         )
         upgrade(normalise_database_url(url))
         fake = fakeline_proc(tmp_path, fake_port, port).start()
@@ -182,7 +183,7 @@ def test_live_updates_reach_counsellors_on_either_process(prod: Prod) -> None:
 def test_a_killed_web_process_leaves_the_other_answering_and_a_redelivery_fills_any_gap(prod: Prod) -> None:
     users = [f"U{n:032x}" for n in range(101, 107)]
     for user in users:
-        prod.stack.send(user, {"type": "text", "text": f"{user[-2:]}-before"})
+        prod.stack.send(user, {"type": "text", "text": f"{user[-2:]}-first"})
     prod.web[0].kill()  # kill -9: what it had accepted and not answered is LINE's to deliver again
     for user in users:
         outcome = prod.stack.send(user, {"type": "text", "text": f"{user[-2:]}-after"})
@@ -192,7 +193,7 @@ def test_a_killed_web_process_leaves_the_other_answering_and_a_redelivery_fills_
             assert again["webhook_status"] == 200, again
     for user in users:
         delivered = prod.stack.wait_delivered(user, 2, timeout=30)
-        assert [m["text"] for m in delivered] == [f"bot:{user[-2:]}-before", f"bot:{user[-2:]}-after"]
+        assert [m["text"] for m in delivered] == [f"bot:{user[-2:]}-first", f"bot:{user[-2:]}-after"]
     assert httpx.get(prod.web[1].url + "/healthz", timeout=5).status_code == 200
 
 

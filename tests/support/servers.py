@@ -209,6 +209,25 @@ def gateway_proc(tmp_path: Path, env: dict[str, str]) -> Proc:
     return Proc([str(Path(sys.executable).parent / "ycc"), "serve"], env, url, "/healthz", tmp_path / "gateway.log")
 
 
+def always_open_data(tmp_path: Path) -> str:
+    """A copy of data/ whose hours.yml is open every day, all day (but 23:59): for a YCC_DATA_DIR of tests about
+    something other than hours, which would otherwise pass only when CI happens to run in office hours in Japan."""
+    import shutil
+
+    import yaml
+
+    target = tmp_path / "always-open" / "data"
+    if not target.exists():
+        shutil.copytree(ROOT / "data", target)
+        (target.parent / "bot").symlink_to(ROOT / "bot")  # data/safety.yml trains its second opinion from ../bot
+        hours = yaml.safe_load((target / "hours.yml").read_text(encoding="utf-8"))
+        hours.update({"open": "00:00", "close": "23:59", "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                      "closed_on_national_holidays": False, "closed_dates": []})
+        hours.pop("year_end", None)
+        (target / "hours.yml").write_text(yaml.safe_dump(hours, allow_unicode=True), encoding="utf-8")
+    return str(target)
+
+
 def start_stack(tmp_path: Path, database_url: str, **overrides: str) -> Stack:
     port, fake_port = free_ports(2)
     fake_url = f"http://127.0.0.1:{fake_port}"
