@@ -270,7 +270,8 @@ class Settings:
     def serving_problem(self) -> str | None:
         """Why `ycc serve` must not start with these settings, or None. Only the web app needs this (other commands
         such as `ycc richmenu deploy` run with LINE credentials and no use for the key)."""
-        if not self.simulator and not self.contact_keys:
+        real_line = not self.simulator and self.line_channel_secret != SIMULATOR_CHANNEL_SECRET  # run-prod's fake
+        if real_line and not self.contact_keys:
             return ("YCC_CONTACT_KEYS is required with LINE credentials: a counsellor in a crisis must be able to "
                     "ask for contact details, and they are only ever stored sealed with it. Make a key with "
                     "`ycc contacts new-key` and keep it apart from the backups.")
