@@ -7,10 +7,12 @@ Every creation, cancellation, resumption and view is audited with ids and counts
 
 from __future__ import annotations
 
+from typing import Any
+
 from sanic import Blueprint, Request
 from sanic.exceptions import PayloadTooLarge
 from sanic.response import HTTPResponse, json
-from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.api import api_errors, body_of, problem
 from console.auth import NotFound, audit, guarded
@@ -20,7 +22,7 @@ from console.roles import BROADCASTERS
 from handoff.domain import broadcast_images, broadcasts, profile
 from handoff.domain.eligibility import MUNICIPALITIES, OUTSIDE
 from handoff.line.messages import MAX_TEXT
-from handoff.store.models_broadcasts import Broadcast, BroadcastBatch
+from handoff.store.models_broadcasts import Broadcast
 from handoff.store.types import utcnow
 
 bp = Blueprint("console_broadcasts", url_prefix="/api")
@@ -34,9 +36,8 @@ def _refused(exc: broadcasts.BroadcastError) -> HTTPResponse:
     return problem(400, error, exc.message, fields={exc.field: exc.message})
 
 
-async def _progress(session, broadcast: Broadcast) -> dict:  # type: ignore[no-untyped-def]
-    statuses = list(await session.scalars(
-        select(BroadcastBatch.status).where(BroadcastBatch.broadcast_id == broadcast.id)))
+async def _progress(session: AsyncSession, broadcast: Broadcast) -> dict[str, Any]:
+    statuses = await broadcasts.batch_statuses(session, broadcast.id)
     return broadcasts.progress(broadcast, statuses, await broadcast_images.urls_of(session, broadcast.id))
 
 
@@ -104,9 +105,8 @@ async def create(request: Request) -> HTTPResponse:
 @api_errors
 async def list_all(request: Request) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
-        rows = (await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(LIST_LIMIT))).all()
+        total, rows = await broadcasts.newest(session, LIST_LIMIT)
         items = [await _progress(session, b) for b in rows]
-        total = await session.scalar(select(func.count(Broadcast.id)))
         audit(session, request.ctx.principal.name, "view_broadcasts", "broadcast", None)
     return json({"items": items, "total": total}, ensure_ascii=False)
 

@@ -7,13 +7,14 @@ The gateway opens the case (handoff/pipeline/escalation.py); here staff record e
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from console import actions, safety_feedback
+from console import actions, reads, safety_feedback
 from console.actions import Conflict, Invalid
 from console.api import api_errors, body_of
 from console.auth import Denied, NotFound, Principal, audit, guarded, holds
@@ -76,13 +77,11 @@ async def list_escalations(request: Request) -> HTTPResponse:
     if status not in (*EscalationStatus, "all"):
         raise Invalid({"status": "open, closed, all のいずれかです。"})
     principal = request.ctx.principal
-    query = select(Escalation).join(Conversation, Conversation.id == Escalation.conversation_id)
-    if status != "all":
-        query = query.where(Escalation.status == status)
+    where = [] if status == "all" else [Escalation.status == status]
     if principal.role != Role.SUPERVISOR:
-        query = query.where(holds(principal))
+        where.append(holds(principal))
     async with request.app.ctx.db.session() as session:
-        rows = (await session.scalars(query.order_by(Escalation.opened_at.desc()).limit(500))).all()
+        rows = await reads.escalations(session, where, 500)
         items = [case_json(e) for e in rows]
     return json({"items": items, "total": len(items)}, ensure_ascii=False)
 
@@ -160,6 +159,20 @@ async def close_case(request: Request, escalation_id: int) -> HTTPResponse:
     return json(result, ensure_ascii=False)
 
 
+async def open_case(session: AsyncSession, principal: Principal, conversation: Conversation, now: datetime,
+                    in_hours: bool) -> Escalation:
+    """The write behind a counsellor's 「危機として対応」: the case, the crisis alert and the live event, one unit."""
+    conv.raise_to_crisis(conversation)
+    escalation = Escalation(conversation_id=conversation.id, opened_at=now, source="counsellor",
+                            category="counsellor", in_hours=in_hours, checklist={})
+    session.add(escalation)
+    await session.flush()
+    await raise_alert(session, "crisis", conversation_id=conversation.id, at=now, in_hours=in_hours)
+    audit(session, principal.name, "case_open", "escalation", escalation.id)
+    notify(session, events.crisis(conversation.id, escalation.id))
+    return escalation
+
+
 @bp.post("/conversations/<conversation_id:int>/escalate", name="escalate")
 @guarded(*STAFF)
 @api_errors
@@ -168,20 +181,11 @@ async def escalate(request: Request, conversation_id: int) -> HTTPResponse:
     principal = request.ctx.principal
     async with request.app.ctx.db.session() as session:
         conversation = await actions.load(session, principal, conversation_id, lock=True)
-        existing = await session.scalar(select(Escalation).where(
-            Escalation.conversation_id == conversation.id, Escalation.status == "open"))
+        existing = await reads.open_case(session, conversation.id)
         if existing is not None:
             return json(case_json(existing), ensure_ascii=False)
         now = utcnow()
-        in_hours = request.app.ctx.hours.decide(now).open
-        conv.raise_to_crisis(conversation)
-        escalation = Escalation(conversation_id=conversation.id, opened_at=now, source="counsellor",
-                                category="counsellor", in_hours=in_hours, checklist={})
-        session.add(escalation)
-        await session.flush()
-        await raise_alert(session, "crisis", conversation_id=conversation.id, at=now, in_hours=in_hours)
-        audit(session, principal.name, "case_open", "escalation", escalation.id)
-        notify(session, events.crisis(conversation.id, escalation.id))
+        escalation = await open_case(session, principal, conversation, now, request.app.ctx.hours.decide(now).open)
         result = case_json(escalation)
     return json(result, status=201, ensure_ascii=False)
 

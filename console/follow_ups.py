@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console import reads
 from console.api import api_errors, body_of, problem
 from console.auth import Denied, NotFound, Principal, audit, guarded
 from console.bounds import row_id_ok
 from console.roles import STAFF, Role
 from handoff.domain import follow_ups
-from handoff.store.models import Conversation, Record
+from handoff.store.models import Conversation
 from handoff.store.models_broadcasts import FollowUp
 from handoff.store.types import utcnow
 
@@ -31,9 +31,8 @@ async def _conversation(session: AsyncSession, principal: Principal, conversatio
         raise NotFound()
     if principal.role == Role.SUPERVISOR:
         return conversation
-    if principal.user_id is not None and (conversation.assignee_id == principal.user_id or await session.scalar(
-            select(Record.id).where(Record.conversation_id == conversation_id,
-                                    Record.author_id == principal.user_id).limit(1)) is not None):
+    if principal.user_id is not None and (conversation.assignee_id == principal.user_id
+                                          or await reads.wrote_record(session, conversation_id, principal.user_id)):
         return conversation
     raise Denied("conversation", str(conversation_id), "follow-up: neither holder nor record author")
 
@@ -71,8 +70,7 @@ async def listing(request: Request, conversation_id: int) -> HTTPResponse:
             await _conversation(session, principal, conversation_id)
         except Denied:  # the chat page asks for every conversation it shows; not theirs: nothing, and no alarm
             return json({"items": [], "total": 0, "may_schedule": False})
-        rows = (await session.scalars(select(FollowUp).where(FollowUp.conversation_id == conversation_id)
-                                      .order_by(FollowUp.id.desc()))).all()
+        rows = await follow_ups.of_conversation(session, conversation_id)
         audit(session, principal.name, "view_follow_ups", "conversation", conversation_id)
         items = [follow_ups.follow_up_json(f) for f in rows]
     return json({"items": items, "total": len(items), "may_schedule": True}, ensure_ascii=False)

@@ -23,7 +23,7 @@ from sanic.response import HTTPResponse, redirect
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from console import security, throttle
+from console import reads, security, throttle
 from console.auth import SESSION_COOKIE, audit, authenticate, client_ip, guarded
 from console.render import render
 from handoff.store.models import ConsoleSession, User
@@ -135,7 +135,7 @@ async def login_submit(request: Request) -> HTTPResponse:
         if left:
             audit(session, name or "-", "login_throttled", "user", None, allowed=False, detail=f"ip={source}")
             return _too_soon(request, left)
-        user = await session.scalar(select(User).where(User.name == name)) if name else None
+        user = await reads.user_named(session, name)
         ok = security.verify_password(user.password_hash if user else None, password)
         if user is None or user.disabled or not ok:
             await throttle.failed(session, name, source, now,
@@ -171,6 +171,11 @@ async def _pending(request: Request) -> tuple[ConsoleSession, User] | None:
         if user is None or user.disabled:
             return None
         return row, user
+
+
+async def _last_counter(session: AsyncSession, user_id: int) -> int | None:
+    """The last TOTP step this user signed in with: a code is good once (a replayed code is refused)."""
+    return await session.scalar(select(TotpUse.counter).where(TotpUse.user_id == user_id))
 
 
 async def _claim_counter(session: AsyncSession, user_id: int, counter: int) -> bool:
@@ -215,7 +220,7 @@ async def totp_submit(request: Request) -> HTTPResponse:
         ok = False
         how = "totp"
         if code and user.totp_secret and not _locked(user):
-            last = await session.scalar(select(TotpUse.counter).where(TotpUse.user_id == user.id))
+            last = await _last_counter(session, user.id)
             counter = security.totp_counter(user.totp_secret, code, last)
             ok = counter is not None and await _claim_counter(session, user.id, counter)
         elif recovery and not _locked(user):

@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.roles import STAFF
 from handoff.domain import conversations as conv
-from handoff.store.models import Conversation, Message, Record, User
+from handoff.store.models import Conversation, Escalation, Message, Record, User
+from handoff.store.values import EscalationStatus
 
 
 async def conversation_page(
@@ -81,3 +82,32 @@ async def records_between(
     if until is not None:
         query = query.where(Record.created_at < until)
     return [(record, author) for record, author in (await session.execute(query)).all()]
+
+
+async def escalations(session: AsyncSession, where: Sequence[ColumnElement[bool]], limit: int) -> Sequence[Escalation]:
+    """Cases matching `where` (the caller's status and holder filters), the newest first."""
+    query = select(Escalation).join(Conversation, Conversation.id == Escalation.conversation_id).where(*where)
+    return (await session.scalars(query.order_by(Escalation.opened_at.desc()).limit(limit))).all()
+
+
+async def open_case(session: AsyncSession, conversation_id: int) -> Escalation | None:
+    """The conversation's open crisis case, if one is open (there is at most one)."""
+    return await session.scalar(select(Escalation).where(
+        Escalation.conversation_id == conversation_id, Escalation.status == EscalationStatus.OPEN))
+
+
+async def latest_record(session: AsyncSession, conversation_id: int) -> Record | None:
+    """The newest record written for a conversation."""
+    return await session.scalar(select(Record).where(Record.conversation_id == conversation_id)
+                                .order_by(Record.id.desc()).limit(1))
+
+
+async def user_named(session: AsyncSession, name: str) -> User | None:
+    """The console user with this login name."""
+    return await session.scalar(select(User).where(User.name == name)) if name else None
+
+
+async def wrote_record(session: AsyncSession, conversation_id: int, user_id: int) -> bool:
+    """Whether this user wrote a consultation record for the conversation (such a counsellor may follow it up)."""
+    return await session.scalar(select(Record.id).where(
+        Record.conversation_id == conversation_id, Record.author_id == user_id).limit(1)) is not None

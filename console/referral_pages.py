@@ -10,9 +10,9 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, redirect
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from console import reads
 from console import referrals as ref
 from console.actions import TOPICS, Conflict, Invalid, load
 from console.auth import Denied, NotFound, audit, guarded
@@ -20,7 +20,7 @@ from console.render import render
 from console.roles import STAFF, Role
 from handoff.domain import profile
 from handoff.domain.eligibility import MUNICIPALITIES
-from handoff.store.models import Conversation, Record, User
+from handoff.store.models import Conversation, Record
 from handoff.store.models_referral import Referral
 from handoff.store.types import utcnow
 
@@ -88,11 +88,8 @@ async def referral_create(request: Request) -> HTTPResponse:
 @guarded(Role.SUPERVISOR)
 async def referrals_page(request: Request) -> HTTPResponse:
     everything = request.args.get("all") == "1"
-    query = select(Referral, User.display_name).outerjoin(User, User.id == Referral.author_id)
-    if not everything:
-        query = query.where(Referral.outcome.is_(None))
     async with request.app.ctx.db.session() as session:
-        rows = (await session.execute(query.order_by(Referral.created_at.desc()).limit(500))).all()
+        rows = await ref.listing(session, everything, 500)
         audit(session, request.ctx.principal.name, "view_referral_list", "referral", None,
               detail="all" if everything else "open")
     return render(request, "referrals.html", {"title": "関係機関へのつなぎ", "rows": rows, "all": everything,
@@ -146,8 +143,7 @@ async def referral_summary(request: Request, referral_id: int) -> HTTPResponse:
         referral = await _visible(request, session, referral_id)
         conversation = await session.get(Conversation, referral.conversation_id)
         assert conversation is not None
-        record = await session.scalar(select(Record).where(Record.conversation_id == referral.conversation_id)
-                                      .order_by(Record.id.desc()).limit(1))
+        record = await reads.latest_record(session, referral.conversation_id)
         audit(session, request.ctx.principal.name, "print_referral", "referral", referral_id,
               detail="shared=" + ",".join(referral.shared))
     return render(request, "referral_summary.html", {

@@ -7,11 +7,13 @@ shared (only items of SHAREABLE; never the chat text). Its outcome is recorded l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from console.actions import Conflict, Invalid, load
@@ -19,6 +21,7 @@ from console.auth import Denied, Principal, audit
 from console.roles import Role
 from handoff.domain.content import Content, Service
 from handoff.domain.datafile import ContentError, field_text, read_yaml
+from handoff.store.models import User
 from handoff.store.models_referral import Referral
 
 KINDS = {"municipal": "市町の窓口", "child_guidance": "児童相談所", "support_group": "支援団体", "other": "その他"}
@@ -114,3 +117,11 @@ async def record_outcome(session: AsyncSession, principal: Principal, referral: 
     referral.outcome_at, referral.outcome_by = now, principal.user_id
     audit(session, principal.name, "referral_outcome", "referral", referral.id, detail=f"outcome={outcome}")
     return referral
+
+
+async def listing(session: AsyncSession, everything: bool, limit: int) -> Sequence[Row[tuple[Referral, str | None]]]:
+    """Referrals with their author's name, the newest first; only those without an outcome unless `everything`."""
+    query = select(Referral, User.display_name).outerjoin(User, User.id == Referral.author_id)
+    if not everything:
+        query = query.where(Referral.outcome.is_(None))
+    return (await session.execute(query.order_by(Referral.created_at.desc()).limit(limit))).all()

@@ -9,11 +9,11 @@ The worker sends (handoff/pipeline/broadcasts.py); this module has no LINE clien
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.domain import profile
@@ -220,3 +220,14 @@ def progress(broadcast: Broadcast, batch_statuses: list[str], image: tuple[str, 
         "image": {"url": image[0], "preview_url": image[1]} if image else None,
         "batches": {str(status): batch_statuses.count(status) for status in BatchStatus},
     }
+
+
+async def newest(session: AsyncSession, limit: int) -> tuple[int, Sequence[Broadcast]]:
+    """How many deliveries there are, and the newest `limit` of them."""
+    total = int(await session.scalar(select(func.count(Broadcast.id))) or 0)
+    return total, (await session.scalars(select(Broadcast).order_by(Broadcast.id.desc()).limit(limit))).all()
+
+
+async def batch_statuses(session: AsyncSession, broadcast_id: int) -> list[str]:
+    """The status of each multicast batch of one delivery, for its progress."""
+    return list(await session.scalars(select(BroadcastBatch.status).where(BroadcastBatch.broadcast_id == broadcast_id)))

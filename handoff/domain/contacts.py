@@ -44,6 +44,18 @@ async def contact_by_key(session: AsyncSession, key: str) -> Contact | None:
     return await session.scalar(select(Contact).where(Contact.key == key))
 
 
+async def with_returning(session: AsyncSession, key: str) -> tuple[Contact, bool] | None:
+    """The contact and whether they are returning, in one query: the bot asks on every greeting, while the user
+    waits."""
+    row = (await session.execute(select(Contact, returning(Contact.id)).where(Contact.key == key))).first()
+    return None if row is None else (row[0], bool(row[1]))
+
+
+async def conversation_of(session: AsyncSession, contact_id: int) -> Conversation | None:
+    """The contact's one conversation (a contact has at most one; it is reused across visits)."""
+    return await session.scalar(select(Conversation).where(Conversation.contact_id == contact_id))
+
+
 async def set_consent(session: AsyncSession, contact: Contact, granted: bool, at: datetime, source: str) -> None:
     """Store the decision with its time; withdrawing also forgets the profile collected under it."""
     contact.consent = granted

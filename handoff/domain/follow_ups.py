@@ -9,7 +9,7 @@ users (R17). The worker calls `release_due`; the router calls `take_answer` befo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -104,3 +104,9 @@ def follow_up_json(follow_up: FollowUp) -> dict[str, Any]:
             "silent": follow_up.silent, "status": follow_up.status, "send_at": iso(follow_up.send_at),
             "author": follow_up.author, "created_at": iso(follow_up.created_at), "sent_at": iso(follow_up.sent_at),
             "answered_at": iso(follow_up.answered_at)}
+
+
+async def of_conversation(session: AsyncSession, conversation_id: int) -> Sequence[FollowUp]:
+    """A conversation's check-ins, the newest first."""
+    return (await session.scalars(select(FollowUp).where(FollowUp.conversation_id == conversation_id)
+                                  .order_by(FollowUp.id.desc()))).all()

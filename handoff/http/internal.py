@@ -12,23 +12,29 @@ from typing import Any
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff import events
 from handoff.domain import conversations as conv
 from handoff.domain import securechat
 from handoff.domain.capacity import Lines
-from handoff.domain.contacts import ProfileError, contact_by_key, returning, set_consent, set_profile_field
+from handoff.domain.contacts import (
+    ProfileError,
+    contact_by_key,
+    conversation_of,
+    set_consent,
+    set_profile_field,
+    with_returning,
+)
 from handoff.domain.eligibility import OUTSIDE, normalise_municipality
 from handoff.domain.handoff import closed_text, request_handoff
 from handoff.domain.hours import format_next_open
 from handoff.domain.referral import HINT_VALUES, decide_referral, with_hints
 from handoff.domain.safety import CONCERN
-from handoff.pipeline.escalation import NLU_CRISIS_INTENT, escalate
+from handoff.pipeline.escalation import NLU_CRISIS_INTENT, escalate, last_user_text
 from handoff.store.db import notify
-from handoff.store.models import Contact, Conversation, Message
-from handoff.store.values import Channel, Direction
+from handoff.store.models import Contact
+from handoff.store.values import Channel
 from handoff.timeutil import parse_iso, to_tokyo
 
 bp = Blueprint("internal", url_prefix="/internal")
@@ -115,15 +121,10 @@ async def hours(request: Request) -> HTTPResponse:
     )
 
 
-# The contact and whether they are returning, in one query: the bot asks on every greeting, while the user waits.
-# Built once; only the key is bound per call.
-_CONTACT_RETURNING = select(Contact, returning(Contact.id)).where(Contact.key == bindparam("key"))
-
-
 @bp.get("/contacts/<key>")
 async def contact(request: Request, key: str) -> HTTPResponse:
     async with request.app.ctx.db.session() as session:
-        row = (await session.execute(_CONTACT_RETURNING, {"key": key})).first()
+        row = await with_returning(session, key)
         if row is None:
             raise _unknown(key)
         found, returning = row
@@ -157,7 +158,7 @@ async def consent(request: Request, key: str) -> HTTPResponse:
 async def _guideline_mode(session: AsyncSession, found: Contact, policy: securechat.Policy, at: datetime) -> None:
     """YCC_SECURE_CHAT_ONLY: after the greeting and consent the consultation moves to the secure chat; the bot's
     next words already go there (LINE gets the link, then only notices)."""
-    conversation = await session.scalar(select(Conversation).where(Conversation.contact_id == found.id))
+    conversation = await conversation_of(session, found.id)
     if conversation is None or conversation.channel == Channel.WEB:
         return
     await securechat.move(session, conversation, Channel.WEB, actor="system", reason="guideline_mode", at=at)
@@ -237,24 +238,11 @@ async def crisis(request: Request, key: str) -> HTTPResponse:
             level=CONCERN,
             category=NLU_CRISIS_INTENT,
             at=at,
-            message=await session.scalar(_LAST_USER_TEXT, {"conversation_id": conversation.id}),
+            message=await last_user_text(session, conversation.id),
             deliver=False,
         )
         escalation_id = flagged.escalation.id if flagged.escalation is not None else None
     return json({"level": flagged.level, "escalation_id": escalation_id, "text": flagged.text}, ensure_ascii=False)
-
-
-# The user's message the bot was answering when its crisis intent fired: the flag counsellors review.
-_LAST_USER_TEXT = (
-    select(Message)
-    .where(
-        Message.conversation_id == bindparam("conversation_id"),
-        Message.direction == Direction.IN,
-        Message.kind == "text",
-    )
-    .order_by(Message.id.desc())
-    .limit(1)
-)
 
 
 @bp.get("/municipality")

@@ -33,7 +33,7 @@ from handoff.domain.safety import CONCERN, EMERGENCY_OTHER
 from handoff.line.messages import text_message
 from handoff.store.db import notify
 from handoff.store.models import Contact, Conversation, Escalation, Message
-from handoff.store.values import EscalationStatus, Sender
+from handoff.store.values import Direction, EscalationStatus, Sender
 from handoff.timeutil import to_tokyo
 
 log = logging.getLogger(__name__)
@@ -202,3 +202,13 @@ async def _crisis(
     log.warning("%s escalation %s opened for conversation %s (source=%s)", level, escalation.id, conversation.id,
                 source)
     return Escalated(current, text, escalation)
+
+
+async def last_user_text(session: AsyncSession, conversation_id: int) -> Message | None:
+    """The user's message the bot was answering when its crisis intent fired: the flag counsellors review."""
+    return await session.scalar(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.IN, Message.kind == "text")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
