@@ -14,6 +14,7 @@ Why our own classes instead of `type: sql` / `type: redis`:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from rasa.core.lock_store import InMemoryLockStore, LockStore, RedisLockStore
+from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore
 
 log = logging.getLogger(__name__)
@@ -197,10 +198,20 @@ class GatewayTrackerStore(SQLTrackerStore):
         return await self._loud(super().keys)
 
 
+MUTEX_SECONDS = 5.0  # how long one read-modify-write of a ticket lock may hold its conversation's mutex
+
+
 class GatewayLockStore(LockStore):
     """In memory (one Rasa process) unless YCC_RASA_LOCK_STORE_URL names a Redis (`redis://host:6379/1`,
     `rediss://` for TLS): then Rasa processes sharing it serve one conversation's messages one at a time.
-    A Redis that does not answer at start stops Rasa like an unreachable tracker store."""
+    A Redis that does not answer at start stops Rasa like an unreachable tracker store.
+
+    Why the mutex (rasa#9213): Rasa's ticket lock lives in Redis as one serialised blob that every step reads,
+    changes and writes back (issue a ticket, drop expired ones, finish, clean up). Two Rasa processes that issue a
+    ticket for one conversation at the same moment can both read "no tickets", both take ticket 0 and both go ahead;
+    or one deletes the blob while the other has just added its ticket. Each of those steps here runs under a short
+    per-conversation Redis lock (SET NX with an expiry), so they happen one after the other. In memory, one process
+    runs each step without awaiting, so nothing can come between."""
 
     def __init__(self, endpoint_config: Any = None) -> None:
         super().__init__()
@@ -240,3 +251,33 @@ class GatewayLockStore(LockStore):
 
     def save_lock(self, lock: Any) -> None:
         self.delegate.save_lock(lock)
+
+    def _mutex(self, conversation_id: str) -> Any:
+        red = getattr(self.delegate, "red", None)
+        if red is None:
+            return contextlib.nullcontext()
+        return red.lock(f"ycc:mutex:{conversation_id}", timeout=MUTEX_SECONDS, blocking_timeout=MUTEX_SECONDS)
+
+    def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        with self._mutex(conversation_id):
+            return super().issue_ticket(conversation_id, lock_lifetime)
+
+    def update_lock(self, conversation_id: str) -> None:
+        with self._mutex(conversation_id):
+            super().update_lock(conversation_id)
+
+    def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
+        with self._mutex(conversation_id):
+            super().finish_serving(conversation_id, ticket_number)
+
+    def cleanup(self, conversation_id: str, ticket_number: int) -> None:
+        """Finish the ticket and delete the lock if no one waits, as one step (Rasa's are two)."""
+        with self._mutex(conversation_id):
+            lock = self.get_lock(conversation_id)
+            if lock is None:
+                return
+            lock.remove_ticket_for(ticket_number)
+            if lock.is_someone_waiting():
+                self.save_lock(lock)
+            else:
+                self.delete_lock(conversation_id)

@@ -101,6 +101,45 @@ def test_two_rasa_processes_on_one_redis_serve_a_conversation_one_at_a_time() ->
     assert done.stdout.strip() == "RedisLockStore A in A out B in B out", done.stderr[-2000:]
 
 
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+def test_two_rasa_processes_issuing_tickets_at_once_never_share_one() -> None:
+    """rasa#9213: Rasa's RedisLockStore reads, changes and writes back one blob per ticket, so two processes that
+    issue tickets for one conversation at the same moment hand out the same number (bare: 169 distinct of 300
+    measured here). Two threads with their own connections stand for the two processes; each ticket must be
+    distinct and kept, and Rasa's bare store is run beside it to show the race is real on this machine."""
+    done = _bot("""
+        import threading
+        from bot.tracker_store import GatewayLockStore
+
+        def race(bare):
+            stores = [GatewayLockStore(), GatewayLockStore()]
+            stores = [s.delegate for s in stores] if bare else stores
+            cid = "c-race-" + ("bare" if bare else "guarded")
+            stores[0].delete_lock(cid)
+            tickets, barrier = [[], []], threading.Barrier(2)
+
+            def run(i):
+                barrier.wait()
+                for _ in range(150):
+                    tickets[i].append(stores[i].issue_ticket(cid, 60))
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            kept = len(stores[0].get_lock(cid).tickets)
+            stores[0].delete_lock(cid)
+            return len(set(tickets[0] + tickets[1])), kept
+
+        print(*race(False), *race(True))
+    """, YCC_RASA_LOCK_STORE_URL=f"redis://{REDIS[0]}:{REDIS[1]}/14")
+    assert done.returncode == 0, done.stderr[-2000:]
+    distinct, kept, bare_distinct, _ = (int(v) for v in done.stdout.split())
+    assert (distinct, kept) == (300, 300)
+    print(f"bare RedisLockStore: {bare_distinct} distinct tickets of 300")
+
+
 def test_an_unreachable_redis_stops_rasa_with_a_message() -> None:
     port = free_port()
     done = _bot("from bot.tracker_store import GatewayLockStore; GatewayLockStore()",
