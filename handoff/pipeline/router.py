@@ -256,6 +256,7 @@ class Router:
             return
         if conversation.status in HUMAN_STATES:
             conversation.unread += 1  # a counsellor has it (or will): Rasa hears nothing
+            await follow_ups.take_answer(session, conversation.id, turn.at)  # already queued: only marked answered
             await self._while_waiting(session, turn, text)
             return
         decision = self.hours.decide(turn.at)

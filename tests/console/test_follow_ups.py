@@ -58,6 +58,22 @@ def test_a_check_in_goes_out_silently_and_the_answer_comes_to_the_queue_as_a_fol
     assert audit and "その後" not in str(audit)
 
 
+def test_a_check_in_answered_while_the_person_already_waits_is_marked_answered(
+    gateway_sqlite: Gateway, line_user: str
+) -> None:
+    gw = gateway_sqlite
+    counsellor, conversation_id = resolved_by(gw, line_user)
+    gw.user_says(line_user, "やっぱりもう一回相談したいです")
+    assert gw.queued(counsellor, line_user)["id"] == conversation_id
+    path = f"/api/conversations/{conversation_id}/follow-ups"
+    assert counsellor.post(path, {"text": CHECK_IN, "consented": True, "send_at": None}).status_code == 201
+    wait_for(lambda: counsellor.get(path).json()["items"][0]["status"] == "sent")
+    gw.user_says(line_user, "はい、いまは少し落ち着いてます")
+    answered = wait_for(lambda: (f := counsellor.get(path).json()["items"][0])["status"] == "answered" and f)
+    assert answered["answered_at"]
+    assert gw.queued(counsellor, line_user)["id"] == conversation_id  # still waiting, in the same place
+
+
 def test_only_with_consent_one_at_a_time_and_only_for_their_own_counsellor(
     gateway_sqlite: Gateway, line_user: str
 ) -> None:
