@@ -77,10 +77,20 @@ TUNED_BLIND_FLOOR: dict[str, tuple[str, float]] = {
     "p95_ms": ("<=", 30.0),
 }
 FLOORS.update({"dev9": TUNED_BLIND_FLOOR, "dev10": TUNED_BLIND_FLOOR})
+# dev11, measured once blind at 2e42c08 (98.8 / 89.2 / 75.0 / 2.9 / 2.9 %) and not tuned on yet: floors a little
+# under the blind figures, to be raised when a tuning round lands.
+FLOORS["dev11"] = {
+    "self_flagged": (">=", 0.97),
+    "self_at_crisis": (">=", 0.87),
+    "other_119": (">=", 0.70),
+    "none_crisis_fa": ("<=", 0.04),
+    "none_concern_fa": ("<=", 0.06),
+    "p95_ms": ("<=", 30.0),
+}
 SETS: dict[str, Path] = {
     "dev": DEV,
     "dev2": DEV2,
-    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10")},
+    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11")},
 }
 
 
