@@ -1,0 +1,39 @@
+"""Kinds of risk the safety screen missed on fresh text, continued from test_safety_kinds.py (near its size limit).
+
+Each table is a kind a rule was written for (a category of miss or of false alarm), never a dev-set sentence:
+the sentences were written for these tests. Each row is its own test id, so a failure names the kind.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from handoff.domain.safety import EMERGENCY_OTHER, default_screen
+
+NONE = None
+
+TABLES: dict[str, list[tuple[str, str | None]]] = {
+    # dev11's blind misses: someone else about to take their own life told by the act, a collapse in kana or by
+    # its sound, household chemicals drunk by mistake with words between, a small child with a cigarette end.
+    "someone_else_in_danger_told_by_the_act": [
+        ("父が窓から身を乗り出して叫んでる", EMERGENCY_OTHER),
+        ("姉がひもを持ったまま部屋に閉じこもってる", EMERGENCY_OTHER),
+        ("兄が「いまから死ぬ」って言って外に出ていった", EMERGENCY_OTHER),
+        ("祖父がソファでばたんって倒れて、呼んでも目をあけない", EMERGENCY_OTHER),
+        ("祖母が洗剤をジュースと間違えて飲んだみたい", EMERGENCY_OTHER),
+        ("2歳の弟が吸殻を口に入れてた", EMERGENCY_OTHER),
+        ("友達が返事しないからLINE既読スルーされた笑", NONE),
+        ("映画で「今から死ぬ」って叫ぶシーンあった", NONE),
+        ("猫がばたってなって寝てる、かわいい", NONE),
+        ("洗剤まちがえて買っちゃった、柔軟剤のつもりが", NONE),
+        ("駅前の吸い殻拾いのボランティア行ってきた", NONE),
+    ],
+}
+
+CASES = [(kind, text, level) for kind, rows in TABLES.items() for text, level in rows]
+
+
+@pytest.mark.parametrize(("kind", "text", "level"), CASES, ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(CASES)])
+def test_kind(kind: str, text: str, level: str | None) -> None:
+    """The rules' own call."""
+    assert default_screen().rules_only(text).level == level, kind
