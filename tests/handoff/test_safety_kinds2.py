@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.domain.safety import EMERGENCY_OTHER, default_screen
+from handoff.domain.safety import CRISIS, EMERGENCY_OTHER, default_screen
 
 NONE = None
 
@@ -27,6 +27,20 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("猫がばたってなって寝てる、かわいい", NONE),
         ("洗剤まちがえて買っちゃった、柔軟剤のつもりが", NONE),
         ("駅前の吸い殻拾いのボランティア行ってきた", NONE),
+    ],
+    # dev11's plans flagged only concern: ending it at a named place, climbing over railings, a means at hand
+    # beside a decision or a time.
+    "a_plan_told_by_place_means_and_decision": [
+        ("線路で終わらせるつもり", CRISIS),
+        ("橋の上の柵を乗り越えたい", CRISIS),
+        ("倉庫にロープある。決心した", CRISIS),
+        ("ばあちゃんの薬がたくさんあるの。今から全部飲む", CRISIS),
+        ("今日中に課題終わらせる", NONE),
+        ("屋上で待ち合わせして、線路沿いを歩いた", NONE),
+        ("キャンプ用のロープある、もう決めた行き先は山！", NONE),
+        ("薬局に薬たくさんあるね", NONE),
+        ("今日全部のむ、タピオカ3杯", NONE),
+        ("フェンスこえてボール取りに行ったら怒られた", NONE),
     ],
 }
 
