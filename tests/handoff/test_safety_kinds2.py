@@ -42,6 +42,18 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("今日全部のむ、タピオカ3杯", NONE),
         ("フェンスこえてボール取りに行ったら怒られた", NONE),
     ],
+    # A story or the news frames someone else's death, not the writer joining it (「…見て、わたしも死にたくなった」);
+    # TV specials, song titles and papers frame like the news.
+    "the_writer_joining_a_story_or_the_news": [
+        ("ニュースで自殺の話見て、わたしも死にたくなった", CRISIS),
+        ("アニメ見てたら、私も死にたいって思った", CRISIS),
+        ("夕方の番組で飛び降りの特集、うちも今夜消えたい", CRISIS),
+        ("映画で主人公が死にたいって言ってた、私も泣いた", NONE),
+        ("ゲームで俺も死んだｗ", NONE),
+        ("朝の番組で自殺の特集やってて重かった", NONE),
+        ("「首つり」って曲名の歌があるらしい", NONE),
+        ("新聞で練炭自殺の記事読んだ", NONE),
+    ],
 }
 
 CASES = [(kind, text, level) for kind, rows in TABLES.items() for text, level in rows]
