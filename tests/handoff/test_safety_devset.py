@@ -78,7 +78,7 @@ TUNED_BLIND_FLOOR: dict[str, tuple[str, float]] = {
 }
 FLOORS.update({"dev9": TUNED_BLIND_FLOOR, "dev10": TUNED_BLIND_FLOOR})
 # dev11, measured once blind at 2e42c08 (98.8 / 89.2 / 75.0 / 2.9 / 2.9 %), then tuned on
-# (100 / 94.0 / 95.8 / 1.0 / 2.9 %): floors a little under the tuned figures.
+# (100 / 95.2 / 95.8 / 1.0 / 2.9 %): floors a little under the tuned figures.
 FLOORS["dev11"] = {
     "self_flagged": (">=", 0.97),
     "self_at_crisis": (">=", 0.92),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from handoff.domain.safety import CRISIS, EMERGENCY_OTHER, default_screen
+from handoff.domain.safety import CONCERN, CRISIS, EMERGENCY_OTHER, default_screen
 
 NONE = None
 
@@ -53,6 +53,13 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("朝の番組で自殺の特集やってて重かった", NONE),
         ("「首つり」って曲名の歌があるらしい", NONE),
         ("新聞で練炭自殺の記事読んだ", NONE),
+    ],
+    # Wanting to vanish in romaji; a dose question with no stated intent is a concern (label rule 5).
+    "romaji_vanishing_and_dose_questions": [
+        ("mou kietai, nanimo shitakunai", CRISIS),
+        ("かぜ薬ってどのくらいで危ないの", CONCERN),
+        ("この薬って何錠から効くの？", NONE),
+        ("ばあちゃんの薬、何錠飲ませればいい？", NONE),
     ],
 }
 
