@@ -77,10 +77,20 @@ TUNED_BLIND_FLOOR: dict[str, tuple[str, float]] = {
     "p95_ms": ("<=", 30.0),
 }
 FLOORS.update({"dev9": TUNED_BLIND_FLOOR, "dev10": TUNED_BLIND_FLOOR})
+# dev11, measured once blind at 2e42c08 (98.8 / 89.2 / 75.0 / 2.9 / 2.9 %), then tuned on
+# (100 / 95.2 / 95.8 / 1.0 / 2.9 %): floors a little under the tuned figures.
+FLOORS["dev11"] = {
+    "self_flagged": (">=", 0.97),
+    "self_at_crisis": (">=", 0.92),
+    "other_119": (">=", 0.93),
+    "none_crisis_fa": ("<=", 0.02),
+    "none_concern_fa": ("<=", 0.06),
+    "p95_ms": ("<=", 30.0),
+}
 SETS: dict[str, Path] = {
     "dev": DEV,
     "dev2": DEV2,
-    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10")},
+    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11")},
 }
 
 

@@ -51,6 +51,7 @@ CUES: dict[str, str] = {
     "confused": "sentence",
     "routine": "sentence",
     "friend": "sentence",
+    "me_too": "before",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.

@@ -233,8 +233,8 @@ def _settles(q: Qualifiers) -> bool:
 
 def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     """The level of one hit given its context; the one place where the context rules live."""
-    if q.has("fiction", "games"):
-        return None
+    if q.has("fiction", "games") and not (kind in ("self", "victim") and q.has("me_too")):
+        return None  # 「ニュースで自殺の話」 is the news; 「…見て、わたしも死にたくなった」 is the writer
     if kind == "medical":
         return _medical(q)
     if kind == "medical_named":  # 「動かない」 alone is a printer or a stiff neck; 「おばあちゃんが動かない」 is not
