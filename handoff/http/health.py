@@ -31,5 +31,5 @@ async def readyz(request: Request) -> HTTPResponse:
     checks = {"database": db_ok, "rasa": rasa_ok, "action_server": actions_ok}
     worker = request.app.ctx.worker_process
     if worker is not None:  # YCC_WORKER=process: the child that answers users must be running
-        checks["worker"] = worker.alive
+        checks["worker"] = worker.ready
     return json({"ready": all(checks.values()), "checks": checks}, status=200 if all(checks.values()) else 503)

@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 from handoff.settings import Settings
 
@@ -38,6 +39,9 @@ def _die_hard_with_parent() -> None:
 class WorkerProcess:
     def __init__(self, settings: Settings) -> None:
         self._env = {**os.environ, "YCC_RUN_DIR": str(settings.run_dir), "YCC_WORKER": "off"}
+        # The child binds this socket just before it starts taking work (runtime.worker.run_worker).
+        self._socket = settings.run_dir / "worker.sock"
+        self._spawned_at = 0.0
         self._proc: subprocess.Popen[bytes] | None = None
         self._watch: asyncio.Task[None] | None = None
         self._stopping = False
@@ -46,7 +50,19 @@ class WorkerProcess:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
+    @property
+    def ready(self) -> bool:
+        """Alive and past its start-up (imports and database take seconds): what /readyz reports, so that nothing
+        waiting for the gateway mistakes a worker still starting for one that answers users. A socket left by a
+        killed worker is older than this spawn and does not count."""
+        try:
+            bound = self._socket.stat().st_mtime >= self._spawned_at - 0.1  # the kernel stamps files coarsely
+        except OSError:
+            return False
+        return self.alive and bound
+
     def spawn(self) -> None:
+        self._spawned_at = time.time()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "handoff.cli", "worker"], env=self._env, preexec_fn=_die_hard_with_parent
         )

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,26 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
     raise TimeoutError(f"{url} did not answer within {timeout}s")
 
 
+def wait_until(probe: Callable[[], bool], timeout: float, proc: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not probe():
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before it was ready")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not ready within {timeout}s")
+        time.sleep(0.1)
+
+
+def worker_ready(url: str) -> bool:
+    """/readyz's worker check (YCC_WORKER=process): the child answering users has started, not only been spawned.
+    Tests send a user's first message at once; under CI's load a worker still importing made it wait past their
+    timeouts. Rasa and the action server may be absent on purpose, so only this check is read."""
+    try:
+        return bool(httpx.get(url + "/readyz", timeout=5.0).json()["checks"].get("worker", True))
+    except (httpx.HTTPError, ValueError, KeyError):
+        return False
+
+
 @dataclass
 class Proc:
     args: list[str]
@@ -70,6 +91,7 @@ class Proc:
     health_path: str
     log_path: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
+    ready: Callable[[str], bool] | None = None  # past answering health_path: is it ready for the test? (its url)
 
     def start(self, timeout: float = 60.0) -> Proc:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
@@ -78,6 +100,8 @@ class Proc:
         )
         try:
             wait_http(self.url + self.health_path, timeout=timeout, proc=self.proc)
+            if self.ready is not None:
+                wait_until(lambda: self.ready(self.url), timeout, self.proc)  # type: ignore[misc]
         except BaseException:
             self.stop()  # a process that never became ready must not outlive the test (and its worker child)
             raise
@@ -206,7 +230,8 @@ def fakeline_proc(tmp_path: Path, fake_port: int, gateway_port: int) -> Proc:
 
 def gateway_proc(tmp_path: Path, env: dict[str, str]) -> Proc:
     url = f"http://127.0.0.1:{env['YCC_PORT']}"
-    return Proc([str(Path(sys.executable).parent / "ycc"), "serve"], env, url, "/healthz", tmp_path / "gateway.log")
+    return Proc([str(Path(sys.executable).parent / "ycc"), "serve"], env, url, "/healthz", tmp_path / "gateway.log",
+                ready=worker_ready)
 
 
 def always_open_data(tmp_path: Path) -> str:
