@@ -337,6 +337,9 @@ class ActionProfileAside(Action):
         return "action_profile_aside"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        parse = TYPED.get(tracker.get_slot("requested_slot") or "")
+        if parse is not None and parse(latest_text(tracker)):
+            return []  # 「十七」 read as small talk is still the answer: the form takes it next, no "that's not it"
         misses = int(tracker.get_slot("profile_misses") or 0) + 1
         response = ASIDE_ANSWERS.get(latest_intent(tracker) or "", "utter_profile_invalid")
         if latest_intent(tracker) == "nlu_fallback" and is_story(latest_text(tracker)):

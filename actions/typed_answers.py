@@ -22,6 +22,10 @@ SKIP = "skip"
 _NOISE = re.compile(r"[\W_]+", re.UNICODE)
 _KANJI_DIGITS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5", "六": "6"}
 _AGE = re.compile(r"(\d{1,2})(?:歳|才|さい)?")
+# 「十七」「二十三歳」「はたち」: ages written in kanji numerals, as some type them on a phone.
+_KANJI_AGE = re.compile(r"(?:([二三四五六七八九])?(十))?([一二三四五六七八九])?(?:歳|才|さい)?")
+_KANJI_VALUE = {k: i for i, k in enumerate("一二三四五六七八九", start=1)}
+_TWENTY = {"はたち", "二十歳", "20歳"}
 _YEAR = r"([1-6一二三四五六])?(?:年生|年|回生)?(?:生)?"
 # Longer than this, a message is somebody talking, not an answer.
 MAX_ANSWER_CHARS = 16
@@ -105,6 +109,17 @@ def school_band(answer: str) -> str | None:
     return None
 
 
+def kanji_age(answer: str) -> int | None:
+    """「十七」→ 17, 「二十三歳」→ 23, 「九」→ 9, 「はたち」→ 20; None for anything else (「十」 alone is 10)."""
+    if answer in _TWENTY:
+        return 20
+    match = _KANJI_AGE.fullmatch(answer)
+    if not match or not (match.group(2) or match.group(3)):
+        return None
+    tens = (_KANJI_VALUE[match.group(1)] if match.group(1) else 1) if match.group(2) else 0
+    return tens * 10 + (_KANJI_VALUE[match.group(3)] if match.group(3) else 0)
+
+
 def parse_age(text: str, to_band: Any) -> str | None:
     """「17」「１７歳」「17さい」 → band by `to_band(age)`; school years → their band; スキップ → skip."""
     answer = core(text)
@@ -113,6 +128,9 @@ def parse_age(text: str, to_band: Any) -> str | None:
     match = _AGE.fullmatch(answer)
     if match:
         return str(to_band(int(match.group(1))))
+    age = kanji_age(answer)
+    if age is not None:
+        return str(to_band(age))
     return school_band(answer) or (SKIP if is_skip(answer) else None)
 
 

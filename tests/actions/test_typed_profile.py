@@ -16,6 +16,7 @@ def typed(text, requested, slots=None, intent="inform_profile"):
 @pytest.mark.parametrize("text,band", [
     ("17", "16_18"), ("１７歳", "16_18"), ("えっと、14です", "13_15"), ("中2", "13_15"), ("高校1年", "16_18"),
     ("大学生", "19_22"), ("小５", "under_13"), ("専門学生です", "19_22"), ("33さい", "30_39"), ("スキップ", "skip"),
+    ("十七", "16_18"), ("二十三歳です", "23_29"), ("はたち", "19_22"), ("十二さい", "under_13"), ("三十五", "30_39"),
 ])
 def test_typed_age_and_school_year_become_a_band(text, band):
     assert parse_age(text, age_to_band) == band
@@ -31,7 +32,8 @@ def test_typed_municipality_without_suffix_or_in_kana(text, place):
 
 
 ROLES = [("自分", "self"), ("本人です", "self"), ("親", "guardian"), ("保護者", "guardian")]
-NOT_ANSWERS = ["親と話したい", "自分がいやになる", "すずしいね", "中", "もうすぐ高校を卒業するけど家のことが心配"]
+NOT_ANSWERS = ["親と話したい", "自分がいやになる", "すずしいね", "中", "もうすぐ高校を卒業するけど家のことが心配",
+               "十分がんばった"]
 
 
 @pytest.mark.parametrize("text,role", ROLES)
@@ -95,6 +97,16 @@ async def test_a_non_answer_is_answered_then_the_second_one_ends_the_questions(g
     stopped = make_tracker(slots={"profile_misses": 2, "role": "self"})
     slots = domain["forms"]["profile_form"]["required_slots"]
     assert await form.required_slots(slots, dispatcher, stopped, domain) == ["role"]
+
+
+async def test_a_typed_answer_read_as_another_intent_is_no_aside(gateway, dispatcher, domain):
+    """「十七」 to the age question, read as small talk: the form takes it, nobody is told it was no answer."""
+    events = await ActionProfileAside().run(dispatcher, typed("十七", "age_band", intent="chitchat"), domain)
+    assert events == [] and dispatcher.messages == []
+    form = ValidateProfileForm(gateway)
+    assert await form.extract_age_band(dispatcher, typed("十七", "age_band", intent="chitchat"), domain) == {
+        "age_band": "16_18"
+    }
 
 
 async def test_an_answer_resets_the_count_of_non_answers(gateway, dispatcher, domain):
