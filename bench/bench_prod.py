@@ -121,7 +121,7 @@ async def crisis_under_burst(fake: str, receiver: Receiver, rate: int,
 
 def settle(database_url: str, timeout: float = 600) -> tuple[float, int]:
     """Wait until the worker has finished every stored event, Rasa's turns included; (seconds waited, events that
-    were left). Why: the burst leaves a few hundred bot turns for Rasa, which answers about 8 a second here. The
+    were left). Why: the burst leaves a few hundred bot turns for Rasa, which answers about 10 a second here. The
     console figure measured behind that backlog was the worker and Rasa sharing two cores with it, not the fan-out
     (docs/decisions/0005-live-fan-out.md); each measure starts from a worker with nothing left to do."""
     start = time.monotonic()
