@@ -87,10 +87,20 @@ FLOORS["dev11"] = {
     "none_concern_fa": ("<=", 0.06),
     "p95_ms": ("<=", 30.0),
 }
+# dev12, measured once blind at 52eb558 (93.5 / 76.6 / 87.5 / 5.9 / 6.9 %), then tuned on (100 / 97.2 / 100 / 0.0 /
+# 7.9 %): floors a little under the tuned figures. dev13 (same day, other writer) is kept blind: no floor.
+FLOORS["dev12"] = {
+    "self_flagged": (">=", 0.98),
+    "self_at_crisis": (">=", 0.95),
+    "other_119": (">=", 0.97),
+    "none_crisis_fa": ("<=", 0.02),
+    "none_concern_fa": ("<=", 0.10),
+    "p95_ms": ("<=", 30.0),
+}
 SETS: dict[str, Path] = {
     "dev": DEV,
     "dev2": DEV2,
-    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11")},
+    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11", "dev12")},
 }
 
 

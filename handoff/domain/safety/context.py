@@ -52,6 +52,7 @@ CUES: dict[str, str] = {
     "routine": "sentence",
     "friend": "sentence",
     "me_too": "before",
+    "handled": "sentence",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
@@ -191,19 +192,30 @@ class Context:
             if rx is None:
                 continue
             for match in rx.finditer(before):
-                follows = before[match.end() : match.end() + 4]
+                end = _past_annotation(before, match.end())
+                follows = before[end : end + 4]
                 if name != "first_person":
                     if quoted and follows.startswith(_ADDRESSEE):
                         continue  # 「母に死にたいって言ったら」: said to her, not by her
                     if not quoted and not follows.startswith(_SUBJECT_PARTICLES) and not _opens(sentence, start, match):
                         continue
-                found.append((match.end(), name))
+                found.append((end, name))
         if quoted and any(name != "first_person" for _, name in found):
             found = [f for f in found if f[1] != "first_person"]  # 「母が『私なんて…』って泣く」: 私 is quoted
         if quoted:  # 「娘が祖母の介護で疲れて『消えたい』と泣く」: the one marked as subject speaks, not 祖母の
             marked = [f for f in found if f[1] != "first_person" and before[f[0] : f[0] + 1] in _SUBJECT_MARKS]
             found = marked or found
         return max(found)[1] if found else None
+
+
+# An age or school year in brackets after a name, brackets folded away: 「うちの子（小6）が」 → うちの子小6が.
+_ANNOTATION = re.compile(r"(小|中|高|大)?[0-9一二三四五六七八九十]+(年生|年|歳|さい|才)?")
+
+
+def _past_annotation(text: str, end: int) -> int:
+    """Where the particle after a name is, past an age or school year written beside it."""
+    match = _ANNOTATION.match(text, end)
+    return match.end() if match else end
 
 
 def _opens(sentence: str, start: int, match: re.Match[str]) -> bool:

@@ -52,6 +52,8 @@ _RANK = {CRISIS: 0, EMERGENCY_OTHER: 1, CONCERN: 2}
 # Acts, not words: 「またリスカしちゃった笑」 is self-harm with a laugh, never hyperbole.
 _NO_JOKE = frozenset({"self_harm", "overdose"})
 # Any of these makes a weak sign (a death word beside a despair word) nothing: it is too unsure to survive a doubt.
+# Words, not blows: a confused elder shouting at the carer is care talk (a counsellor looks), hitting is not.
+_SHOUTING = ("怒鳴", "どな", "暴言", "ぼうげん", "大声", "おおごえ")
 _WEAK_LOWERED = ("laughter", "trivial", "speech", "past", "past_after", "negation", "service", "topical", "question")
 
 
@@ -187,7 +189,7 @@ class SafetyScreen:
             )
             if not signal.fiction_frames:
                 q = Qualifiers(q.cues - {"games"}, q.who, q.owner)  # 「ゲームで知り合った大人」; the news still frames
-            level = decide(signal.kind, q, signal.category)
+            level = decide(signal.kind, q, signal.category, hit.text)
             if level is None:
                 settled = settled or _settles(q)
                 continue
@@ -231,8 +233,9 @@ def _settles(q: Qualifiers) -> bool:
     return resolved or q.has("fiction", "games") or (q.has("service") and q.has("question"))
 
 
-def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
-    """The level of one hit given its context; the one place where the context rules live."""
+def decide(kind: str, q: Qualifiers, category: str = "", term: str = "") -> str | None:
+    """The level of one hit given its context; the one place where the context rules live. `term` is the matched
+    text, for the few rules that depend on the word itself (shouting is words, not blows)."""
     if q.has("fiction", "games") and not (kind in ("self", "victim") and q.has("me_too")):
         return None  # 「ニュースで自殺の話」 is the news; 「…見て、わたしも死にたくなった」 is the writer
     if kind == "medical":
@@ -257,12 +260,15 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
     # self and victim: danger to the writer
     if q.has("past", "past_after") and q.has("resolved"):
         return None
-    if q.has("speech") and q.has("confused") and q.has("elder_named") and q.who in (None, "elder"):
+    if q.has("speech") and q.has("confused") and q.has("elder_named") and q.who in (None, "elder", "first_person"):
         return None  # a confused elder's words, their speaker named in an earlier sentence
     if q.has("laughter") and q.has("trivial") and category not in _NO_JOKE:
         return None  # 「お母さんって呼んじゃった、恥ずかしすぎて消えたい笑」: whoever is named, a joke
     quoted_fear = category == "death_threat" and q.has("speech")  # 「殺される」って電話してくる: their fear
     joking = q.has("laughter", "trivial", "quarrel")
+    shouted_by_elder = q.who == "elder" or (q.who is None and q.has("elder_named"))  # 「…泥棒！」って怒鳴る: split at ！
+    if kind == "victim" and shouted_by_elder and q.has("confused") and any(w in term for w in _SHOUTING):
+        return CONCERN  # 「認知症のじいちゃんが怒鳴ってくる」: care talk a counsellor looks at, not a call to 110
     if kind == "victim" and q.who in ("elder", "peer") and q.has("toward_me") and not joking:
         if not quoted_fear:
             return CRISIS  # 「兄貴がキレると首しめてくる」: they are the one who does it, to the writer
@@ -307,6 +313,8 @@ def decide(kind: str, q: Qualifiers, category: str = "") -> str | None:
 def _medical(q: Qualifiers) -> str | None:
     if q.who == "first_person":
         return CONCERN
+    if q.has("handled") and q.has("resolved"):
+        return None  # 「先週、父が急に胸が痛いって…119に電話した。…来週退院」: told after it was handled
     if q.has("care_after", "past", "past_after", "resolved", "often") and not q.has("urgency"):
         return None  # 倒れてから介護, 救急車を呼んだことがある…今は元気, 「胸が苦しい」ってよく言う
     if q.has("laughter") or (q.has("hypothetical") and not q.has("urgency")):
