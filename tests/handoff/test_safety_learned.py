@@ -1,7 +1,9 @@
 """The learned second opinion of the safety screen (handoff/domain/safety/learned.py, issue 13).
 
-It may only add `concern` (reason `learned`) where the rules found nothing: it never gives crisis or 119, never
-changes what the rules decided for an explicit statement, and the same files always train the same model.
+It may only add `concern` (reason `learned`) where the rules found nothing: it never gives 119, never changes what
+the rules decided for an explicit statement, and the same files always train the same model. Its crisis model may
+raise such a concern, or a rules concern of a `crisis_from` category, to crisis (test_safety_learned_crisis.py);
+nothing else.
 """
 
 from __future__ import annotations
@@ -57,10 +59,11 @@ def _screen() -> SafetyScreen:
 
 @pytest.mark.parametrize("text", LEARNED_ONLY)
 def test_an_indirect_wish_the_rules_miss_becomes_a_learned_concern(text: str) -> None:
+    """Flagged with the reason `learned`: a concern, or crisis where the crisis model also reads it as now."""
     screen = _screen()
     assert screen.rules_only(text).level is None, "the rules now catch this; pick a text they miss"
     result = screen.screen(text)
-    assert (result.level, result.category, result.term) == (CONCERN, learned.CATEGORY, None)
+    assert (result.level in (CONCERN, CRISIS), result.category, result.term) == (True, learned.CATEGORY, None)
 
 
 @pytest.mark.parametrize(("text", "level"), EXPLICIT)
@@ -76,6 +79,15 @@ def test_harmless_kinds_stay_quiet_with_the_second_opinion(text: str) -> None:
     assert _screen().screen(text).level is None
 
 
+def _raised(rules: Any, full: Any, screen: SafetyScreen) -> bool:
+    """A rules concern of a category the crisis model may raise, raised to crisis with the rules' reason."""
+    opinion = screen._second_opinion
+    assert opinion is not None
+    return (rules.level, full.level, full.category) == (CONCERN, CRISIS, rules.category) and (
+        rules.category in opinion.crisis_from
+    )
+
+
 def test_on_every_dev_text_it_only_ever_adds_concern_where_the_rules_found_nothing() -> None:
     screen = _screen()
     added = 0
@@ -83,9 +95,9 @@ def test_on_every_dev_text_it_only_ever_adds_concern_where_the_rules_found_nothi
         for item in load_items(path):
             rules, full = screen.rules_only(item["text"]), screen.screen(item["text"])
             if rules.level is not None:
-                assert full == rules, f"{path.name}: the second opinion changed a rules decision"
+                assert full == rules or _raised(rules, full, screen), f"{path.name}: a rules decision changed"
             elif full.level is not None:
-                assert (full.level, full.category) == (CONCERN, learned.CATEGORY)
+                assert (full.level, full.category) in ((CONCERN, learned.CATEGORY), (CRISIS, learned.CATEGORY))
                 added += 1
     assert added > 0  # it does something, or this test proves nothing
 
@@ -177,18 +189,21 @@ def test_on_the_rules_tables_it_adds_concern_to_few_harmless_rows_and_changes_no
     real messages: the second opinion adds a concern to 35 of 183 harmless rows at threshold 0.55 (on the dev sets'
     realistic harmless messages about 5 %). It may add no more, and nothing else."""
     screen = _screen()
-    harmless = added = 0
+    harmless = added = raised = 0
     for text, level in _table_rows():
         rules, full = screen.rules_only(text), screen.screen(text)
         if rules.level is not None:
-            assert full == rules, text
+            assert full == rules or _raised(rules, full, screen), text
+            raised += level is None and full != rules
             continue
-        assert full.level in (None, CONCERN), text
+        assert full.level in (None, CONCERN, CRISIS), text
         if level is None:
             harmless += 1
             added += full.level == CONCERN
+            raised += full.level == CRISIS
     assert harmless > 100
     assert added / harmless <= 0.30, f"learned concern on {added} of {harmless} harmless table rows"
+    assert raised / harmless <= 0.03, f"the crisis model raised {raised} of {harmless} harmless table rows"
 
 
 def _always_flagging() -> SafetyScreen:

@@ -13,6 +13,14 @@ intent = negative; bot/data/nlu/*.yml) and data/safety_concern_train.yml. Traini
 from a seeded shuffle, fixed epochs) and takes a few seconds, so there is no artifact that can go stale when
 another team edits the bot's data. A message's score is the highest of its sentences' scores, so one risky
 sentence inside a long care story is not diluted by the rest.
+
+A second model of the same kind, trained only on data/safety_crisis_train.yml (danger to the writer now against
+hard negatives: hyperbole, care talk, quoted relatives, worries without intent), may confirm a concern as crisis.
+Why: on each blind set about one danger-to-self message in four reached only concern, because no rule knew its
+wording, and adding rules per set did not carry over to the next set (dev12's round moved none of dev13's figures).
+It only ever raises a concern that did not come from a context rule lowering a hit (`crisis_from`: the learned
+concern, hopelessness, farewell words, a hint), so laughter, the past, quotes and questions keep their say, and a
+message with no sign at all is never raised. The threshold was chosen on the tuned sets; docs/decisions/0002.
 """
 
 from __future__ import annotations
@@ -174,11 +182,14 @@ MIN_CHARS = 7
 
 @dataclass(frozen=True)
 class SecondOpinion:
-    """The model with its threshold, as the screen uses it."""
+    """The model with its threshold, as the screen uses it; optionally the crisis model that confirms a concern."""
 
     model: Model
     threshold: float
     category: str = CATEGORY
+    crisis: Model | None = None
+    crisis_threshold: float = 1.0
+    crisis_from: frozenset[str] = frozenset()
 
     def flags(self, parts: Sequence[Sentence]) -> bool:
         """Whether the message, split and folded by normalise.sentences, scores at or above the threshold.
@@ -190,6 +201,15 @@ class SecondOpinion:
         if sum(len(_unquoted(p)) for p in parts) < MIN_CHARS:
             return False
         return self.model.sentences_score(parts) >= self.threshold
+
+    def confirms_crisis(self, parts: Sequence[Sentence], category: str | None) -> bool:
+        """Whether a concern of `category` reads as danger to the writer now: a category that may be raised, and a
+        crisis-model score at or above its threshold (short messages are left to the rules, as in `flags`)."""
+        if self.crisis is None or category not in self.crisis_from:
+            return False
+        if sum(len(_unquoted(p)) for p in parts) < MIN_CHARS:
+            return False
+        return self.crisis.sentences_score(parts) >= self.crisis_threshold
 
 
 def from_config(raw: Any, base: Path) -> SecondOpinion | None:
@@ -206,7 +226,41 @@ def from_config(raw: Any, base: Path) -> SecondOpinion | None:
     for needed in (train_file, nlu_dir):
         if not needed.exists():
             raise SafetyConfigError(f"learned: {needed} not found")
-    return SecondOpinion(trained(train_file, nlu_dir), threshold, str(raw.get("category") or CATEGORY))
+    category = str(raw.get("category") or CATEGORY)
+    crisis, crisis_threshold, crisis_from = _crisis_config(raw, base, category)
+    return SecondOpinion(trained(train_file, nlu_dir), threshold, category, crisis, crisis_threshold, crisis_from)
+
+
+def _crisis_config(raw: dict[str, Any], base: Path, category: str) -> tuple[Model | None, float, frozenset[str]]:
+    """`crisis_train`, `crisis_threshold`, `crisis_from` of the learned section; no crisis model without them."""
+    if not raw.get("crisis_train"):
+        return None, 1.0, frozenset()
+    threshold = raw.get("crisis_threshold")
+    if not isinstance(threshold, int | float) or not 0.0 < float(threshold) < 1.0:
+        raise SafetyConfigError("learned.crisis_threshold must be between 0 and 1")
+    raised = raw.get("crisis_from")
+    if not isinstance(raised, list) or not raised:
+        raise SafetyConfigError("learned.crisis_from must list the concern categories the crisis model may raise")
+    path = (base / str(raw["crisis_train"])).resolve()
+    if not path.exists():
+        raise SafetyConfigError(f"learned: {path} not found")
+    names = frozenset(category if str(c) == "learned" else str(c) for c in raised)
+    return _trained_crisis(path, path.stat().st_mtime_ns), float(threshold), names
+
+
+def crisis_examples(path: Path) -> tuple[list[str], list[str]]:
+    """data/safety_crisis_train.yml: `crisis:` (danger to the writer now) and `not_crisis:` lists of sentences."""
+    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    pos, neg = raw.get("crisis"), raw.get("not_crisis")
+    if not isinstance(pos, list) or not isinstance(neg, list):
+        raise SafetyConfigError(f"{path}: needs `crisis:` and `not_crisis:` lists")
+    return [str(t) for t in pos], [str(t) for t in neg]
+
+
+@lru_cache(maxsize=2)
+def _trained_crisis(path: Path, stamp: int) -> Model:
+    del stamp  # part of the cache key only
+    return train(*crisis_examples(path))
 
 
 def trained(train_file: Path, nlu_dir: Path) -> Model:

@@ -147,12 +147,17 @@ class SafetyScreen:
 
     def screen(self, text: str) -> SafetyResult:
         """Screen one message: the most urgent level found by the rules in any of its sentences wins; where they
-        found nothing, the learned second opinion may add a concern (handoff/domain/safety/learned.py)."""
+        found nothing, the learned second opinion may add a concern, and the crisis model may confirm a concern that
+        no context rule lowered as crisis (handoff/domain/safety/learned.py)."""
         parts = sentences(text)
         result, settled = self._rules(parts)
         opinion = self._second_opinion
-        if result.level is None and not settled and opinion is not None and opinion.flags(parts):
-            return SafetyResult(CONCERN, opinion.category)
+        if opinion is None:
+            return result
+        if result.level is None and not settled and opinion.flags(parts):
+            result = SafetyResult(CONCERN, opinion.category)
+        if result.level == CONCERN and opinion.confirms_crisis(parts, result.category):
+            return SafetyResult(CRISIS, result.category, result.term)  # a sign the crisis model reads as danger now
         return result
 
     def rules_only(self, text: str) -> SafetyResult:
@@ -266,7 +271,8 @@ def decide(kind: str, q: Qualifiers, category: str = "", term: str = "") -> str 
         return None  # 「お母さんって呼んじゃった、恥ずかしすぎて消えたい笑」: whoever is named, a joke
     quoted_fear = category == "death_threat" and q.has("speech")  # 「殺される」って電話してくる: their fear
     joking = q.has("laughter", "trivial", "quarrel")
-    shouted_by_elder = q.who == "elder" or (q.who is None and q.has("elder_named"))  # 「…泥棒！」って怒鳴る: split at ！
+    # 「…泥棒！」って怒鳴る: the ！ split the sentence, the elder was named in the part before
+    shouted_by_elder = q.who == "elder" or (q.who is None and q.has("elder_named"))
     if kind == "victim" and shouted_by_elder and q.has("confused") and any(w in term for w in _SHOUTING):
         return CONCERN  # 「認知症のじいちゃんが怒鳴ってくる」: care talk a counsellor looks at, not a call to 110
     if kind == "victim" and q.who in ("elder", "peer") and q.has("toward_me") and not joking:
