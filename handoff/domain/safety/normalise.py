@@ -25,6 +25,7 @@ _KANA_RUN = re.compile("[ァ-ヶぁぃぅぇぉゃゅょゎ]+")
 _ASKS = re.compile("(か|かな|かね|っけ|でしょう|の)$")
 _QUOTE_OPEN = re.compile('[「『“"]')
 _QUOTED = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|"[^"]*"')
+_SHORT_QUOTE = re.compile("「[^」「\n]{1,40}」|『[^』『\n]{1,40}』")
 _HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
 _LATIN_WORD = re.compile("[a-z0-9]+")
 _LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
@@ -66,6 +67,8 @@ _DIALECT: tuple[tuple[str, str], ...] = (
     ("んどる", "んでる"),  # 死んどる, 飲んどる
     ("([えきしにびみりちぎけせてねべめれ])てえ(?=$|な|よ|わ|し)", r"\1たい"),  # 消えてえ, 死にてえ
     ("([知し])らん(?!ぷ|かお|顔)", r"\1らない"),  # 知らん人; not 知らんぷり
+    # 殺したる → 殺してやる; not かったるい
+    ("([しっ])たる(?=$|[^ぁ-ゖ]|わ|ぞ|で|から|し|な|よ|って|っちゅ)", r"\1てやる"),
     ("(起き|おき|動か|耐え|止まら|とまら|うごか)ん(?=かった|く)", r"\1な"),  # 起きんかった, 動かんくなった
     ("([れせめけえき])ん(?=く[なて]|かった)", r"\1な"),  # しゃべれんくなった, 覚めんかった
     (f"(起き|おき|動か|耐え|くれ|止まら|とまら|うごか)ん{_NEG_END}", r"\1ない"),  # 起きん, 動かん, くれん
@@ -74,7 +77,7 @@ _DIALECT_RULES = tuple((re.compile(p), r) for p, r in _DIALECT)
 
 
 # What every rule above needs in the text; most messages have none of it.
-_DIALECT_CUE = re.compile("おらん|[とど]ら|[とど]る|とっ|てえ|らん|[きかえらまれせめけ]ん|目[えぇ]")
+_DIALECT_CUE = re.compile("[しっ]たる|おらん|[とど]ら|[とど]る|とっ|てえ|らん|[きかえらまれせめけ]ん|目[えぇ]")
 
 
 def _standard(folded: str) -> str:
@@ -107,7 +110,11 @@ def sentences(text: str) -> list[Sentence]:
     raw = unicodedata.normalize("NFKC", text)
     found: list[Sentence] = []
     pos = 0
-    for end in [*_SENTENCE_END.finditer(raw), None]:
+    # An end mark inside a short quotation does not end the sentence: 「この泥棒！」って怒鳴る is one sentence, so
+    # the quote keeps its speaker and its speech verb.
+    inside = [m.span() for m in _SHORT_QUOTE.finditer(raw)] if _QUOTE_OPEN.search(raw) else []
+    ends = [e for e in _SENTENCE_END.finditer(raw) if not any(a < e.start() < b for a, b in inside)]
+    for end in [*ends, None]:
         part = raw[pos : end.start()] if end else raw[pos:]
         folded = normalise(part)
         if folded:
