@@ -79,6 +79,7 @@ def test_it_never_raises_a_category_outside_crisis_from() -> None:
         ({"crisis_threshold": None}, "crisis_threshold"),
         ({"crisis_from": []}, "crisis_from"),
         ({"crisis_train": "missing.yml"}, "not found"),
+        ({"crisis_train": ["safety_crisis_train.yml", "missing.yml"]}, "not found"),
     ],
 )
 def test_a_bad_crisis_setting_is_a_clear_config_error(change: dict[str, Any], message: str) -> None:

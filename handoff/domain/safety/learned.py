@@ -241,11 +241,14 @@ def _crisis_config(raw: dict[str, Any], base: Path, category: str) -> tuple[Mode
     raised = raw.get("crisis_from")
     if not isinstance(raised, list) or not raised:
         raise SafetyConfigError("learned.crisis_from must list the concern categories the crisis model may raise")
-    path = (base / str(raw["crisis_train"])).resolve()
-    if not path.exists():
-        raise SafetyConfigError(f"learned: {path} not found")
+    files = raw["crisis_train"] if isinstance(raw["crisis_train"], list) else [raw["crisis_train"]]
+    paths = tuple((base / str(f)).resolve() for f in files)  # several writers' files, each independent of the others
+    for path in paths:
+        if not path.exists():
+            raise SafetyConfigError(f"learned: {path} not found")
     names = frozenset(category if str(c) == "learned" else str(c) for c in raised)
-    return _trained_crisis(path, path.stat().st_mtime_ns), float(threshold), names
+    stamp = tuple(p.stat().st_mtime_ns for p in paths)
+    return _trained_crisis(paths, stamp), float(threshold), names
 
 
 def crisis_examples(path: Path) -> tuple[list[str], list[str]]:
@@ -258,9 +261,15 @@ def crisis_examples(path: Path) -> tuple[list[str], list[str]]:
 
 
 @lru_cache(maxsize=2)
-def _trained_crisis(path: Path, stamp: int) -> Model:
+def _trained_crisis(paths: tuple[Path, ...], stamp: tuple[int, ...]) -> Model:
     del stamp  # part of the cache key only
-    return train(*crisis_examples(path))
+    positives: list[str] = []
+    negatives: list[str] = []
+    for path in paths:
+        pos, neg = crisis_examples(path)
+        positives += pos
+        negatives += neg
+    return train(positives, negatives)
 
 
 def trained(train_file: Path, nlu_dir: Path) -> Model:
