@@ -128,6 +128,8 @@ def test_persona(full: FullStack, talks: dict[str, dict[str, Any]], name: str) -
     joined = "\n".join(everything)
     for words in expect.get("read") or []:
         assert words in joined, f"{name}: never read {words!r}"
+    for words in expect.get("never") or []:  # 「おとうとがまだ2さいで」 must not be told to call the police
+        assert words not in joined, f"{name}: read {words!r}: {everything}"
     for words in expect.get("once") or []:
         assert joined.count(words) == 1, f"{name}: {words!r} read {joined.count(words)} times"
     if expect.get("read_any_of"):
