@@ -97,10 +97,20 @@ FLOORS["dev12"] = {
     "none_concern_fa": ("<=", 0.10),
     "p95_ms": ("<=", 30.0),
 }
+# dev15, measured once blind at 28aa094 (93.3 / 79.0 / 86.7 / 3.4 / 9.0 %), then tuned on (99.0 / 93.3 / 100 / 0.0 /
+# 7.9 %): floors a little under the tuned figures. dev13 and dev14 are kept blind: no floor.
+FLOORS["dev15"] = {
+    "self_flagged": (">=", 0.97),
+    "self_at_crisis": (">=", 0.91),
+    "other_119": (">=", 0.97),
+    "none_crisis_fa": ("<=", 0.02),
+    "none_concern_fa": ("<=", 0.10),
+    "p95_ms": ("<=", 30.0),
+}
 SETS: dict[str, Path] = {
     "dev": DEV,
     "dev2": DEV2,
-    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11", "dev12")},
+    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11", "dev12", "dev15")},
 }
 
 

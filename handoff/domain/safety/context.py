@@ -53,6 +53,7 @@ CUES: dict[str, str] = {
     "friend": "sentence",
     "me_too": "before",
     "handled": "sentence",
+    "thinking": "after",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
@@ -64,6 +65,9 @@ _SUBJECT_PARTICLES = ("が", "は", "も", "って", "ったら", "から", "ち
 # the person they were said to.
 _ADDRESSEE = ("に", "へ")
 _SUBJECT_MARKS = ("が", "は", "も")
+# Latin laughter (lol, jk, lmao) is a word of its own: matched among the sentence's latin words, never inside the
+# folded text where spaces are gone and 「lola is not breathing」 (lola: grandmother in Tagalog) reads "lol".
+_WHOLE_WORDS = ("laughter",)
 
 
 @dataclass(frozen=True)
@@ -88,8 +92,14 @@ class Context:
         if unknown:
             raise SafetyConfigError(f"context: unknown cue groups {sorted(unknown)}")
         self._rx: dict[str, re.Pattern[str]] = {}
+        self._latin_rx: dict[str, re.Pattern[str]] = {}
         for name in (*CUES, *PEOPLE):
             plain, latin = fold_terms(cues.get(name, []), f"context.{name}")
+            if name in _WHOLE_WORDS and latin:
+                # a laugh drawn out (lmaooo, lolll) is still the same word
+                stretched = "|".join(f"{re.escape(w)}{re.escape(w[-1])}*" for w in sorted(latin, key=len, reverse=True))
+                self._latin_rx[name] = re.compile(rf"(?<![a-z0-9])(?:{stretched})(?![a-z0-9])")
+                latin = set()
             parts = [trie_regex(plain | latin)] if plain or latin else []
             parts += [compile_pattern(p, f"context.{name} pattern").pattern for p in patterns.get(name, [])]
             if parts:
@@ -116,7 +126,11 @@ class Context:
             patterns = {name: [spellings.expand_pattern(p) for p in ps] for name, ps in patterns.items()}
         return cls(cues, patterns)
 
-    def message_cues(self, sentences: list[str]) -> frozenset[str]:
+    def latin_cues(self, latin: str) -> frozenset[str]:
+        """Cues written as latin words (lol, jk), looked for as whole words in a sentence's latin words."""
+        return frozenset(name for name, rx in self._latin_rx.items() if latin and rx.search(latin))
+
+    def message_cues(self, sentences: list[str], latin: tuple[str, ...] = ()) -> frozenset[str]:
         """Cues that speak for the whole message: a resolution said in another sentence (「今は平気」); laughter, a
         trivial cause or 'I am here now' in a short message (「ママに殺される お皿割った笑」,
         「踏切の近く。しばらくここにいる」)."""
@@ -129,6 +143,7 @@ class Context:
         if sum(map(len, sentences)) <= 40:
             # 「ライブ当たった！！もう死んでもいい😂」: the cause and the laugh can sit in the sentence before
             found |= {name for name in ("laughter", "trivial", "quarrel", "here_now") if self._any(name, sentences)}
+            found |= {name for words in latin for name in self.latin_cues(words)}
         return frozenset(found)
 
     def fiction(self, sentence: str) -> frozenset[str]:

@@ -11,6 +11,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from handoff.domain.safety.romaji import romaji_sentence
+
 # Katakana → hiragana, and small kana → full size (「しにたぃ」 is common slang); っ stays, it changes words.
 _KANA = {cp: cp - 0x60 for cp in range(0x30A1, 0x30F7)}
 _SMALL = dict(zip(map(ord, "ぁぃぅぇぉゃゅょゎ"), map(ord, "あいうえおやゆよわ"), strict=True))
@@ -27,6 +29,7 @@ _QUOTE_OPEN = re.compile('[「『“"]')
 _QUOTED = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|"[^"]*"')
 _SHORT_QUOTE = re.compile("「[^」「\n]{1,40}」|『[^』『\n]{1,40}』")
 _HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 _LATIN_WORD = re.compile("[a-z0-9]+")
 _LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
 # Sentence ends; a space after laughter (「テスト死んだ笑 まじ無理」) or two spaces also end one; a single space
@@ -117,9 +120,14 @@ def sentences(text: str) -> list[Sentence]:
     for end in [*ends, None]:
         part = raw[pos : end.start()] if end else raw[pos:]
         folded = normalise(part)
+        latin = latin_words(part)
+        if latin and not _JAPANESE.search(part) and (kana := romaji_sentence(latin)):
+            # 「obaachan taoreta」 meets 倒れた's kana spelling; the letters stay after it for the romaji and
+            # English terms, which are placed (and their context read) where their letters are
+            folded = normalise(kana) + folded
         if folded:
             question = bool(end and "?" in end.group()) or bool(_ASKS.search(folded))
-            found.append(Sentence(folded, question, latin_words(part), quote_spans(part)))
+            found.append(Sentence(folded, question, latin, quote_spans(part)))
         if end:
             pos = end.end()
     return found

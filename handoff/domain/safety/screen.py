@@ -156,9 +156,16 @@ class SafetyScreen:
             return result
         if result.level is None and not settled and opinion.flags(parts):
             result = SafetyResult(CONCERN, opinion.category)
+            # A short message with a laugh (「テスト爆死まじ死ぬｗ」): the second opinion cannot see the joke, so its
+            # concern stands only where the crisis model reads danger now (「知らない人の家に泊まってるｗ」).
+            if self._laughing(parts) and not opinion.confirms_crisis(parts, result.category):
+                return NO_CRISIS
         if result.level == CONCERN and opinion.confirms_crisis(parts, result.category):
             return SafetyResult(CRISIS, result.category, result.term)  # a sign the crisis model reads as danger now
         return result
+
+    def _laughing(self, parts: list[Sentence]) -> bool:
+        return "laughter" in self._context.message_cues([p.folded for p in parts], tuple(p.latin for p in parts))
 
     def rules_only(self, text: str) -> SafetyResult:
         """The lexicon and context rules alone (also for measuring what the second opinion adds)."""
@@ -176,7 +183,7 @@ class SafetyScreen:
         last_word = False  # a farewell that says 'last' (最後に…)
         if not parts:
             return NO_CRISIS, False
-        inherited = self._context.message_cues([p.folded for p in parts])
+        inherited = self._context.message_cues([p.folded for p in parts], tuple(p.latin for p in parts))
         # One pass of the lexicon over all sentences joined by a newline (no term or pattern crosses it): a
         # 5 000-character story costs one search per pattern, not one per pattern and sentence.
         masked = self._lexicon.mask("\n".join(p.folded for p in parts)).split("\n")
@@ -187,6 +194,7 @@ class SafetyScreen:
             sentence, folded, offset = parts[i], masked[i], starts[i]
             # A game or the news named in the sentence before also frames this one (「国語で『こころ』。Kが…」).
             framed = inherited | (self._context.fiction(parts[i - 1].folded) if i else frozenset())
+            framed |= self._context.latin_cues(sentence.latin)
             signal = self._signals[hit.signal]
             start = hit.start - offset
             q = self._context.qualify(
@@ -311,8 +319,8 @@ def decide(kind: str, q: Qualifiers, category: str = "", term: str = "") -> str 
         return None if q.has("topical") else CONCERN  # 「リスカの話とかも聞いてもらえる？」 asks about the service
     if q.has("negation", "hypothetical"):
         return None if q.has("trivial") else CONCERN  # 「死にたいとかじゃないけど発表やだ」
-    if category == "suicide" and q.has("trivial"):
-        return CONCERN  # 「明日の発表こわすぎて消えたい」: likely hyperbole, a counsellor looks, no alarm
+    if category == "suicide" and q.has("trivial") and not (q.has("thinking") and q.has("ongoing")):
+        return CONCERN  # 「明日の発表こわすぎて消えたい」: likely hyperbole; 「…死にたいって毎日思う」 is not
     return CRISIS
 
 
