@@ -221,14 +221,22 @@ def from_config(raw: Any, base: Path) -> SecondOpinion | None:
     threshold = float(raw["threshold"])
     if not 0.0 < threshold < 1.0:
         raise SafetyConfigError("learned.threshold must be between 0 and 1")
-    train_file = (base / str(raw.get("train") or "safety_concern_train.yml")).resolve()
+    train_files = _files(raw.get("train") or "safety_concern_train.yml", base)
     nlu_dir = (base / str(raw.get("nlu") or "../bot/data/nlu")).resolve()
-    for needed in (train_file, nlu_dir):
-        if not needed.exists():
-            raise SafetyConfigError(f"learned: {needed} not found")
+    if not nlu_dir.exists():
+        raise SafetyConfigError(f"learned: {nlu_dir} not found")
     category = str(raw.get("category") or CATEGORY)
     crisis, crisis_threshold, crisis_from = _crisis_config(raw, base, category)
-    return SecondOpinion(trained(train_file, nlu_dir), threshold, category, crisis, crisis_threshold, crisis_from)
+    return SecondOpinion(trained(train_files, nlu_dir), threshold, category, crisis, crisis_threshold, crisis_from)
+
+
+def _files(value: Any, base: Path) -> tuple[Path, ...]:
+    """One training file or a list of them (several writers' files, each written apart from the others)."""
+    paths = tuple((base / str(f)).resolve() for f in (value if isinstance(value, list) else [value]))
+    for path in paths:
+        if not path.exists():
+            raise SafetyConfigError(f"learned: {path} not found")
+    return paths
 
 
 def _crisis_config(raw: dict[str, Any], base: Path, category: str) -> tuple[Model | None, float, frozenset[str]]:
@@ -241,11 +249,7 @@ def _crisis_config(raw: dict[str, Any], base: Path, category: str) -> tuple[Mode
     raised = raw.get("crisis_from")
     if not isinstance(raised, list) or not raised:
         raise SafetyConfigError("learned.crisis_from must list the concern categories the crisis model may raise")
-    files = raw["crisis_train"] if isinstance(raw["crisis_train"], list) else [raw["crisis_train"]]
-    paths = tuple((base / str(f)).resolve() for f in files)  # several writers' files, each independent of the others
-    for path in paths:
-        if not path.exists():
-            raise SafetyConfigError(f"learned: {path} not found")
+    paths = _files(raw["crisis_train"], base)
     names = frozenset(category if str(c) == "learned" else str(c) for c in raised)
     stamp = tuple(p.stat().st_mtime_ns for p in paths)
     return _trained_crisis(paths, stamp), float(threshold), names
@@ -272,18 +276,21 @@ def _trained_crisis(paths: tuple[Path, ...], stamp: tuple[int, ...]) -> Model:
     return train(positives, negatives)
 
 
-def trained(train_file: Path, nlu_dir: Path) -> Model:
+def trained(train_files: Path | tuple[Path, ...], nlu_dir: Path) -> Model:
     """The model of these files as they are now (cached per process and file versions: one training per start)."""
-    stamp = tuple(p.stat().st_mtime_ns for p in [train_file, *sorted(nlu_dir.glob("*.yml"))])
-    return _trained(train_file, nlu_dir, stamp)
+    files = (train_files,) if isinstance(train_files, Path) else train_files
+    stamp = tuple(p.stat().st_mtime_ns for p in [*files, *sorted(nlu_dir.glob("*.yml"))])
+    return _trained(files, nlu_dir, stamp)
 
 
 @lru_cache(maxsize=2)
-def _trained(train_file: Path, nlu_dir: Path, stamp: tuple[int, ...]) -> Model:
+def _trained(train_files: tuple[Path, ...], nlu_dir: Path, stamp: tuple[int, ...]) -> Model:
     del stamp  # part of the cache key only
     pos, neg = nlu_examples(nlu_dir)
-    own_pos, own_neg = own_examples(train_file)
-    return train(pos + own_pos, neg + own_neg)
+    for train_file in train_files:
+        own_pos, own_neg = own_examples(train_file)
+        pos, neg = pos + own_pos, neg + own_neg
+    return train(pos, neg)
 
 
 def _sigmoid(z: float) -> float:
