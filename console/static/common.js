@@ -39,7 +39,7 @@ const YCC = (() => {
       plan_hint: "計画をにおわせることば", farewell: "別れのことば", collapsed: "倒れた・意識がない",
       seizure: "けいれん・発作", eating: "食べられない・食べ吐き", learned: "学習モデルの見立て",
       plan_timing: "決めた日時をにおわせることば", farewell_letters: "遺書・手紙を書いた", means_at_hand: "手段が手元にある",
-      suicide_indirect: "遠回しな死にたい気持ち" },
+      suicide_indirect: "遠回しな死にたい気持ち", high_place: "高い場所" },
   };
 
   // The queue's level tag: crisis and emergency_other in red, concern in amber; null when nothing was flagged.

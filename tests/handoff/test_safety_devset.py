@@ -98,7 +98,7 @@ FLOORS["dev12"] = {
     "p95_ms": ("<=", 30.0),
 }
 # dev15, measured once blind at 28aa094 (93.3 / 79.0 / 86.7 / 3.4 / 9.0 %), then tuned on (99.0 / 93.3 / 100 / 0.0 /
-# 7.9 %): floors a little under the tuned figures. dev13 and dev14 are kept blind: no floor.
+# 7.9 %): floors a little under the tuned figures. dev13 and dev14 have no floor (their texts were never read).
 FLOORS["dev15"] = {
     "self_flagged": (">=", 0.97),
     "self_at_crisis": (">=", 0.91),
@@ -107,10 +107,20 @@ FLOORS["dev15"] = {
     "none_concern_fa": ("<=", 0.10),
     "p95_ms": ("<=", 30.0),
 }
+# dev16, measured once blind at cbe648a (90.0 / 86.0 / 87.5 / 1.1 / 5.6 %), then tuned on (99.0 / 98.0 / 100 / 0.0 /
+# 4.4 %): floors a little under the tuned figures.
+FLOORS["dev16"] = {
+    "self_flagged": (">=", 0.97),
+    "self_at_crisis": (">=", 0.95),
+    "other_119": (">=", 0.97),
+    "none_crisis_fa": ("<=", 0.02),
+    "none_concern_fa": ("<=", 0.08),
+    "p95_ms": ("<=", 30.0),
+}
 SETS: dict[str, Path] = {
     "dev": DEV,
     "dev2": DEV2,
-    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11", "dev12", "dev15")},
+    **{name: DEV.with_name(f"{name}.yml") for name in (*LATER, "dev9", "dev10", "dev11", "dev12", "dev15", "dev16")},
 }
 
 

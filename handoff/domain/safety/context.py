@@ -54,6 +54,7 @@ CUES: dict[str, str] = {
     "me_too": "before",
     "handled": "sentence",
     "thinking": "after",
+    "urge": "after",
 }
 WINDOW = 12
 # Groups split only so the data file stays readable (phrases and patterns); rules see one name.
@@ -245,7 +246,7 @@ def _opens(sentence: str, start: int, match: re.Match[str]) -> bool:
 # A body part or sign after a name and の: whose body it is (息 also as いき only after の, never 行き alone).
 _BODY = re.compile(
     "の(息|いき|呼吸|こきゅう|顔|かお|唇|くちびる|口|くち|体|からだ|手|足|あし|頭|あたま|胸|むね|意識|いしき|様子|ようす"
-    "|脈|みゃく|目|め)"
+    "|脈|みゃく|目|め|腕|うで|手首|てくび|太もも|ふともも|指|ゆび)"
 )
 # What may stand before a sentence-initial subject (「うちのばあちゃん」), and what after a name says it is not one.
 _LEAD = frozenset({"", "うちの", "私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの"})

@@ -178,6 +178,8 @@ def own_examples(path: Path) -> tuple[list[str], list[str]]:
 
 
 MIN_CHARS = 7
+# Raising a concern to crisis needs a little more to go on: 「もういい、ありがと」 (eight) closes many chats.
+CRISIS_MIN_CHARS = 10
 
 
 @dataclass(frozen=True)
@@ -207,7 +209,7 @@ class SecondOpinion:
         crisis-model score at or above its threshold (short messages are left to the rules, as in `flags`)."""
         if self.crisis is None or category not in self.crisis_from:
             return False
-        if sum(len(_unquoted(p)) for p in parts) < MIN_CHARS:
+        if sum(len(_unquoted(p)) for p in parts) < CRISIS_MIN_CHARS:
             return False
         return self.crisis.sentences_score(parts) >= self.crisis_threshold
 

@@ -32,6 +32,10 @@ _HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
 _JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 _LATIN_WORD = re.compile("[a-z0-9]+")
 _LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
+# Emoji that stand for a word of the lexicon (「はやく🪦に入りたい」, 「💊ぜんぶ飲んだ」); every other emoji is removed.
+_EMOJI_WORDS = str.maketrans(
+    {"\U0001faa6": "墓", "\u26b0": "棺", "\U0001f48a": "薬", "\U0001fa78": "血", "\U0001f52a": "包丁"}
+)
 # Sentence ends; a space after laughter (「テスト死んだ笑 まじ無理」) or two spaces also end one; a single space
 # does not: children write with a space between words (「むすこが　じぶんの　あたまを」), and so does English.
 _SENTENCE_END = re.compile(r"[。．！？!?\n\r]+|(?<=[笑wｗ草])[ \u3000\t]+|(?<=[^\x00-\x7f])[ \u3000\t]{2,}")
@@ -45,7 +49,7 @@ def normalise(text: str) -> str:
     (カッター → かったー, never 「かった」 as in よかった); laughing emoji become 笑.
     """
     folded = unicodedata.normalize("NFKC", text).lower()
-    folded = _DECORATIVE_BAR.sub("", _LAUGH_EMOJI.sub("笑", folded))
+    folded = _DECORATIVE_BAR.sub("", _LAUGH_EMOJI.sub("笑", folded)).translate(_EMOJI_WORDS)
     # str.translate with a dict costs a lookup per character; folding only the kana runs is ~10x faster.
     folded = _KANA_RUN.sub(_fold_run, folded)
     return _standard(_STRIP.sub("", folded))

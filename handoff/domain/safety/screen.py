@@ -200,6 +200,8 @@ class SafetyScreen:
             q = self._context.qualify(
                 folded, start, hit.end - offset, sentence.question, frozenset(framed), sentence.quoted(start)
             )
+            if signal.category == "self_harm" and q.who is None and q.owner is not None:
+                q = Qualifiers(q.cues, q.owner, q.owner)  # 「友達の腕に傷」: a cut on a friend's arm is theirs
             if not signal.fiction_frames:
                 q = Qualifiers(q.cues - {"games"}, q.who, q.owner)  # 「ゲームで知り合った大人」; the news still frames
             level = decide(signal.kind, q, signal.category, hit.text)
@@ -243,7 +245,8 @@ class SafetyScreen:
 def _settles(q: Qualifiers) -> bool:
     """A context strong enough that the rules' 'nothing' stands against the second opinion."""
     resolved = q.has("past", "past_after") and q.has("resolved")
-    return resolved or q.has("fiction", "games") or (q.has("service") and q.has("question"))
+    confused_words = q.has("speech") and q.has("confused")  # 認知症の祖母の「死にたい」: care talk, already read
+    return resolved or confused_words or q.has("fiction", "games") or (q.has("service") and q.has("question"))
 
 
 def decide(kind: str, q: Qualifiers, category: str = "", term: str = "") -> str | None:
@@ -311,6 +314,8 @@ def decide(kind: str, q: Qualifiers, category: str = "", term: str = "") -> str 
         return CONCERN
     if q.has("occasional") and not q.has("ongoing"):
         return CONCERN  # 「たまに消えたくなる」: a passive wish now and then, not tonight
+    if category == "self_harm" and q.has("urge"):
+        return CONCERN  # 「壁殴りたくなる」: an urge without the act (label rule 6), a counsellor looks first
     if category == "death_threat" and q.has("trivial", "quarrel"):
         return None  # 「宿題に殺される」「可愛すぎて殺される」
     if q.has("laughter") and category not in _NO_JOKE:
