@@ -65,6 +65,14 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("資料をざっくり読んだ", NONE),
         ("じいちゃんの血圧の薬、朝まとめて袋に入れた", NONE),
     ],
+    # Falls and burns of the person cared for (own probes): someone named, now.
+    "falls_and_burns_of_someone_else": [
+        ("祖父が転んで動けない、頭打った", EMERGENCY_OTHER),
+        ("弟がベランダから落ちて泣かない", EMERGENCY_OTHER),
+        ("ばあちゃんが熱湯かぶった、やけどがひどい", EMERGENCY_OTHER),
+        ("自転車で転んで立てないくらい笑った", NONE),
+        ("料理中にちょっとやけどした", NONE),
+    ],
     # Things over or talked about: 「最近はしてない」 is a past that may not be over; a service question in
     # 「してOK？」 form; an ill elder's words; the illness that started the care.
     "past_questions_and_care_stories": [
