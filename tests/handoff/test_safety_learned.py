@@ -221,7 +221,9 @@ def _always_flagging() -> SafetyScreen:
         ("自殺の話とかも相談していいですか？", None),  # a question about the service settles it
         ("おばあちゃんが「死にたい」ってよく言う", CONCERN),  # an elder's words: the rules' none, not settled
         ("今日は雨で部活が休みだった", CONCERN),  # nothing found at all
-        ("good night", CONCERN),  # nine folded characters: enough for the model to speak
+        ("i cant sleep again tonight", CONCERN),  # five latin words: enough for the model to speak
+        ("good night", None),  # two latin words (learned.MIN_LATIN_WORDS): left to the rules' English terms
+        ("66-first", None),  # letters and digits folded together (66first) give a character model nothing
         ("before", None),  # too short for a character model (learned.MIN_CHARS): left to the rules
         ("死にたい", CRISIS),  # the rules' crisis stands
     ],

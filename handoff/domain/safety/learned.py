@@ -178,6 +178,8 @@ def own_examples(path: Path) -> tuple[list[str], list[str]]:
 
 
 MIN_CHARS = 7
+MIN_LATIN_WORDS = 3
+_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 # Raising a concern to crisis needs a little more to go on: 「もういい、ありがと」 (eight) closes many chats.
 CRISIS_MIN_CHARS = 10
 
@@ -200,7 +202,7 @@ class SecondOpinion:
         little to go on there, and it flagged 「before」 as concern (the rules catch the short explicit statements,
         「しにたい」 among them). Seven, not more: 「もうぜんぶやめたい」 (nine) is what it is there to catch; at ten no
         dev-set recall was lost but that row of test_safety_learned was."""
-        if sum(len(_unquoted(p)) for p in parts) < MIN_CHARS:
+        if sum(len(_unquoted(p)) for p in parts) < MIN_CHARS or _few_latin_words(parts):
             return False
         return self.model.sentences_score(parts) >= self.threshold
 
@@ -212,6 +214,14 @@ class SecondOpinion:
         if sum(len(_unquoted(p)) for p in parts) < CRISIS_MIN_CHARS:
             return False
         return self.crisis.sentences_score(parts) >= self.crisis_threshold
+
+
+def _few_latin_words(parts: Sequence[Sentence]) -> bool:
+    """A message in latin letters only and of fewer than MIN_LATIN_WORDS words: its letters folded together
+    (「66-first」 → 66first) give the character n-grams nothing to read; the rules' English terms still apply."""
+    if any(_JAPANESE.search(p.folded) for p in parts):
+        return False
+    return sum(len(p.latin.split()) for p in parts) < MIN_LATIN_WORDS
 
 
 def from_config(raw: Any, base: Path) -> SecondOpinion | None:
