@@ -249,5 +249,5 @@ _BODY = re.compile(
     "|脈|みゃく|目|め|腕|うで|手首|てくび|太もも|ふともも|指|ゆび)"
 )
 # What may stand before a sentence-initial subject (「うちのばあちゃん」), and what after a name says it is not one.
-_LEAD = frozenset({"", "うちの", "私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの"})
+_LEAD = frozenset({"", "うちの", "私の", "わたしの", "僕の", "ぼくの", "俺の", "おれの", "my"})  # "my mom took…"
 _NOT_SUBJECT = frozenset("のにへをとやちんさく家s")  # ばあちゃんの, ママ友, おじさん, 母と, grandma's
