@@ -214,7 +214,8 @@ class ActionOfferConsent(GatewayAction):
         consent = contact.get("consent")
         if consent is not None:
             return [SlotSet("consent_state", "granted" if consent else "declined")]
-        dispatcher.utter_message(response="utter_ask_consent")
+        again = tracker.get_slot("consent_state") == "asked"  # asked once already: not the long text word for word
+        dispatcher.utter_message(response="utter_ask_consent_again" if again else "utter_ask_consent")
         return [SlotSet("consent_state", "asked")]
 
     @staticmethod
@@ -225,7 +226,7 @@ class ActionOfferConsent(GatewayAction):
             return True
         if state != "asked":
             return False
-        question = response_text(domain, "utter_ask_consent")
+        questions = {response_text(domain, "utter_ask_consent"), response_text(domain, "utter_ask_consent_again")}
         sent = bot_texts(tracker)
-        asked = [i for i, text in enumerate(sent) if text == question]
+        asked = [i for i, text in enumerate(sent) if text in questions]
         return len(asked) == 1 and len(sent) - asked[0] > RE_ASK_AFTER

@@ -12,7 +12,15 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import GatewayAction, contact_key, event_time, latest_intent, latest_text, utter_varied
+from actions.common import (
+    GatewayAction,
+    bot_texts,
+    contact_key,
+    event_time,
+    latest_intent,
+    latest_text,
+    utter_varied,
+)
 from actions.consent import asks_about_withdrawing
 from actions.gateway_client import GatewayError, Services
 from actions.hints import typed_hints
@@ -29,7 +37,15 @@ def asked_municipality(tracker: Tracker) -> str | None:
     if typed in MUNICIPALITIES:
         return typed
     stored = tracker.get_slot("municipality")
-    return str(stored) if stored in MUNICIPALITIES else None
+    if stored in MUNICIPALITIES:
+        return str(stored)
+    # A place typed earlier in this conversation (「ななお」, then a question about it).
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user" and not str(event.get("text") or "").startswith("/"):
+            earlier = parse_municipality(str(event.get("text") or ""))
+            if earlier in MUNICIPALITIES:
+                return earlier
+    return None
 
 
 def services_text(services: Services) -> str:
@@ -66,7 +82,10 @@ class ActionServices(GatewayAction):
             dispatcher.utter_message(response="utter_gateway_unavailable")
             return []
         text = services_text(services)
-        if text:
+        if text and text in bot_texts(tracker):
+            # The same windows a moment ago: not the list again word for word, a pointer to it.
+            utter_varied(dispatcher, tracker, domain, "utter_services_again")
+        elif text:
             dispatcher.utter_message(text=text)
         if municipality is None:
             dispatcher.utter_message(response="utter_services_hint")

@@ -27,6 +27,7 @@ _KANJI_AGE = re.compile(r"(?:([二三四五六七八九])?(十))?([一二三四�
 _KANJI_VALUE = {k: i for i, k in enumerate("一二三四五六七八九", start=1)}
 _TWENTY = {"はたち", "二十歳", "20歳"}
 _YEAR = r"([1-6一二三四五六])?(?:年生|年|回生)?(?:生)?"
+_KANA_YEAR = r"(?:[1-6]|いち|に|さん|よん|ご|ろく)(?:ねんせい|ねん|年生|年)?"
 # Longer than this, a message is somebody talking, not an answer.
 MAX_ANSWER_CHARS = 16
 
@@ -99,12 +100,17 @@ def parse_gender(text: str) -> str | None:
 
 
 def school_band(answer: str) -> str | None:
-    """「中2」「高校1年」「大学生」 → an age band (a one-letter word like 中 needs its year: 中2, not 中)."""
+    """「中2」「高校1年」「大学生」 → an age band (a one-letter word like 中 needs its year: 中2, not 中); kana school
+    words only with their year, in digits or kana (「ちゅう3」「こうに」「しょう6ねん」)."""
     answer = "".join(_KANJI_DIGITS.get(ch, ch) for ch in answer)
     for band, spellings in words()["school"].items():
         for spelling in sorted((fold(s) for s in spellings), key=len, reverse=True):
             match = re.fullmatch(re.escape(spelling) + _YEAR, answer)
             if match and (len(spelling) > 1 or match.group(1)):
+                return str(band)
+    for band, spellings in (words().get("school_with_year") or {}).items():
+        for spelling in sorted((fold(s) for s in spellings), key=len, reverse=True):
+            if re.fullmatch(re.escape(spelling) + _KANA_YEAR, answer):
                 return str(band)
     return None
 

@@ -12,6 +12,9 @@
    (greetings, small talk, fallback …) are turned into `return_visit`, so the bot greets back briefly.
    Safety-relevant and concrete intents (crisis, asking for a person, withdrawing consent, worries, questions)
    are left alone so the user's request is answered directly.
+4. A message that is only a place name (a `municipality` entity from the lookup table, with at most an ending such
+   as です or やけど) is that place: `inform_profile`, when the classifier made a light intent of it. Why: a bare
+   「ななお」 typed while the consent question was open was read as `deny` and recorded a refusal of consent.
 """
 
 from __future__ import annotations
@@ -51,6 +54,10 @@ class IntentGuard(GraphComponent):
                 "thanks", "affirm", "deny", "goodbye",
             ],
             "typed_labels": {},
+            "place_intent": "inform_profile",
+            "place_entity": "municipality",
+            "place_endings": ["です", "だよ", "よ", "やよ", "やけど", "やで", "やし", "かな", "住み", "在住",
+                              "に住んでる", "に住んでます", "に住んどる", "の方", "のほう"],
         }
 
     def __init__(self, config: dict[str, Any]) -> None:
@@ -58,6 +65,9 @@ class IntentGuard(GraphComponent):
         self._overridable = set(config.get("overridable_intents") or [])
         self._crisis_floor = float(config.get("crisis_floor", 0.25))
         self._labels = {fold_label(str(k)): str(v) for k, v in (config.get("typed_labels") or {}).items()}
+        self._place_intent = str(config.get("place_intent") or "inform_profile")
+        self._place_entity = str(config.get("place_entity") or "municipality")
+        self._place_endings = {fold_label(str(e)) for e in config.get("place_endings") or []} | {""}
 
     @classmethod
     def create(
@@ -74,6 +84,7 @@ class IntentGuard(GraphComponent):
         """Applies both guards; training data never carries metadata, so it is untouched."""
         for message in messages:
             self._typed_label(message)
+            self._bare_place(message)
             self._keep_crisis(message)
             self._mark_return(message)
         return messages
@@ -94,6 +105,19 @@ class IntentGuard(GraphComponent):
             [{"name": intent, "confidence": 1.0}] + [r for r in ranking if r.get("name") != intent],
             add_to_output=True,
         )
+
+    def _bare_place(self, message: Message) -> None:
+        intent = (message.get(INTENT) or {}).get("name")
+        if intent not in self._overridable:
+            return
+        text = str(message.get(TEXT) or "")
+        for entity in message.get("entities") or []:
+            if entity.get("entity") != self._place_entity:
+                continue
+            rest = text[: int(entity.get("start", 0))] + text[int(entity.get("end", 0)):]
+            if fold_label(rest) in self._place_endings:
+                self._set(message, self._place_intent)
+                return
 
     def _keep_crisis(self, message: Message) -> None:
         intent = message.get(INTENT) or {}

@@ -53,6 +53,24 @@ def test_return_event_turns_light_intents_into_return_visit_but_keeps_requests()
 
 
 
+def _place(text, intent, place):
+    start = text.index(place)
+    return Message(data={"text": text, "intent": {"name": intent, "confidence": 0.34},
+                         "intent_ranking": [{"name": intent, "confidence": 0.34}],
+                         "entities": [{"entity": "municipality", "value": place, "start": start,
+                                       "end": start + len(place)}]})
+
+
+def test_a_bare_place_name_is_that_place_not_a_no():
+    guard = IntentGuard(IntentGuard.get_default_config())
+    bare, ending = _place("ななお", "deny", "ななお"), _place("こまつやけど", "chitchat", "こまつ")
+    sentence = _place("ななおに行きたくない", "deny", "ななお")
+    worry = _place("金沢の家がしんどい", "share_worry", "金沢")
+    guard.process([bare, ending, sentence, worry])
+    assert bare.get("intent")["name"] == "inform_profile" and ending.get("intent")["name"] == "inform_profile"
+    assert sentence.get("intent")["name"] == "deny" and worry.get("intent")["name"] == "share_worry"
+
+
 def _labels() -> dict[str, str]:
     with open(os.path.join(ROOT, "config.yml"), encoding="utf-8") as fh:
         pipeline = yaml.safe_load(fh)["pipeline"]

@@ -1,9 +1,10 @@
 """Profile form (R20) with eligibility from the gateway (R6, R7): every answer stored, every question skippable."""
 
 import pytest
-from fakes import AT, KEY, make_tracker, responses
+from fakes import AT, KEY, bot_said, make_tracker, responses
 
 from actions.profile import (
+    ActionAskAgeBand,
     ActionAskCareRecipients,
     ActionAskMunicipality,
     ActionSubmitProfile,
@@ -218,3 +219,15 @@ def test_bot_never_asks_for_name_address_or_phone(domain):
             continue
         for variation in variations:
             assert not any(word in variation["text"] for word in ("名前", "住所", "電話番号")), name
+
+
+async def test_a_question_asked_again_comes_in_other_words_with_its_buttons(gateway, dispatcher, domain):
+    question = domain["responses"]["utter_ask_age_band"][0]
+    tracker = make_tracker("chitchat", slots={"requested_slot": "age_band"}, events=bot_said(question["text"]))
+    await ActionAskAgeBand().run(dispatcher, tracker, domain)
+    again = dispatcher.messages[-1]
+    assert again["text"] in [v["text"] for v in domain["responses"]["utter_ask_age_band_again"]]
+    assert again["buttons"] == question["buttons"]
+    dispatcher.messages.clear()
+    await ActionAskAgeBand().run(dispatcher, make_tracker("chitchat"), domain)
+    assert responses(dispatcher) == ["utter_ask_age_band"]

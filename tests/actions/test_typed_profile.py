@@ -17,6 +17,9 @@ def typed(text, requested, slots=None, intent="inform_profile"):
     ("17", "16_18"), ("１７歳", "16_18"), ("えっと、14です", "13_15"), ("中2", "13_15"), ("高校1年", "16_18"),
     ("大学生", "19_22"), ("小５", "under_13"), ("専門学生です", "19_22"), ("33さい", "30_39"), ("スキップ", "skip"),
     ("十七", "16_18"), ("二十三歳です", "23_29"), ("はたち", "19_22"), ("十二さい", "under_13"), ("三十五", "30_39"),
+    # Kanazawa/Noto endings and school words in kana with their year
+    ("高1やよ", "16_18"), ("中3やけど", "13_15"), ("ちゅう2", "13_15"), ("こうさん", "16_18"),
+    ("しょう6ねん", "under_13"),
 ])
 def test_typed_age_and_school_year_become_a_band(text, band):
     assert parse_age(text, age_to_band) == band
@@ -32,7 +35,8 @@ def test_typed_municipality_without_suffix_or_in_kana(text, place):
 
 
 ROLES = [("自分", "self"), ("本人です", "self"), ("親", "guardian"), ("保護者", "guardian")]
-NOT_ANSWERS = ["親と話したい", "自分がいやになる", "すずしいね", "中", "もうすぐ高校を卒業するけど家のことが心配",
+NOT_ANSWERS = ["こう", "しょう", "ちゅう",
+               "親と話したい", "自分がいやになる", "すずしいね", "中", "もうすぐ高校を卒業するけど家のことが心配",
                "十分がんばった"]
 
 
