@@ -28,6 +28,8 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
     # Wishing one had never existed, a grave wished for (also as an emoji), Vietnamese.
     "ideation_in_other_words": [
         ("自分の存在、最初からなかったことにしたい", CRISIS),
+        ("家族のためにはわたしがいなくなるのが一番やと思う", CRISIS),
+        ("寝るのが一番いい、疲れた日は", NONE),
         ("はよ🪦入りたいわ", CRISIS),
         ("em không muốn sống nữa", CRISIS),
         ("お墓参りに行ってきた、じいちゃんの", NONE),
