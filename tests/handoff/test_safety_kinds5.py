@@ -49,6 +49,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("駅で声かけてきた男の人が泊めてくれるって", CRISIS),
         ("インスタで知り合った人の部屋にもう3日いる", CRISIS),
         ("裸の写真送れって言われてる、送らないとばらすって", CRISIS),
+        ("うちの子がネットの男性に会いに行くと言って家を出ました", CRISIS),
         ("インスタで知り合った子とカフェ行った", NONE),
     ],
     # English threats told as said: the writer is the one threatened.
@@ -63,6 +64,7 @@ TABLES: dict[str, list[tuple[str, str | None]]] = {
         ("母が手をぱっくり切った", EMERGENCY_OTHER),
         ("ばあちゃんが入れ歯の洗浄剤溶かした水を飲んじゃった", EMERGENCY_OTHER),
         ("祖父が心臓の薬をまとめて飲んだみたい", EMERGENCY_OTHER),
+        ("ばあちゃんの睡眠薬、シートごと飲んだ。さっき", CRISIS),
         ("父の顔の右が急に下がって、しゃべれない", EMERGENCY_OTHER),
         ("資料をざっくり読んだ", NONE),
         ("じいちゃんの血圧の薬、朝まとめて袋に入れた", NONE),
