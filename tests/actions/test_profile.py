@@ -3,14 +3,8 @@
 import pytest
 from fakes import AT, KEY, bot_said, make_tracker, responses
 
-from actions.profile import (
-    ActionAskAgeBand,
-    ActionAskCareRecipients,
-    ActionAskMunicipality,
-    ActionSubmitProfile,
-    ValidateProfileForm,
-    age_to_band,
-)
+from actions.profile import ActionSubmitProfile, ValidateProfileForm, age_to_band
+from actions.profile_questions import ActionAskAgeBand, ActionAskCareRecipients, ActionAskMunicipality
 
 FORM_SLOTS = ["role", "age_band", "municipality", "gender", "care_recipients", "care_kinds", "situation"]
 FIRST_THREE = ["role", "age_band", "municipality"]
