@@ -1,4 +1,4 @@
-"""Report on the blind personas (tests/e2e/personas/blind.yml): prints, does not assert.
+"""Report on the blind personas (tests/e2e/personas/blind.yml): prints per turn, asserts only the firm targets.
 
 Plays every blind persona through the running stack (fake LINE → gateway → trained Rasa → action server, the
 `full` fixture of tests/e2e/conftest.py) the way test_personas.py plays its own, then prints per persona and turn:
@@ -7,9 +7,11 @@ gateway's own texts), the intent Rasa read (from the tracker store), whether it 
 texts the persona read more than once word for word. Then the totals the outside persona test counts: turns,
 unanswered, fallbacks, fallbacks on messages of 40+ characters, repeats.
 
-Not collected by default (the module is skipped unless YCC_PERSONA_REPORT=1); run it with
+It runs with the e2e suite; the personas are evaluation only, so the test asserts nothing they were tuned to,
+only what must hold for anyone: every typed message answered and no 110/119 where nobody is in danger. Read the
+report with
 
-    YCC_PERSONA_REPORT=1 timeout 900 nice .venv/bin/python -m pytest -q -s tests/e2e/persona_report.py
+    timeout 900 .venv/bin/python -m pytest -q -s tests/e2e/persona_report.py
 
 Only ids, lengths and kinds are printed; the personas' sentences are printed only with YCC_PERSONA_REPORT_TEXT=1
 (they are this suite's own, but the report should not train anyone's eye on them).
@@ -33,9 +35,6 @@ import yaml
 from tests.e2e.test_personas import STARTS, _conversation, _event, _settled
 from tests.support.fullstack import FullStack
 from tests.support.servers import ROOT
-
-if os.environ.get("YCC_PERSONA_REPORT") != "1":
-    pytest.skip("the blind persona report runs only with YCC_PERSONA_REPORT=1", allow_module_level=True)
 
 SHOW_TEXT = os.environ.get("YCC_PERSONA_REPORT_TEXT") == "1"
 BLIND = Path(__file__).parent / "personas" / "blind.yml"
@@ -165,8 +164,10 @@ def played(full: FullStack) -> Iterator[dict[str, Any]]:
     print("\n== totals: " + ", ".join(f"{key}={totals[key]}" for key in (
         "turns", "unanswered", "unanswered_taps", "fallbacks", "fallbacks_40plus", "profile_misreads", "repeats",
         "status_mismatch", "never_read")))
-    yield talks
+    yield {"talks": talks, "totals": totals}
 
 
-def test_blind_persona_report(played: dict[str, Any]) -> None:
-    assert set(played) == {p["name"] for p in PERSONAS}
+def test_blind_personas_are_all_answered_and_never_sent_to_110_or_119(played: dict[str, Any]) -> None:
+    totals = played["totals"]
+    assert set(played["talks"]) == {p["name"] for p in PERSONAS}
+    assert (totals["unanswered"], totals["unanswered_taps"], totals["never_read"]) == (0, 0, 0), dict(totals)

@@ -31,7 +31,8 @@ STARTS = {
     "off_hours": datetime(2026, 11, 25, 23, 0, tzinfo=TOKYO),  # Wednesday 23:00
     "weekend_night": datetime(2026, 11, 29, 22, 0, tzinfo=TOKYO),  # Sunday 22:00
 }
-# blind*.yml are evaluation personas, played only by tests/e2e/persona_report.py (which prints, never asserts).
+# blind*.yml are evaluation personas, played only by tests/e2e/persona_report.py (it prints per turn and asserts
+# only that every message is answered and none is sent to 110/119).
 PERSONAS = [p for path in sorted((Path(__file__).parent / "personas").glob("*.yml"))
             if not path.name.startswith("blind") for p in yaml.safe_load(path.read_text(encoding="utf-8"))["personas"]]
 # The bot's fallback texts, read from the domain so the test follows any rewording.
