@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from handoff.domain.safety.lexicon import SafetyConfigError
-from handoff.domain.safety.normalise import Sentence, sentences
+from handoff.domain.safety.normalise import JAPANESE, Sentence, sentences
 
 CATEGORY = "learned"  # the risk reason of a concern raised by this model (console label in common.js)
 NGRAMS = (1, 2, 3)
@@ -179,7 +179,6 @@ def own_examples(path: Path) -> tuple[list[str], list[str]]:
 
 MIN_CHARS = 7
 MIN_LATIN_WORDS = 3
-_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 # Raising a concern to crisis needs a little more to go on: 「もういい、ありがと」 (eight) closes many chats.
 CRISIS_MIN_CHARS = 10
 
@@ -219,7 +218,7 @@ class SecondOpinion:
 def _few_latin_words(parts: Sequence[Sentence]) -> bool:
     """A message in latin letters only and of fewer than MIN_LATIN_WORDS words: its letters folded together
     (「66-first」 → 66first) give the character n-grams nothing to read; the rules' English terms still apply."""
-    if any(_JAPANESE.search(p.folded) for p in parts):
+    if any(JAPANESE.search(p.folded) for p in parts):
         return False
     return sum(len(p.latin.split()) for p in parts) < MIN_LATIN_WORDS
 

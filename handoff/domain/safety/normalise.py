@@ -29,7 +29,7 @@ _QUOTE_OPEN = re.compile('[「『“"]')
 _QUOTED = re.compile('「[^」]*」|『[^』]*』|“[^”]*”|"[^"]*"')
 _SHORT_QUOTE = re.compile("「[^」「\n]{1,40}」|『[^』『\n]{1,40}』")
 _HAS_LATIN = re.compile("[A-Za-zＡ-Ｚａ-ｚ]")
-_JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
+JAPANESE = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 _LATIN_WORD = re.compile("[a-z0-9]+")
 _LAUGH_EMOJI = re.compile("[\U0001f602\U0001f923\U0001f606\U0001f639\U0001f605\U0001f604\U0001f601]")
 # Emoji that stand for a word of the lexicon (「はやく🪦に入りたい」, 「💊ぜんぶ飲んだ」); every other emoji is removed.
@@ -125,7 +125,7 @@ def sentences(text: str) -> list[Sentence]:
         part = raw[pos : end.start()] if end else raw[pos:]
         folded = normalise(part)
         latin = latin_words(part)
-        if latin and not _JAPANESE.search(part) and (kana := romaji_sentence(latin)):
+        if latin and not JAPANESE.search(part) and (kana := romaji_sentence(latin)):
             # 「obaachan taoreta」 meets 倒れた's kana spelling; the letters stay after it for the romaji and
             # English terms, which are placed (and their context read) where their letters are
             folded = normalise(kana) + folded
